@@ -1,0 +1,1 @@
+//! PLAN runtime: values, heap, evaluator, hashing and seeds.

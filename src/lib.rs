@@ -1,0 +1,1 @@
+//! The pallas front end: Rex reader and printer, the Sire compiler, and the command line.
