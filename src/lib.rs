@@ -1,1 +1,5 @@
-//! The pallas front end: Rex reader and printer, the Sire compiler, and the command line.
+//! The pallas front end: the PLAN expression syntax, the Rex reader and printer, the Sire
+//! compiler, and the command line.
+
+pub mod cli;
+pub mod plan_syntax;

@@ -1,9 +1,14 @@
 //! The `pallas` command line.
+use clap::Parser;
 use mimalloc::MiMalloc;
 
 #[global_allocator]
 static GLOBAL: MiMalloc = MiMalloc;
 
 fn main() {
-    println!("pallas");
+    let cli = pallas::cli::Cli::parse();
+    if let Err(f) = pallas::cli::run(cli) {
+        eprintln!("pallas: {}", f.message);
+        std::process::exit(f.status);
+    }
 }

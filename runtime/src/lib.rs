@@ -1,1 +1,22 @@
-//! PLAN runtime: values, heap, evaluator, hashing and seeds.
+//! PLAN runtime: values and heap, the evaluator, data jets, jets, hashing and seeds.
+//!
+//! The runtime knows nothing of Rex or Sire. Start with [`Runtime`]: it owns the heap, makes
+//! values ([`Runtime::nat_u64`], [`Runtime::law`], [`Runtime::pin`], [`Runtime::row`]...)
+//! and evaluates them ([`Runtime::whnf`], [`Runtime::normalize`], [`Runtime::call`]).
+
+pub mod datajet;
+pub mod eval;
+pub mod hash;
+pub mod heap;
+pub mod jets;
+pub mod law;
+pub mod nat;
+pub mod order;
+pub mod print;
+pub mod runtime;
+pub mod seed;
+pub mod value;
+
+pub use eval::{Crash, CrashKind, Strict};
+pub use runtime::{Config, JetMismatch, Runtime};
+pub use value::{Kind, Value};

@@ -1,0 +1,147 @@
+//! Our own heap: non-moving allocation of [`Obj`]s and a mark-and-sweep collector.
+//!
+//! Root discipline: the collector only runs at *safe points*, which are chosen by the
+//! evaluator (the top of its loop, where every live value is in its frame stack) and only
+//! when no host code has inhibited collection (see [`crate::Runtime::inhibit_gc`]). Host code
+//! that keeps values across an evaluation registers them in [`crate::Runtime::roots`].
+//! Because objects never move, a JIT can hold raw words across calls that cannot collect.
+
+use std::cell::{Cell, OnceCell, UnsafeCell};
+
+use crate::value::{Kind, Obj, Thunk, ThunkCell, Value};
+
+/// Owner of every heap object.
+pub struct Heap {
+    objects: Vec<*mut Obj>,
+    /// Approximate bytes allocated since the last collection.
+    allocated_since_gc: usize,
+    /// Collect when `allocated_since_gc` passes this.
+    pub threshold: usize,
+    /// Number of collections so far.
+    pub collections: u64,
+    /// Total number of objects ever allocated.
+    pub total_allocs: u64,
+}
+
+impl Default for Heap {
+    fn default() -> Self {
+        Heap {
+            objects: Vec::new(),
+            allocated_since_gc: 0,
+            threshold: 256 << 20,
+            collections: 0,
+            total_allocs: 0,
+        }
+    }
+}
+
+fn approx_size(kind: &Kind) -> usize {
+    let base = std::mem::size_of::<Obj>() + 16;
+    base + match kind {
+        Kind::Nat(n) => (n.bits() as usize) / 8,
+        Kind::App(a) => a.args().len() * 8,
+        Kind::Thunk(t) => match t.get() {
+            Thunk::Pending(_, a) => a.len() * 8,
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+impl Heap {
+    /// Allocates an object and returns the value pointing to it.
+    pub fn alloc(&mut self, kind: Kind) -> Value {
+        self.allocated_since_gc += approx_size(&kind);
+        self.total_allocs += 1;
+        let obj = Box::new(Obj {
+            mark: Cell::new(false),
+            normal: Cell::new(false),
+            kind,
+        });
+        let p = Box::into_raw(obj);
+        self.objects.push(p);
+        Value::from_obj(p)
+    }
+
+    /// Allocates a thunk for the pending application `head args...`.
+    pub fn thunk(&mut self, head: Value, args: Box<[Value]>) -> Value {
+        self.alloc(Kind::Thunk(ThunkCell(UnsafeCell::new(Thunk::Pending(
+            head, args,
+        )))))
+    }
+
+    /// Number of live objects (after the last collection, plus new ones).
+    pub fn object_count(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// Whether enough has been allocated that a collection is due.
+    #[inline]
+    pub fn wants_gc(&self) -> bool {
+        self.allocated_since_gc > self.threshold
+    }
+
+    /// Marks everything reachable from `roots` and frees the rest.
+    pub fn collect<'a>(&mut self, roots: impl IntoIterator<Item = &'a Value>) {
+        let mut stack: Vec<Value> = roots.into_iter().copied().collect();
+        while let Some(v) = stack.pop() {
+            let Some(o) = v.obj() else { continue };
+            if o.mark.get() {
+                continue;
+            }
+            o.mark.set(true);
+            match &o.kind {
+                Kind::Nat(_) => {}
+                Kind::Pin(p) => stack.push(p.item),
+                Kind::Law(l) => {
+                    stack.push(l.name);
+                    stack.push(l.arity_nat);
+                    stack.push(l.body);
+                }
+                Kind::App(a) => {
+                    stack.push(a.head);
+                    stack.extend_from_slice(a.args());
+                }
+                Kind::Thunk(t) => match t.get() {
+                    Thunk::Pending(h, a) => {
+                        stack.push(*h);
+                        stack.extend_from_slice(a);
+                    }
+                    Thunk::BlackHole => {}
+                    Thunk::Done(w) => stack.push(*w),
+                },
+            }
+        }
+        let mut kept = Vec::with_capacity(self.objects.len() / 2);
+        for &p in &self.objects {
+            // SAFETY: every pointer in `objects` came from Box::into_raw and is freed once.
+            let o = unsafe { &*p };
+            if o.mark.get() {
+                o.mark.set(false);
+                kept.push(p);
+            } else {
+                drop(unsafe { Box::from_raw(p) });
+            }
+        }
+        self.objects = kept;
+        self.allocated_since_gc = 0;
+        self.collections += 1;
+        // Grow the threshold with the live heap so collection stays amortised.
+        let live = self.objects.len() * 64;
+        self.threshold = self.threshold.max(live * 2);
+    }
+}
+
+impl Drop for Heap {
+    fn drop(&mut self) {
+        for &p in &self.objects {
+            // SAFETY: see `collect`.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
+}
+
+/// A fresh, empty compiled-code slot for a new law.
+pub(crate) fn empty_code() -> OnceCell<std::rc::Rc<crate::law::LawCode>> {
+    OnceCell::new()
+}

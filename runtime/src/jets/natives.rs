@@ -1,0 +1,203 @@
+//! Native implementations of jets. Each must return exactly what the law's PLAN code returns
+//! (non-nats read as 0 where the law does `N(x)`), or ask for the PLAN code (`Fallback`).
+
+use std::cmp::Ordering;
+
+use num_bigint::BigUint;
+use num_integer::Integer;
+use num_traits::{ToPrimitive, Zero};
+
+use super::{JetOut, Native};
+use crate::datajet;
+use crate::eval::Strict::{self, Deep, Lazy, Whnf};
+use crate::nat::{as_big, nat_or_zero};
+use crate::order::compare;
+use crate::runtime::Runtime;
+use crate::value::{Kind, Value};
+
+const W1: &[Strict] = &[Whnf];
+const W2: &[Strict] = &[Whnf, Whnf];
+const D2: &[Strict] = &[Deep, Deep];
+
+fn n(x: Value) -> BigUint {
+    nat_or_zero(x).into_owned()
+}
+
+fn small(x: Value) -> u64 {
+    // N(x) as a machine word when it fits; callers only use it where that is checked.
+    x.deref().as_small().unwrap_or(0)
+}
+
+fn bit(b: bool) -> JetOut {
+    JetOut::Ret(Value::small(b as u64))
+}
+
+fn nat_ret(rt: &mut Runtime, x: BigUint) -> JetOut {
+    JetOut::Ret(rt.nat_big(x))
+}
+
+fn truthy(x: Value) -> bool {
+    let x = x.deref();
+    match x.as_small() {
+        Some(k) => k != 0,
+        None => matches!(x.kind(), Some(Kind::Nat(_))),
+    }
+}
+
+/// Both arguments as small nats (non-nats read as 0), when both are small.
+fn smalls(a: Value, b: Value) -> Option<(u64, u64)> {
+    let (a, b) = (a.deref(), b.deref());
+    let sa = if a.is_nat() { a.as_small()? } else { 0 };
+    let sb = if b.is_nat() { b.as_small()? } else { 0 };
+    Some((sa, sb))
+}
+
+fn add(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    if let Some((x, y)) = smalls(a[0], a[1]) {
+        return JetOut::Ret(rt.nat_u64(x + y));
+    }
+    nat_ret(rt, n(a[0]) + n(a[1]))
+}
+
+fn sub(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    if let Some((x, y)) = smalls(a[0], a[1]) {
+        return JetOut::Ret(Value::small(x.saturating_sub(y)));
+    }
+    let (x, y) = (n(a[0]), n(a[1]));
+    nat_ret(rt, if x > y { x - y } else { BigUint::zero() })
+}
+
+fn mul(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    if let Some((x, y)) = smalls(a[0], a[1]) {
+        if let Some(p) = x.checked_mul(y) {
+            return JetOut::Ret(rt.nat_u64(p));
+        }
+    }
+    nat_ret(rt, n(a[0]) * n(a[1]))
+}
+
+fn div(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let (x, y) = (n(a[0]), n(a[1]));
+    nat_ret(rt, if y.is_zero() { y } else { x / y })
+}
+
+fn modulo(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let (x, y) = (n(a[0]), n(a[1]));
+    nat_ret(rt, if y.is_zero() { x } else { x % y })
+}
+
+fn dec(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let x = n(a[0]);
+    nat_ret(rt, if x.is_zero() { x } else { x - 1u32 })
+}
+
+fn cmp_result(a: &[Value]) -> Ordering {
+    compare(a[0], a[1])
+}
+
+fn table_core() -> Vec<(&'static str, Native)> {
+    let mut t: Vec<(&'static str, Native)> = Vec::new();
+    let mut put = |name, strict, run| t.push((name, Native { strict, run }));
+    put("_Add", W2, add);
+    put("_Sub", W2, sub);
+    put("_Mul", W2, mul);
+    put("_Div", W2, div);
+    put("_Mod", W2, modulo);
+    put("_Dec", W1, dec);
+    put("_Seq", &[Whnf, Lazy], |_, a| JetOut::Eval(a[1]));
+    put("_Trace", &[Deep, Lazy], |rt, a| {
+        rt.emit_trace(a[0]);
+        JetOut::Eval(a[1])
+    });
+    put("_IsNat", W1, |_, a| bit(a[0].is_nat()));
+    put("_Eqz", W1, |_, a| bit(a[0].deref().as_small() == Some(0)));
+    put("_If", &[Whnf, Lazy, Lazy], |_, a| {
+        JetOut::Eval(if truthy(a[0]) { a[1] } else { a[2] })
+    });
+    put("_Not", W1, |_, a| bit(!truthy(a[0])));
+    put("_Bit", W1, |_, a| bit(truthy(a[0])));
+    put("_And", &[Whnf, Whnf], |_, a| bit(truthy(a[0]) && truthy(a[1])));
+    put("_Or", &[Whnf, Whnf], |_, a| bit(truthy(a[0]) || truthy(a[1])));
+    put("_Eql", D2, |_, a| bit(cmp_result(a) == Ordering::Equal));
+    put("_Neq", D2, |_, a| bit(cmp_result(a) != Ordering::Equal));
+    put("_Cmp", D2, |_, a| {
+        JetOut::Ret(Value::small(match cmp_result(a) {
+            Ordering::Less => 0,
+            Ordering::Equal => 1,
+            Ordering::Greater => 2,
+        }))
+    });
+    put("_Lth", D2, |_, a| bit(cmp_result(a) == Ordering::Less));
+    put("_Lte", D2, |_, a| bit(cmp_result(a) != Ordering::Greater));
+    put("_Gth", D2, |_, a| bit(cmp_result(a) == Ordering::Greater));
+    put("_Gte", D2, |_, a| bit(cmp_result(a) != Ordering::Less));
+    put("_Bex", W1, |rt, a| match as_big(a[0]).and_then(|x| x.to_u64()) {
+        Some(k) if k < (1 << 32) => nat_ret(rt, BigUint::from(1u32) << k),
+        _ if !a[0].is_nat() => JetOut::Ret(Value::small(1)),
+        _ => JetOut::Fallback,
+    });
+    put("_Lsh", W2, |rt, a| match nat_or_zero(a[1]).to_u64() {
+        Some(k) if k < (1 << 32) => nat_ret(rt, n(a[0]) << k),
+        _ => JetOut::Fallback,
+    });
+    put("_Rsh", W2, |rt, a| match nat_or_zero(a[1]).to_u64() {
+        Some(k) => nat_ret(rt, n(a[0]) >> k),
+        None => JetOut::Ret(Value::small(0)),
+    });
+    put("_Met", W1, |rt, a| {
+        let b = n(a[0]).bits();
+        JetOut::Ret(rt.nat_u64(b))
+    });
+    put("_Mix", W2, |rt, a| nat_ret(rt, n(a[0]) ^ n(a[1])));
+    put("_Dis", W2, |rt, a| nat_ret(rt, n(a[0]) | n(a[1])));
+    put("_Con", W2, |rt, a| nat_ret(rt, n(a[0]) & n(a[1])));
+    put("_DivMod", W2, |rt, a| {
+        let (x, y) = (n(a[0]), n(a[1]));
+        let (d, m) = if y.is_zero() {
+            (BigUint::zero(), x)
+        } else {
+            x.div_mod_floor(&y)
+        };
+        let (d, m) = (rt.nat_big(d), rt.nat_big(m));
+        JetOut::Ret(rt.row(&[d, m]))
+    });
+    put("_PinItem", W1, |_, a| match a[0].deref().kind() {
+        Some(Kind::Pin(p)) => JetOut::Ret(p.item),
+        _ => JetOut::Ret(Value::small(0)),
+    });
+    put("_Len", W1, |rt, a| match datajet::row_len(a[0]) {
+        Some(k) => JetOut::Ret(rt.nat_u64(k)),
+        None => JetOut::Fallback,
+    });
+    put("_Get", W2, |_, a| get(a[0], a[1]));
+    put("_Idx", W2, |_, a| get(a[1], a[0]));
+    let _ = small;
+    t
+}
+
+/// `_Get row i`: the element, or 0 when out of range; other shapes use the PLAN code.
+fn get(row: Value, i: Value) -> JetOut {
+    let row = row.deref();
+    let Some(len) = datajet::row_len(row) else {
+        return JetOut::Fallback;
+    };
+    let idx = match as_big(i) {
+        Some(k) => k.to_u64(),
+        None => Some(0),
+    };
+    match idx {
+        Some(k) if k < len => match row.kind() {
+            Some(Kind::App(app)) => {
+                let args = app.args();
+                JetOut::Eval(args[args.len() - 1 - k as usize])
+            }
+            _ => JetOut::Ret(Value::small(0)),
+        },
+        _ => JetOut::Ret(Value::small(0)),
+    }
+}
+
+/// Every native jet.
+pub fn table() -> Vec<(&'static str, Native)> {
+    table_core()
+}

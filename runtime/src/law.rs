@@ -1,0 +1,93 @@
+//! Reading a law body into an executable expression tree (PLAN's law-body rules).
+//!
+//! The environment of a law call is: index 0 = self, 1..=a = arguments, a+1..=a+k = the let
+//! bindings of the top-level `(1 v b)` chain, which together form one letrec scope. Inside an
+//! expression, a nat `i <= a+k` is a reference, `(0 f x)` an application, `(2 x)` the constant
+//! `x`, and anything else a constant.
+
+use crate::value::{Kind, Value};
+
+/// An expression of a law body.
+#[derive(Debug, Clone)]
+pub enum Expr {
+    /// A reference into the environment.
+    Ref(u32),
+    /// A constant value (fully normal).
+    Const(Value),
+    /// An application with its spine flattened: the head is never a `Call`.
+    Call(Box<Expr>, Vec<Expr>),
+}
+
+/// A law body ready to run.
+#[derive(Debug)]
+pub struct LawCode {
+    /// Number of arguments.
+    pub arity: u64,
+    /// Let bindings in binding order (environment slots a+1 ...).
+    pub lets: Vec<Expr>,
+    /// The result expression.
+    pub body: Expr,
+}
+
+impl LawCode {
+    /// Size of the environment: self, arguments and lets.
+    pub fn env_size(&self) -> usize {
+        1 + self.arity as usize + self.lets.len()
+    }
+}
+
+/// If `v` is the partial application `(op x y ...)` of the small opcode `op` with exactly
+/// `n` arguments, returns those arguments.
+pub(crate) fn op_args(v: Value, op: u64, n: usize) -> Option<&'static [Value]> {
+    match v.deref().kind() {
+        Some(Kind::App(a)) if a.head.as_small() == Some(op) && a.args().len() == n => {
+            Some(a.args())
+        }
+        _ => None,
+    }
+}
+
+/// Compiles a law body. `arity` is the law's arity (laws with more arguments than fit in
+/// memory can never be called, so callers only compile laws with small arities).
+pub fn compile(arity: u64, body: Value) -> LawCode {
+    let mut binds = Vec::new();
+    let mut cur = body;
+    while let Some(a) = op_args(cur, 1, 2) {
+        binds.push(a[0]);
+        cur = a[1];
+    }
+    let max_ref = arity.saturating_add(binds.len() as u64);
+    let lets = binds.iter().map(|&b| expr(max_ref, b)).collect();
+    LawCode {
+        arity,
+        lets,
+        body: expr(max_ref, cur),
+    }
+}
+
+fn expr(max_ref: u64, v: Value) -> Expr {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+        let v = v.deref();
+        if let Some(n) = v.as_small() {
+            if n <= max_ref {
+                return Expr::Ref(n as u32);
+            }
+            return Expr::Const(v);
+        }
+        if let Some(a) = op_args(v, 0, 2) {
+            let f = expr(max_ref, a[0]);
+            let x = expr(max_ref, a[1]);
+            return match f {
+                Expr::Call(h, mut xs) => {
+                    xs.push(x);
+                    Expr::Call(h, xs)
+                }
+                f => Expr::Call(Box::new(f), vec![x]),
+            };
+        }
+        if let Some(a) = op_args(v, 2, 1) {
+            return Expr::Const(a[0].deref());
+        }
+        Expr::Const(v)
+    })
+}

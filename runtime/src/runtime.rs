@@ -1,0 +1,287 @@
+//! The runtime: the heap, its roots, configuration, and constructors for every kind of value.
+
+use std::cell::Cell;
+
+use num_bigint::BigUint;
+use num_traits::ToPrimitive;
+
+use crate::heap::{empty_code, Heap};
+use crate::jets::JetTable;
+use crate::value::{op_arity, AppObj, Arity, Kind, LawObj, LawShape, PinObj, Value, MAX_SMALL};
+
+/// How to react to a jet whose name matches but whose hash does not.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum JetMismatch {
+    /// Print a warning on stderr and run the PLAN code.
+    Warn,
+    /// Crash the evaluation that created the pin.
+    Crash,
+    /// Say nothing.
+    Ignore,
+}
+
+/// Runtime settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Whether matched jets run natively.
+    pub jets: bool,
+    /// Reaction to a jet name with a wrong hash.
+    pub jet_mismatch: JetMismatch,
+    /// Maximum number of evaluator frames before a "stack exhausted" crash.
+    pub max_frames: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            jets: true,
+            jet_mismatch: JetMismatch::Warn,
+            max_frames: 20_000_000,
+        }
+    }
+}
+
+/// A function receiving `_Trace` output.
+pub type TraceHook = Box<dyn FnMut(&Runtime, Value)>;
+
+/// A PLAN runtime: one heap and everything needed to evaluate in it.
+pub struct Runtime {
+    /// The heap.
+    pub heap: Heap,
+    /// Values the host keeps alive across evaluations (collection roots).
+    pub roots: Vec<Value>,
+    pub(crate) gc_inhibit: Cell<u32>,
+    /// Settings.
+    pub config: Config,
+    /// The jet table.
+    pub jets: JetTable,
+    pub(crate) cows: Vec<Value>,
+    /// Where `_Trace` output goes; stderr when unset.
+    pub trace_hook: Option<TraceHook>,
+    /// Count of pins created (for statistics).
+    pub pins_made: u64,
+    pub(crate) frames: Vec<crate::eval::Frame>,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Runtime::new(Config::default())
+    }
+}
+
+impl Runtime {
+    /// A runtime with the given settings.
+    pub fn new(config: Config) -> Runtime {
+        Runtime {
+            heap: Heap::default(),
+            roots: Vec::new(),
+            gc_inhibit: Cell::new(0),
+            config,
+            jets: JetTable::reference(),
+            cows: Vec::new(),
+            trace_hook: None,
+            pins_made: 0,
+            frames: Vec::new(),
+        }
+    }
+
+    /// Forbids collection until the returned guard is dropped. Host code holding values in
+    /// Rust variables across an evaluation must either root them or hold this guard.
+    pub fn inhibit_gc(&self) -> GcGuard<'_> {
+        self.gc_inhibit.set(self.gc_inhibit.get() + 1);
+        GcGuard(self)
+    }
+
+    /// Whether collection may run at a safe point now.
+    pub fn gc_allowed(&self) -> bool {
+        self.gc_inhibit.get() == 0
+    }
+
+    /// Collects garbage now, keeping `extra` and the registered roots alive.
+    pub fn collect(&mut self, extra: &[Value]) {
+        let roots: Vec<Value> = self
+            .roots
+            .iter()
+            .chain(self.cows.iter())
+            .chain(extra.iter())
+            .copied()
+            .collect();
+        self.heap.collect(roots.iter());
+    }
+
+    /// Sends a `_Trace` message to the trace hook (stderr by default).
+    pub fn emit_trace(&mut self, msg: Value) {
+        if let Some(mut hook) = self.trace_hook.take() {
+            hook(self, msg);
+            self.trace_hook = Some(hook);
+        } else {
+            eprintln!("trace: {}", crate::print::show_short(msg, 4000));
+        }
+    }
+
+    // ---------------------------------------------------------------- nats
+
+    /// The nat `n`.
+    pub fn nat_u64(&mut self, n: u64) -> Value {
+        if n <= MAX_SMALL {
+            Value::small(n)
+        } else {
+            self.heap.alloc(Kind::Nat(BigUint::from(n)))
+        }
+    }
+
+    /// The nat `n`, immediate when small.
+    pub fn nat_big(&mut self, n: BigUint) -> Value {
+        match n.to_u64() {
+            Some(s) if s <= MAX_SMALL => Value::small(s),
+            _ => self.heap.alloc(Kind::Nat(n)),
+        }
+    }
+
+    /// The nat whose little-endian bytes are `bytes` (how text is stored).
+    pub fn nat_bytes(&mut self, bytes: &[u8]) -> Value {
+        self.nat_big(BigUint::from_bytes_le(bytes))
+    }
+
+    /// The nat spelling `s` in UTF-8.
+    pub fn nat_str(&mut self, s: &str) -> Value {
+        self.nat_bytes(s.as_bytes())
+    }
+
+    // ---------------------------------------------------------------- laws
+
+    /// A law from normal parts. `arity` must be a nonzero nat and `body` fully normal; the
+    /// evaluator's opcode 0 checks both before calling this.
+    pub fn law(&mut self, name: Value, arity: Value, body: Value) -> Value {
+        let name = name.deref();
+        let body = body.deref();
+        let arity_nat = arity.deref();
+        let ar: Arity = crate::nat::to_u64(arity_nat).unwrap_or(u64::MAX);
+        let shape = law_shape(name, ar, body);
+        self.heap.alloc(Kind::Law(LawObj {
+            name,
+            arity_nat,
+            arity: ar,
+            body,
+            shape,
+            code: empty_code(),
+        }))
+    }
+
+    /// The row constructor for `n` elements (`{0 n+1 0}`); `n = 0` gives the empty row.
+    pub fn cow(&mut self, n: u64) -> Value {
+        if let Some(&c) = self.cows.get(n as usize) {
+            return c;
+        }
+        if n < 64 {
+            while self.cows.len() <= n as usize {
+                let k = self.cows.len() as u64;
+                let c = self.law(Value::small(0), Value::small(k + 1), Value::small(0));
+                self.cows.push(c);
+            }
+            return self.cows[n as usize];
+        }
+        let ar = self.nat_u64(n + 1);
+        self.law(Value::small(0), ar, Value::small(0))
+    }
+
+    /// A row of the given elements (index 0 first).
+    pub fn row(&mut self, elems: &[Value]) -> Value {
+        let c = self.cow(elems.len() as u64);
+        if elems.is_empty() {
+            return c;
+        }
+        let args: Box<[Value]> = elems.iter().rev().copied().collect();
+        self.heap.alloc(Kind::App(AppObj {
+            head: c,
+            args: std::cell::UnsafeCell::new(args),
+        }))
+    }
+
+    // ---------------------------------------------------------------- pins
+
+    /// A pin of a fully normal item: hashes it and matches jets.
+    pub fn pin(&mut self, item: Value) -> Value {
+        let item = item.deref();
+        let hash = crate::hash::hash_item(item);
+        let arity = self.arity(item);
+        self.pins_made += 1;
+        let v = self.heap.alloc(Kind::Pin(PinObj {
+            item,
+            hash,
+            arity,
+            jet: Cell::new(None),
+        }));
+        self.match_jet(v);
+        v
+    }
+
+    // ---------------------------------------------------------------- apps
+
+    /// Arity of a value in weak head normal form (0 for a thunk, which is never asked).
+    pub fn arity(&self, v: Value) -> Arity {
+        let v = v.deref();
+        if let Some(n) = v.as_small() {
+            return op_arity(n);
+        }
+        match v.kind() {
+            Some(Kind::Nat(_)) => 1,
+            Some(Kind::Pin(p)) => p.arity,
+            Some(Kind::Law(l)) => l.arity,
+            Some(Kind::App(a)) => self.arity(a.head).saturating_sub(a.args().len() as u64),
+            Some(Kind::Thunk(_)) | None => 0,
+        }
+    }
+
+    /// The partial application `head args...`. The caller guarantees that `head` is in weak
+    /// head normal form and that there are fewer arguments than its arity.
+    pub fn partial(&mut self, head: Value, args: &[Value]) -> Value {
+        let head = head.deref();
+        let (h, all): (Value, Box<[Value]>) = match head.kind() {
+            Some(Kind::App(a)) => (a.head, a.args().iter().chain(args).copied().collect()),
+            _ => (head, args.into()),
+        };
+        self.heap.alloc(Kind::App(AppObj {
+            head: h,
+            args: std::cell::UnsafeCell::new(all),
+        }))
+    }
+
+    /// The lazy application `f args...`: a partial application when `f` is known to need
+    /// more arguments, otherwise a thunk.
+    pub fn apply_lazy(&mut self, f: Value, args: &[Value]) -> Value {
+        let f = f.deref();
+        if f.is_whnf() && (args.len() as u64) < self.arity(f) {
+            return self.partial(f, args);
+        }
+        self.heap.thunk(f, args.into())
+    }
+}
+
+/// Forbids collection while alive; see [`Runtime::inhibit_gc`].
+pub struct GcGuard<'a>(&'a Runtime);
+
+impl Drop for GcGuard<'_> {
+    fn drop(&mut self) {
+        let c = &self.0.gc_inhibit;
+        c.set(c.get().saturating_sub(1));
+    }
+}
+
+/// Recognises the data-jet shape of a law from its normal parts.
+fn law_shape(name: Value, arity: Arity, body: Value) -> LawShape {
+    match (name.as_small(), arity) {
+        (Some(0), 1) if body.as_small() == Some(0) => LawShape::EmptyRow,
+        (Some(0), a) if a >= 2 && a != u64::MAX && body.as_small() == Some(0) => {
+            LawShape::Cow(a - 1)
+        }
+        (Some(1), 1) if crate::datajet::is_bar_nat(body) => LawShape::Bar,
+        (Some(1), 2) => match crate::datajet::row_elems(body) {
+            Some(keys) if crate::order::strictly_ascending(&keys) => {
+                LawShape::Set(keys.len() as u64)
+            }
+            _ => LawShape::Plain,
+        },
+        _ => LawShape::Plain,
+    }
+}

@@ -1,0 +1,245 @@
+//! The one-word value representation and the heap objects it points to.
+//!
+//! A [`Value`] is a 64-bit word. When its low bit is 1 it is a small nat (the value shifted left
+//! by one, so small nats are below 2^63 and never allocate). Otherwise it is a pointer to an
+//! [`Obj`] owned by the [`crate::heap::Heap`]. Objects never move; the collector frees objects
+//! that are unreachable from the roots (see `heap.rs` for the root discipline).
+
+use std::cell::{Cell, OnceCell, UnsafeCell};
+use std::rc::Rc;
+
+use num_bigint::BigUint;
+
+use crate::law::LawCode;
+
+/// A PLAN value: an immediate small nat or a pointer to a heap object.
+#[derive(Copy, Clone, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct Value(pub(crate) u64);
+
+/// The largest nat stored immediately in a [`Value`].
+pub const MAX_SMALL: u64 = (1u64 << 63) - 1;
+
+impl Value {
+    /// The small nat `n`. Panics in debug builds if `n > MAX_SMALL`; use
+    /// [`crate::Runtime::nat_u64`] for arbitrary `u64`s.
+    #[inline]
+    pub const fn small(n: u64) -> Value {
+        debug_assert!(n <= MAX_SMALL);
+        Value((n << 1) | 1)
+    }
+
+    /// Whether this is an immediate small nat.
+    #[inline]
+    pub fn is_small(self) -> bool {
+        self.0 & 1 == 1
+    }
+
+    /// The immediate small nat, if this is one.
+    #[inline]
+    pub fn as_small(self) -> Option<u64> {
+        if self.is_small() {
+            Some(self.0 >> 1)
+        } else {
+            None
+        }
+    }
+
+    /// The heap object this value points to, if it is not a small nat.
+    #[inline]
+    pub fn obj(self) -> Option<&'static Obj> {
+        if self.is_small() {
+            None
+        } else {
+            // SAFETY: non-small values are always pointers to live objects allocated by the
+            // heap; the root discipline guarantees a reachable value is never freed.
+            Some(unsafe { &*(self.0 as *const Obj) })
+        }
+    }
+
+    pub(crate) fn from_obj(p: *mut Obj) -> Value {
+        Value(p as u64)
+    }
+
+    /// Follows finished thunks to the value they computed (no evaluation happens).
+    #[inline]
+    pub fn deref(self) -> Value {
+        let mut v = self;
+        loop {
+            match v.obj() {
+                Some(Obj {
+                    kind: Kind::Thunk(t),
+                    ..
+                }) => match t.get() {
+                    Thunk::Done(w) => v = *w,
+                    _ => return v,
+                },
+                _ => return v,
+            }
+        }
+    }
+
+    /// The value's kind, after following finished thunks. Small nats give `None`.
+    #[inline]
+    pub fn kind(self) -> Option<&'static Kind> {
+        self.deref().obj().map(|o| &o.kind)
+    }
+
+    /// Whether this value is a nat (small or big), after following finished thunks.
+    pub fn is_nat(self) -> bool {
+        let v = self.deref();
+        v.is_small() || matches!(v.kind(), Some(Kind::Nat(_)))
+    }
+
+    /// Whether this value is in weak head normal form (not an unfinished thunk).
+    pub fn is_whnf(self) -> bool {
+        !matches!(self.deref().kind(), Some(Kind::Thunk(_)))
+    }
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", crate::print::show(*self))
+    }
+}
+
+/// A heap object: a header used by the collector and the object itself.
+pub struct Obj {
+    pub(crate) mark: Cell<bool>,
+    /// Set once every value reachable from this object is known to be normal.
+    pub(crate) normal: Cell<bool>,
+    /// What the object is.
+    pub kind: Kind,
+}
+
+/// The kinds of heap objects.
+pub enum Kind {
+    /// A nat of 2^63 or more (never smaller: those are immediate).
+    Nat(BigUint),
+    /// A pin `<item>`.
+    Pin(PinObj),
+    /// A law `{name arity body}`.
+    Law(LawObj),
+    /// A partial application in weak head normal form: `head` is a nat, law or pin (never an
+    /// app) and `args` has fewer entries than the head's arity. Arguments may be thunks.
+    App(AppObj),
+    /// A suspended computation, updated in place with its result.
+    Thunk(ThunkCell),
+}
+
+/// Arity of a function value, saturating at `u64::MAX` for absurdly large stated arities.
+pub type Arity = u64;
+
+/// A pin: an immutable, content-addressed value.
+pub struct PinObj {
+    /// The pinned value, fully normal.
+    pub item: Value,
+    /// BLAKE3 of the item's encoding (see `hash.rs`).
+    pub hash: [u8; 32],
+    /// The item's arity.
+    pub arity: Arity,
+    /// The jet matched for this pin, if any.
+    pub jet: Cell<Option<crate::jets::JetId>>,
+}
+
+/// What kind of data jet a law is, recognised once at construction.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LawShape {
+    /// An ordinary law.
+    Plain,
+    /// `{0 1 0}`: the empty row.
+    EmptyRow,
+    /// `{0 n+1 0}` with n >= 1: the row constructor for n elements.
+    Cow(u64),
+    /// `{1 1 N}` with N a valid bar encoding.
+    Bar,
+    /// `{1 2 row}` with the row strictly ascending: a set of this many keys.
+    Set(u64),
+}
+
+/// A law `{name arity body}`.
+pub struct LawObj {
+    /// The name, a nat.
+    pub name: Value,
+    /// The stated arity as a nat (kept exactly, for hashing and reflection).
+    pub arity_nat: Value,
+    /// The arity as a machine number (saturating).
+    pub arity: Arity,
+    /// The body, fully normal.
+    pub body: Value,
+    /// Data-jet shape.
+    pub shape: LawShape,
+    /// The body compiled for execution, built on first call.
+    pub code: OnceCell<Rc<LawCode>>,
+}
+
+/// A partial application.
+pub struct AppObj {
+    /// The head: a nat, law or pin.
+    pub head: Value,
+    pub(crate) args: UnsafeCell<Box<[Value]>>,
+}
+
+impl AppObj {
+    /// The arguments in application order (may contain thunks).
+    #[inline]
+    pub fn args(&self) -> &[Value] {
+        // SAFETY: args are only replaced by equal values (thunks by their results) through
+        // `set_arg`, never resized; the runtime is single-threaded.
+        unsafe { &*self.args.get() }
+    }
+
+    /// Replaces an argument by a value that is semantically identical (a finished thunk by
+    /// its result). Used to shorten indirections during normalisation.
+    #[inline]
+    pub(crate) fn set_arg(&self, i: usize, v: Value) {
+        // SAFETY: single-threaded; no outstanding borrow is held across this call by callers.
+        unsafe {
+            (*self.args.get())[i] = v;
+        }
+    }
+}
+
+/// The state of a thunk.
+#[derive(Clone)]
+pub enum Thunk {
+    /// Not yet evaluated: the application `head args...` (with no args: evaluate `head`).
+    Pending(Value, Box<[Value]>),
+    /// Being evaluated; forcing it again is an infinite loop.
+    BlackHole,
+    /// Evaluated to this value (in weak head normal form).
+    Done(Value),
+}
+
+/// Interior-mutable thunk state.
+pub struct ThunkCell(pub(crate) UnsafeCell<Thunk>);
+
+impl ThunkCell {
+    /// The current state.
+    #[inline]
+    pub fn get(&self) -> &Thunk {
+        // SAFETY: single-threaded; states are replaced whole via `set`, and callers copy what
+        // they need out before any `set`.
+        unsafe { &*self.0.get() }
+    }
+
+    /// Replaces the state.
+    #[inline]
+    pub(crate) fn set(&self, t: Thunk) {
+        // SAFETY: see `get`.
+        unsafe {
+            *self.0.get() = t;
+        }
+    }
+}
+
+/// Arity of an opcode nat when used as a function.
+#[inline]
+pub fn op_arity(op: u64) -> Arity {
+    match op {
+        0 => 3,
+        1 => 5,
+        2 => 3,
+        _ => 1,
+    }
+}
