@@ -1,0 +1,63 @@
+//! `pallas plan` as a user runs it: results, hashes, and errors for malformed input.
+
+use std::process::Command;
+
+fn pallas(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
+        .args(args)
+        .output()
+        .expect("run pallas");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn increments() {
+    let (code, out, _) = pallas(&["plan", "(3 99)"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "100");
+}
+
+#[test]
+fn law_application() {
+    let (code, out, _) = pallas(&["plan", "({f 2 2} 7 8)"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "8");
+}
+
+#[test]
+fn hash_of_if_law() {
+    let (code, out, _) = pallas(&[
+        "plan",
+        "--hash",
+        r#"{"_If" 3 (0 (0 (0 (2 2) 3) (0 {0 2 1} 2)) 1)}"#,
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "CGWi51frV26N7KUBbso2WzBad8W2mbix6HaejVem5YaZ");
+}
+
+#[test]
+fn malformed_input_names_position_and_exits_2() {
+    for (src, want) in [
+        ("(3 99", "1:1"),
+        ("(3 99))", "1:7"),
+        ("{f 2}", "1:1"),
+        ("(3 #)", "1:4"),
+        ("()", "1:1"),
+    ] {
+        let (code, _, err) = pallas(&["plan", src]);
+        assert_eq!(code, 2, "{src}: {err}");
+        assert!(err.contains(want), "{src}: {err}");
+        assert!(!err.contains("panicked"), "{src}: {err}");
+    }
+}
+
+#[test]
+fn crash_is_reported_with_op_and_value() {
+    let (code, _, err) = pallas(&["plan", "(7 (3 4))"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("op 7") && err.contains("5"), "{err}");
+}
