@@ -15,6 +15,7 @@ pub mod order;
 pub mod print;
 pub mod runtime;
 pub mod seed;
+pub mod store;
 pub mod value;
 
 pub use eval::{Crash, CrashKind, Strict};

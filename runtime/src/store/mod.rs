@@ -1,0 +1,3 @@
+//! Persistence: the event log (and, later, the pin store and snapshots).
+
+pub mod log;
