@@ -107,3 +107,20 @@ fn missing_file_is_an_empty_log() {
     let o = log::open(&dir.path().join("nope"), 1).expect("open");
     assert!(o.records.is_empty());
 }
+
+#[test]
+fn pin_store_writes_once_and_reads_back() {
+    use pallas_runtime::store::pins::PinStore;
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = PinStore::open(&dir.path().join("pins")).expect("open");
+    let h = *blake3::hash(b"hello").as_bytes();
+    assert!(!store.contains(&h));
+    assert!(store.put(&h, b"hello").expect("put"));
+    assert!(!store.put(&h, b"hello").expect("second put is a no-op"));
+    assert_eq!(&*store.get(&h).expect("get").expect("present"), b"hello");
+    let e = *blake3::hash(b"").as_bytes();
+    store.put(&e, b"").expect("put empty");
+    assert!(store.get(&e).expect("get").expect("present").is_empty());
+    let missing = *blake3::hash(b"missing").as_bytes();
+    assert!(store.get(&missing).expect("get").is_none());
+}
