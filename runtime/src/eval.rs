@@ -48,6 +48,10 @@ impl Crash {
         }
     }
 
+    pub(crate) fn stack_exhausted() -> Crash {
+        Crash::special(CrashKind::StackExhausted)
+    }
+
     fn special(kind: CrashKind) -> Crash {
         Crash {
             kind,
@@ -111,6 +115,8 @@ pub(crate) enum Frame {
         top: Value,
         stack: Vec<(Value, bool)>,
     },
+    /// A bytecode activation waiting for a value.
+    Interp(crate::bytecode::interp::Activation),
 }
 
 impl Frame {
@@ -132,18 +138,19 @@ impl Frame {
                 out.push(*top);
                 out.extend(stack.iter().map(|(v, _)| *v));
             }
+            Frame::Interp(a) => out.extend_from_slice(&a.regs),
         }
     }
 }
 
-enum State {
+pub(crate) enum State {
     Eval(Value),
     Ret(Value),
     /// Apply a (possibly unevaluated) function to arguments.
     Apply(Value, Box<[Value]>),
 }
 
-type Step = Result<State, Crash>;
+pub(crate) type Step = Result<State, Crash>;
 
 fn op_strictness(op: u64) -> &'static [Strict] {
     use Strict::*;
@@ -245,6 +252,16 @@ impl Runtime {
         }
     }
 
+    /// Collects now, with the frame stack as roots (callers make sure every live value is
+    /// in a frame, a registered root or the runtime's caches).
+    pub(crate) fn gc_now(&mut self) {
+        let mut extra = Vec::new();
+        for f in &self.frames {
+            f.values(&mut extra);
+        }
+        self.collect(&extra);
+    }
+
     fn gc_at_safe_point(&mut self, v: Value) {
         let mut extra = vec![v];
         for f in &self.frames {
@@ -296,6 +313,7 @@ impl Runtime {
                 self.frames.push(f);
                 self.norm_step()
             }
+            Some(Frame::Interp(act)) => self.interp_resume(act, v),
         }
     }
 
@@ -352,7 +370,9 @@ impl Runtime {
             Some(Kind::Pin(p)) => {
                 if self.config.jets {
                     if let Some(j) = p.jet.get() {
-                        return self.prim_continue(Prim::Jet(j, f), args, 0);
+                        if self.jets.entry(j).native.is_some() {
+                            return self.prim_continue(Prim::Jet(j, f), args, 0);
+                        }
                     }
                 }
                 self.exec_pin_code(f, args)
@@ -374,6 +394,25 @@ impl Runtime {
     }
 
     fn exec_law(&mut self, selfv: Value, l: &'static LawObj, args: &[Value]) -> Step {
+        if self.config.engine == crate::runtime::Engine::Bytecode {
+            let bc = match l.bytecode.get() {
+                Some(bc) => bc.clone(),
+                None => {
+                    let code = l
+                        .code
+                        .get_or_init(|| Rc::new(law::compile(l.arity, l.body)))
+                        .clone();
+                    let bc = Rc::new(crate::bytecode::compile(
+                        &code,
+                        &self.jets,
+                        self.config.jets,
+                    ));
+                    let _ = l.bytecode.set(bc.clone());
+                    bc
+                }
+            };
+            return self.interp_start(bc, selfv, args);
+        }
         let code: Rc<LawCode> = l
             .code
             .get_or_init(|| Rc::new(law::compile(l.arity, l.body)))
@@ -416,6 +455,24 @@ impl Runtime {
                 self.apply_start(hv, xv)
             }
         }
+    }
+
+    /// A law's bytecode, compiled on first use.
+    pub(crate) fn law_bytecode(&self, l: &LawObj) -> Rc<crate::bytecode::Bytecode> {
+        if let Some(bc) = l.bytecode.get() {
+            return bc.clone();
+        }
+        let code = l
+            .code
+            .get_or_init(|| Rc::new(law::compile(l.arity, l.body)))
+            .clone();
+        let bc = Rc::new(crate::bytecode::compile(
+            &code,
+            &self.jets,
+            self.config.jets,
+        ));
+        let _ = l.bytecode.set(bc.clone());
+        bc
     }
 
     /// Builds the (lazy) value of an expression in an environment.

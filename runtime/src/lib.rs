@@ -4,6 +4,7 @@
 //! values ([`Runtime::nat_u64`], [`Runtime::law`], [`Runtime::pin`], [`Runtime::row`]...)
 //! and evaluates them ([`Runtime::whnf`], [`Runtime::normalize`], [`Runtime::call`]).
 
+pub mod bytecode;
 pub mod datajet;
 pub mod eval;
 pub mod hash;
@@ -19,5 +20,5 @@ pub mod store;
 pub mod value;
 
 pub use eval::{Crash, CrashKind, Strict};
-pub use runtime::{Config, JetMismatch, Runtime};
+pub use runtime::{Config, Engine, JetMismatch, Runtime};
 pub use value::{Kind, Value};

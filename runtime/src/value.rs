@@ -171,6 +171,8 @@ pub struct LawObj {
     pub shape: LawShape,
     /// The body compiled for execution, built on first call.
     pub code: OnceCell<Rc<LawCode>>,
+    /// The body compiled to bytecode, built on first call.
+    pub bytecode: OnceCell<Rc<crate::bytecode::Bytecode>>,
 }
 
 /// A partial application.

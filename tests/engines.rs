@@ -1,0 +1,155 @@
+//! The oracle and the bytecode interpreter agree, with jets on and off, on programs that use
+//! the control-flow and arithmetic jets the bytecode compiler turns into jumps and inline
+//! operations.
+
+use pallas::plan_syntax;
+use pallas_runtime::{hash, order, print, Config, Engine, Runtime, Value};
+
+/// Our own PLAN definitions of `_Add` and `_Sub` (by natural-number recursion) and the
+/// reference's `_If`, as text in the `pallas plan` syntax.
+const C: &str = "{C 3 (0 1 (0 2 3))}";
+
+fn add_law() -> String {
+    let tn = "(0 (0 (0 (2 2) (2 0)) (2 3)) 1)";
+    format!("{{_Add 2 (0 (0 (0 (2 2) {tn}) (0 (0 (2 {C}) (2 3)) (0 0 1))) 2)}}")
+}
+
+fn sub_law() -> String {
+    let tn = "(0 (0 (0 (2 2) (2 0)) (2 3)) 1)";
+    format!("{{_Sub 2 (0 (0 (0 (2 2) {tn}) (0 (0 (2 {C}) (2 (2 0 {{I 1 1}}))) (0 0 1))) 2)}}")
+}
+
+const IF: &str = r#"{"_If" 3 (0 (0 (0 (2 2) 3) (0 {0 2 1} 2)) 1)}"#;
+
+/// fib n = if n (if (sub n 1) (add (fib (sub n 1)) (fib (sub n 2))) 1) 0
+fn fib_law() -> String {
+    let (add, sub, iff) = (
+        format!("<{}>", add_law()),
+        format!("<{}>", sub_law()),
+        format!("<{IF}>"),
+    );
+    let n1 = format!("(0 (0 {sub} 1) (2 1))");
+    let n2 = format!("(0 (0 {sub} 1) (2 2))");
+    let rec = format!("(0 (0 {add} (0 0 {n1})) (0 0 {n2}))");
+    let inner = format!("(0 (0 (0 {iff} {n1}) {rec}) (2 1))");
+    format!("{{fib 1 (0 (0 (0 {iff} 1) {inner}) (2 0))}}")
+}
+
+/// Evaluates `src` in a runtime with the given engine and jets setting, accepting our own
+/// `_Add`/`_Sub` hashes as those jets.
+fn run(src: &str, engine: Engine, jets: bool) -> (Runtime, Value) {
+    let mut rt = Runtime::new(Config {
+        engine,
+        jets,
+        ..Config::default()
+    });
+    for (name, law) in [("_Add", add_law()), ("_Sub", sub_law())] {
+        let e = plan_syntax::parse(&law).expect("parse");
+        let v = plan_syntax::build(&mut rt, &e);
+        let v = rt.normalize(v).expect("law");
+        rt.jets.accept(name, hash::hash_item(v));
+    }
+    let e = plan_syntax::parse(src).expect("parse");
+    let v = plan_syntax::build(&mut rt, &e);
+    let v = rt.normalize(v).expect("no crash");
+    (rt, v)
+}
+
+fn all_configs(src: &str) -> String {
+    let mut results = Vec::new();
+    for engine in [Engine::Oracle, Engine::Bytecode] {
+        for jets in [false, true] {
+            let (_rt, v) = run(src, engine, jets);
+            results.push(((engine, jets), print::show(v)));
+        }
+    }
+    for r in &results[1..] {
+        assert_eq!(
+            r.1, results[0].1,
+            "{:?} disagrees with {:?}",
+            r.0, results[0].0
+        );
+    }
+    results[0].1.clone()
+}
+
+#[test]
+fn fib_agrees_everywhere() {
+    let fib = fib_law();
+    for (n, want) in [(0, "0"), (1, "1"), (2, "1"), (10, "55"), (15, "610")] {
+        assert_eq!(all_configs(&format!("({fib} {n})")), want);
+    }
+}
+
+#[test]
+fn jets_match_our_hashes() {
+    let fib = fib_law();
+    let (rt, _) = run(&format!("({fib} 3)"), Engine::Bytecode, true);
+    let matched: Vec<&str> = rt
+        .jets
+        .events
+        .iter()
+        .filter(|e| e.matched)
+        .map(|e| e.name.as_str())
+        .collect();
+    for name in ["_If", "_Add", "_Sub"] {
+        assert!(matched.contains(&name), "{name} not matched: {matched:?}");
+    }
+}
+
+#[test]
+fn non_nat_arguments_agree() {
+    // add and sub of laws and apps read them as 0.
+    let add = add_law();
+    let sub = sub_law();
+    for src in [
+        format!("(<{add}> {{f 1 0}} 5)"),
+        format!("(<{add}> (0 1) (0 2))"),
+        format!("(<{sub}> 3 {{g 2 0}})"),
+        format!("(<{sub}> 1000 2)"),
+        format!("(<{sub}> 2 1000)"),
+    ] {
+        all_configs(&src);
+    }
+}
+
+#[test]
+fn bytecode_of_fib_uses_jumps_and_inline_ops() {
+    let (mut rt, fib) = run(&fib_law(), Engine::Bytecode, true);
+    let r = rt.call(fib, &[Value::small(6)]).expect("ok");
+    assert!(order::equal(r, Value::small(8)));
+    let Some(pallas_runtime::Kind::Law(l)) = fib.kind() else {
+        panic!("not a law")
+    };
+    let text = l.bytecode.get().map(|b| b.to_string()).unwrap_or_default();
+    assert!(text.contains("ifz"), "{text}");
+    assert!(text.contains("_Sub"), "{text}");
+    assert!(text.contains("_Add"), "{text}");
+    assert!(
+        !text.contains("call #<"),
+        "known jets should be inline: {text}"
+    );
+}
+
+/// down n = if n (add 1 (down (sub n 1))) 0: non-tail recursion through direct calls.
+fn down_law() -> String {
+    let (add, sub, iff) = (
+        format!("<{}>", add_law()),
+        format!("<{}>", sub_law()),
+        format!("<{IF}>"),
+    );
+    let rec = format!("(0 (0 {add} (2 1)) (0 0 (0 (0 {sub} 1) (2 1))))");
+    format!("{{down 1 (0 (0 (0 {iff} 1) {rec}) (2 0))}}")
+}
+
+#[test]
+fn deep_direct_recursion_runs_or_crashes_cleanly() {
+    let (mut rt, down) = run(&down_law(), Engine::Bytecode, true);
+    let r = rt.call(down, &[Value::small(1_000_000)]).expect("runs");
+    assert!(order::equal(r, Value::small(1_000_000)));
+    rt.config.max_frames = 10_000;
+    let c = rt.call(down, &[Value::small(1_000_000)]).unwrap_err();
+    assert_eq!(c.kind, pallas_runtime::CrashKind::StackExhausted);
+    let r = rt.call(down, &[Value::small(100)]).expect("still usable");
+    assert!(order::equal(r, Value::small(100)));
+}
