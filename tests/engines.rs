@@ -153,3 +153,15 @@ fn deep_direct_recursion_runs_or_crashes_cleanly() {
     let r = rt.call(down, &[Value::small(100)]).expect("still usable");
     assert!(order::equal(r, Value::small(100)));
 }
+
+#[test]
+fn collection_inside_bytecode_keeps_registers_alive() {
+    for engine in [Engine::Oracle, Engine::Bytecode] {
+        let (mut rt, fib) = run(&fib_law(), engine, false);
+        rt.roots.push(fib);
+        rt.heap.threshold = 1 << 14;
+        let r = rt.call(fib, &[Value::small(14)]).expect("ok");
+        assert!(order::equal(r, Value::small(377)), "{engine:?}");
+        assert!(rt.heap.collections > 0, "{engine:?}: the collector never ran");
+    }
+}

@@ -3,7 +3,7 @@
 pub mod plan;
 
 use clap::{Args, Parser, Subcommand};
-use pallas_runtime::{Config, JetMismatch, Runtime};
+use pallas_runtime::{Config, Engine, JetMismatch, Runtime};
 
 /// pallas: PLAN, Sire and persistent cogs.
 #[derive(Parser, Debug)]
@@ -29,6 +29,18 @@ pub struct RuntimeOpts {
     /// Say nothing when a pin has a jet's name but not its hash.
     #[arg(long, global = true, conflicts_with = "jet_mismatch_crash")]
     pub jet_mismatch_ignore: bool,
+    /// Which engine runs laws: the bytecode interpreter, or the simple reference evaluator.
+    #[arg(long, global = true, value_enum, default_value_t = EngineArg::Bytecode)]
+    pub engine: EngineArg,
+}
+
+/// The `--engine` choices.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineArg {
+    /// The bytecode interpreter (default).
+    Bytecode,
+    /// The simple graph-reduction evaluator used as the test oracle.
+    Oracle,
 }
 
 impl RuntimeOpts {
@@ -44,6 +56,10 @@ impl RuntimeOpts {
         Runtime::new(Config {
             jets: !self.no_jets,
             jet_mismatch,
+            engine: match self.engine {
+                EngineArg::Bytecode => Engine::Bytecode,
+                EngineArg::Oracle => Engine::Oracle,
+            },
             ..Config::default()
         })
     }
