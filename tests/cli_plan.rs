@@ -61,3 +61,18 @@ fn crash_is_reported_with_op_and_value() {
     assert_eq!(code, 1);
     assert!(err.contains("op 7") && err.contains("5"), "{err}");
 }
+
+#[test]
+fn cyclic_value_is_reported_not_looped() {
+    // let a = (0 5 a) in a: a value that contains itself has no normal form.
+    for engine in ["bytecode", "oracle"] {
+        let (code, _, err) = pallas(&[
+            "--engine",
+            engine,
+            "plan",
+            "({f 1 (1 (0 (2 (0 5)) 2) 2)} 0)",
+        ]);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("infinite"), "{err}");
+    }
+}

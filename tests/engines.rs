@@ -162,6 +162,19 @@ fn collection_inside_bytecode_keeps_registers_alive() {
         rt.heap.threshold = 1 << 14;
         let r = rt.call(fib, &[Value::small(14)]).expect("ok");
         assert!(order::equal(r, Value::small(377)), "{engine:?}");
-        assert!(rt.heap.collections > 0, "{engine:?}: the collector never ran");
+        assert!(
+            rt.heap.collections > 0,
+            "{engine:?}: the collector never ran"
+        );
+    }
+}
+
+#[test]
+#[ignore]
+fn print_fib_bytecode() {
+    let (mut rt, fib) = run(&fib_law(), Engine::Bytecode, true);
+    rt.call(fib, &[Value::small(3)]).expect("ok");
+    if let Some(pallas_runtime::Kind::Law(l)) = fib.kind() {
+        println!("{}", l.bytecode.get().expect("compiled"));
     }
 }

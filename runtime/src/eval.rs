@@ -204,10 +204,22 @@ impl Runtime {
 
     fn unwind(&mut self, base: usize, _c: &Crash) {
         while self.frames.len() > base {
-            if let Some(Frame::Update { thunk, head, args }) = self.frames.pop() {
-                if let Some(Kind::Thunk(t)) = thunk.obj().map(|o| &o.kind) {
-                    t.set(Thunk::Pending(head, args));
+            match self.frames.pop() {
+                Some(Frame::Update { thunk, head, args }) => {
+                    if let Some(Kind::Thunk(t)) = thunk.obj().map(|o| &o.kind) {
+                        t.set(Thunk::Pending(head, args));
+                    }
                 }
+                Some(Frame::Norm { stack, .. }) => {
+                    for (v, post) in stack {
+                        if post {
+                            if let Some(o) = v.deref().obj() {
+                                o.visiting.set(false);
+                            }
+                        }
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -552,6 +564,7 @@ impl Runtime {
             if post {
                 stack.pop();
                 if let Some(o) = x.obj() {
+                    o.visiting.set(false);
                     if let Kind::App(a) = &o.kind {
                         for (i, arg) in a.args().iter().enumerate() {
                             a.set_arg(i, arg.deref());
@@ -567,6 +580,18 @@ impl Runtime {
                     return Ok(State::Eval(x));
                 }
                 Some((o, Kind::App(a))) if !o.normal.get() => {
+                    if o.visiting.get() {
+                        // The value contains itself: its normal form is infinite.
+                        for (v, post) in &stack {
+                            if *post {
+                                if let Some(o) = v.deref().obj() {
+                                    o.visiting.set(false);
+                                }
+                            }
+                        }
+                        return Err(Crash::special(CrashKind::InfiniteLoop));
+                    }
+                    o.visiting.set(true);
                     stack.pop();
                     stack.push((x, true));
                     for &arg in a.args().iter().rev() {
