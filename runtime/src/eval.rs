@@ -224,7 +224,14 @@ impl Runtime {
         }
     }
 
-    fn run_from(&mut self, mut st: State, base: usize) -> Result<Value, Crash> {
+    fn run_from(&mut self, st: State, base: usize) -> Result<Value, Crash> {
+        let outer = std::mem::replace(&mut self.run_base, base);
+        let r = self.run_loop(st, base);
+        self.run_base = outer;
+        r
+    }
+
+    fn run_loop(&mut self, mut st: State, base: usize) -> Result<Value, Crash> {
         loop {
             let step = match st {
                 State::Eval(v) => {

@@ -74,6 +74,10 @@ pub struct Runtime {
     pub pins_made: u64,
     pub(crate) frames: Vec<crate::eval::Frame>,
     pub(crate) scratch: Vec<Value>,
+    /// Frame-stack height below which the current evaluation must not pop.
+    pub(crate) run_base: usize,
+    /// Register files of finished activations, kept for reuse.
+    pub(crate) reg_pool: Vec<Vec<Value>>,
 }
 
 impl Default for Runtime {
@@ -96,6 +100,8 @@ impl Runtime {
             pins_made: 0,
             frames: Vec::new(),
             scratch: Vec::new(),
+            run_base: 0,
+            reg_pool: Vec::new(),
         }
     }
 

@@ -97,7 +97,7 @@ impl Runtime {
         selfv: Value,
         args: &[Value],
     ) -> Step {
-        let mut regs = vec![Value::small(0); code.nregs as usize];
+        let mut regs = self.fresh_regs(code.nregs as usize);
         regs[0] = selfv;
         regs[1..=args.len()].copy_from_slice(args);
         self.interp_run(code, 0, regs)
@@ -133,6 +133,19 @@ impl Runtime {
             return None;
         }
         Some((self.law_bytecode(law), f))
+    }
+
+    fn fresh_regs(&mut self, n: usize) -> Vec<Value> {
+        let mut r = self.reg_pool.pop().unwrap_or_default();
+        r.clear();
+        r.resize(n, Value::small(0));
+        r
+    }
+
+    fn recycle(&mut self, regs: Vec<Value>) {
+        if self.reg_pool.len() < 256 {
+            self.reg_pool.push(regs);
+        }
     }
 
     fn suspend(&mut self, code: Rc<Bytecode>, pc: usize, regs: Vec<Value>, dst: Reg) {
@@ -187,7 +200,7 @@ impl Runtime {
                 Instr::Call { dst, f, args } => {
                     let f = get(&regs, f).deref();
                     if let Some((callee, selfv)) = self.direct_target(f, args.len()) {
-                        let mut new_regs = vec![Value::small(0); callee.nregs as usize];
+                        let mut new_regs = self.fresh_regs(callee.nregs as usize);
                         new_regs[0] = selfv;
                         for (i, a) in args.iter().enumerate() {
                             new_regs[i + 1] = get(&regs, a);
@@ -263,9 +276,26 @@ impl Runtime {
                 Instr::TailCall { f, args } => {
                     let f = get(&regs, f);
                     let xs = args_of(&regs, args);
+                    self.recycle(regs);
                     return Ok(State::Apply(f, xs));
                 }
-                Instr::Return { src } => return Ok(State::Eval(get(&regs, src))),
+                Instr::Return { src } => {
+                    let v = get(&regs, src).deref();
+                    self.recycle(regs);
+                    // Fast path: hand a finished value straight to a waiting activation.
+                    if v.is_whnf() && self.frames.len() > self.run_base {
+                        if let Some(Frame::Interp(_)) = self.frames.last() {
+                            if let Some(Frame::Interp(act)) = self.frames.pop() {
+                                code = act.code;
+                                pc = act.pc;
+                                regs = act.regs;
+                                regs[act.dst as usize] = v;
+                                continue;
+                            }
+                        }
+                    }
+                    return Ok(State::Eval(v));
+                }
                 Instr::Loop { args } => {
                     let mut xs = std::mem::take(&mut self.scratch);
                     xs.clear();
