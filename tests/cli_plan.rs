@@ -76,3 +76,47 @@ fn cyclic_value_is_reported_not_looped() {
         assert!(err.contains("infinite"), "{err}");
     }
 }
+
+mod common;
+
+#[test]
+fn profile_names_the_hot_laws_in_every_format() {
+    let dir = std::env::temp_dir().join(format!("pallas-prof-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let prog = format!("({} 20)", common::fib_law());
+    for (file, check) in [
+        ("p.txt", "calls"),
+        ("p.folded", "fib"),
+        ("p.json", "\"type\":\"sampled\""),
+    ] {
+        let out = dir.join(file);
+        let out_s = out.to_string_lossy().to_string();
+        let (code, stdout, err) = pallas(&[
+            "--jet-mismatch-ignore",
+            "--profile-interval-us",
+            "200",
+            "--profile-output",
+            &out_s,
+            "plan",
+            &prog,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(stdout.trim(), "6765");
+        let text = std::fs::read_to_string(&out).expect("profile written");
+        assert!(text.contains(check), "{file}: {text}");
+        if file == "p.txt" {
+            // The recursion itself and the arithmetic it calls are the hot laws.
+            let fib_row = text
+                .lines()
+                .find(|l| l.starts_with("fib "))
+                .expect("fib row");
+            let calls: u64 = fib_row
+                .split_whitespace()
+                .nth(1)
+                .and_then(|c| c.parse().ok())
+                .expect("calls");
+            assert_eq!(calls, 21891, "fib 20 makes 21891 calls: {fib_row}");
+            assert!(text.contains("_Add@") && text.contains("_Sub@"), "{text}");
+        }
+    }
+}

@@ -2,38 +2,11 @@
 //! the control-flow and arithmetic jets the bytecode compiler turns into jumps and inline
 //! operations.
 
+mod common;
+
+use common::{add_law, down_law, fib_law, sub_law};
 use pallas::plan_syntax;
 use pallas_runtime::{hash, order, print, Config, Engine, Runtime, Value};
-
-/// Our own PLAN definitions of `_Add` and `_Sub` (by natural-number recursion) and the
-/// reference's `_If`, as text in the `pallas plan` syntax.
-const C: &str = "{C 3 (0 1 (0 2 3))}";
-
-fn add_law() -> String {
-    let tn = "(0 (0 (0 (2 2) (2 0)) (2 3)) 1)";
-    format!("{{_Add 2 (0 (0 (0 (2 2) {tn}) (0 (0 (2 {C}) (2 3)) (0 0 1))) 2)}}")
-}
-
-fn sub_law() -> String {
-    let tn = "(0 (0 (0 (2 2) (2 0)) (2 3)) 1)";
-    format!("{{_Sub 2 (0 (0 (0 (2 2) {tn}) (0 (0 (2 {C}) (2 (2 0 {{I 1 1}}))) (0 0 1))) 2)}}")
-}
-
-const IF: &str = r#"{"_If" 3 (0 (0 (0 (2 2) 3) (0 {0 2 1} 2)) 1)}"#;
-
-/// fib n = if n (if (sub n 1) (add (fib (sub n 1)) (fib (sub n 2))) 1) 0
-fn fib_law() -> String {
-    let (add, sub, iff) = (
-        format!("<{}>", add_law()),
-        format!("<{}>", sub_law()),
-        format!("<{IF}>"),
-    );
-    let n1 = format!("(0 (0 {sub} 1) (2 1))");
-    let n2 = format!("(0 (0 {sub} 1) (2 2))");
-    let rec = format!("(0 (0 {add} (0 0 {n1})) (0 0 {n2}))");
-    let inner = format!("(0 (0 (0 {iff} {n1}) {rec}) (2 1))");
-    format!("{{fib 1 (0 (0 (0 {iff} 1) {inner}) (2 0))}}")
-}
 
 /// Evaluates `src` in a runtime with the given engine and jets setting, accepting our own
 /// `_Add`/`_Sub` hashes as those jets.
@@ -129,17 +102,6 @@ fn bytecode_of_fib_uses_jumps_and_inline_ops() {
         !text.contains("call #<"),
         "known jets should be inline: {text}"
     );
-}
-
-/// down n = if n (add 1 (down (sub n 1))) 0: non-tail recursion through direct calls.
-fn down_law() -> String {
-    let (add, sub, iff) = (
-        format!("<{}>", add_law()),
-        format!("<{}>", sub_law()),
-        format!("<{IF}>"),
-    );
-    let rec = format!("(0 (0 {add} (2 1)) (0 0 (0 (0 {sub} 1) (2 1))))");
-    format!("{{down 1 (0 (0 (0 {iff} 1) {rec}) (2 0))}}")
 }
 
 #[test]

@@ -1,22 +1,12 @@
 //! Differential testing: generated laws run under the oracle and the bytecode interpreter,
 //! with jets on and off, must give the same normal form or the same kind of crash.
 
+mod common;
+
+use common::{add_law, sub_law};
 use pallas::plan_syntax;
 use pallas_runtime::{hash, print, Config, CrashKind, Engine, Runtime};
 use proptest::prelude::*;
-
-const C: &str = "{C 3 (0 1 (0 2 3))}";
-const IF: &str = r#"<{"_If" 3 (0 (0 (0 (2 2) 3) (0 {0 2 1} 2)) 1)}>"#;
-
-fn add_law() -> String {
-    let tn = "(0 (0 (0 (2 2) (2 0)) (2 3)) 1)";
-    format!("{{_Add 2 (0 (0 (0 (2 2) {tn}) (0 (0 (2 {C}) (2 3)) (0 0 1))) 2)}}")
-}
-
-fn sub_law() -> String {
-    let tn = "(0 (0 (0 (2 2) (2 0)) (2 3)) 1)";
-    format!("{{_Sub 2 (0 (0 (0 (2 2) {tn}) (0 (0 (2 {C}) (2 (2 0 {{I 1 1}}))) (0 0 1))) 2)}}")
-}
 
 /// A generated expression of a law body, as PLAN text, over `nrefs` environment slots
 /// (1..=nrefs; self is never referenced, so nothing recurses).
@@ -42,7 +32,7 @@ fn expr(nrefs: u64, depth: u32) -> BoxedStrategy<String> {
         1 => (sub.clone(), sub.clone()).prop_map(move |(a, b)| format!("(0 (0 {add} {a}) {b})")),
         1 => (sub.clone(), sub.clone()).prop_map(move |(a, b)| format!("(0 (0 {subl} {a}) {b})")),
         1 => (sub.clone(), sub.clone(), sub.clone())
-            .prop_map(|(c, t, e)| format!("(0 (0 (0 {IF} {c}) {t}) {e})")),
+            .prop_map(|(c, t, e)| format!("(0 (0 (0 <{}> {c}) {t}) {e})", common::IF)),
         // apply a slot (which may hold a nat: opcodes and crashes) to an expression
         1 => ((1..=nrefs), sub.clone()).prop_map(|(i, x)| format!("(0 {i} {x})")),
         // a pin of a value

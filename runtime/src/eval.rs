@@ -390,6 +390,9 @@ impl Runtime {
                 if self.config.jets {
                     if let Some(j) = p.jet.get() {
                         if self.jets.entry(j).native.is_some() {
+                            if self.profiler.is_some() {
+                                self.profile_call(f, true, None);
+                            }
                             return self.prim_continue(Prim::Jet(j, f), args, 0);
                         }
                     }
@@ -413,23 +416,11 @@ impl Runtime {
     }
 
     fn exec_law(&mut self, selfv: Value, l: &'static LawObj, args: &[Value]) -> Step {
+        if self.profiler.is_some() {
+            self.profile_call(selfv, false, Some(selfv));
+        }
         if self.config.engine == crate::runtime::Engine::Bytecode {
-            let bc = match l.bytecode.get() {
-                Some(bc) => bc.clone(),
-                None => {
-                    let code = l
-                        .code
-                        .get_or_init(|| Rc::new(law::compile(l.arity, l.body)))
-                        .clone();
-                    let bc = Rc::new(crate::bytecode::compile(
-                        &code,
-                        &self.jets,
-                        self.config.jets,
-                    ));
-                    let _ = l.bytecode.set(bc.clone());
-                    bc
-                }
-            };
+            let bc = self.law_bytecode(l);
             return self.interp_start(bc, selfv, args);
         }
         let code: Rc<LawCode> = l

@@ -14,6 +14,7 @@ pub mod law;
 pub mod nat;
 pub mod order;
 pub mod print;
+pub mod profile;
 pub mod runtime;
 pub mod seed;
 pub mod store;

@@ -78,6 +78,8 @@ pub struct Runtime {
     pub(crate) run_base: usize,
     /// Register files of finished activations, kept for reuse.
     pub(crate) reg_pool: Vec<Vec<Value>>,
+    /// The profiler, when profiling.
+    pub profiler: Option<Box<crate::profile::Profiler>>,
 }
 
 impl Default for Runtime {
@@ -102,6 +104,7 @@ impl Runtime {
             scratch: Vec::new(),
             run_base: 0,
             reg_pool: Vec::new(),
+            profiler: None,
         }
     }
 

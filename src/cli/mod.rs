@@ -1,6 +1,7 @@
 //! The command line: one module per subcommand.
 
 pub mod plan;
+pub mod profile;
 
 use clap::{Args, Parser, Subcommand};
 use pallas_runtime::{Config, Engine, JetMismatch, Runtime};
@@ -32,6 +33,13 @@ pub struct RuntimeOpts {
     /// Which engine runs laws: the bytecode interpreter, or the simple reference evaluator.
     #[arg(long, global = true, value_enum, default_value_t = EngineArg::Bytecode)]
     pub engine: EngineArg,
+    /// Profile the run and write the profile here (`.json`: speedscope, `.folded`: folded
+    /// stacks for flamegraph tools, otherwise a table).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub profile_output: Option<std::path::PathBuf>,
+    /// Sampling interval of the profiler, in microseconds.
+    #[arg(long, global = true, default_value_t = 1000)]
+    pub profile_interval_us: u64,
 }
 
 /// The `--engine` choices.

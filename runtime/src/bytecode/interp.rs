@@ -209,6 +209,9 @@ impl Runtime {
                             return Err(crate::eval::Crash::stack_exhausted());
                         }
                         self.suspend(code.clone(), pc, regs, *dst);
+                        if self.profiler.is_some() {
+                            self.profile_call(selfv, false, Some(selfv));
+                        }
                         code = callee;
                         pc = 0;
                         regs = new_regs;
@@ -302,6 +305,9 @@ impl Runtime {
                     xs.extend(args.iter().map(|a| get(&regs, a)));
                     regs[1..=xs.len()].copy_from_slice(&xs);
                     self.scratch = xs;
+                    if self.profiler.is_some() {
+                        self.profile_tick(Some(regs[0]));
+                    }
                     pc = 0;
                     if self.heap.wants_gc() && self.gc_allowed() {
                         self.suspend(code.clone(), 0, regs, 0);
