@@ -120,3 +120,22 @@ fn profile_names_the_hot_laws_in_every_format() {
         }
     }
 }
+
+#[test]
+fn bench_json_is_parseable_and_modes_agree() {
+    let prog = format!("({} 12)", common::fib_law());
+    let (code, out, err) = pallas(&["bench", "--json", "--runs", "2", "--with-no-jets", &prog]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    let modes = v["modes"].as_array().expect("modes");
+    assert_eq!(modes.len(), 4);
+    for m in modes {
+        assert_eq!(m["result"], "144");
+        assert!(m["min_s"].as_f64().expect("min") > 0.0);
+        assert!(m["median_s"].as_f64().expect("median") >= m["min_s"].as_f64().expect("min"));
+    }
+    assert!(
+        modes[1]["laws_compiled"].as_u64().expect("laws") > 0,
+        "bytecode compiles laws"
+    );
+}

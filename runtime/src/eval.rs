@@ -472,6 +472,7 @@ impl Runtime {
         if let Some(bc) = l.bytecode.get() {
             return bc.clone();
         }
+        let started = std::time::Instant::now();
         let code = l
             .code
             .get_or_init(|| Rc::new(law::compile(l.arity, l.body)))
@@ -482,6 +483,10 @@ impl Runtime {
             self.config.jets,
         ));
         let _ = l.bytecode.set(bc.clone());
+        let s = &self.stats;
+        s.laws_compiled.set(s.laws_compiled.get() + 1);
+        s.compile_nanos
+            .set(s.compile_nanos.get() + started.elapsed().as_nanos() as u64);
         bc
     }
 

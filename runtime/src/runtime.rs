@@ -80,6 +80,17 @@ pub struct Runtime {
     pub(crate) reg_pool: Vec<Vec<Value>>,
     /// The profiler, when profiling.
     pub profiler: Option<Box<crate::profile::Profiler>>,
+    /// Counters about compilation.
+    pub stats: Stats,
+}
+
+/// Counters kept by the runtime.
+#[derive(Default, Debug)]
+pub struct Stats {
+    /// Laws compiled to bytecode.
+    pub laws_compiled: Cell<u64>,
+    /// Time spent compiling laws to bytecode, in nanoseconds.
+    pub compile_nanos: Cell<u64>,
 }
 
 impl Default for Runtime {
@@ -105,6 +116,7 @@ impl Runtime {
             run_base: 0,
             reg_pool: Vec::new(),
             profiler: None,
+            stats: Stats::default(),
         }
     }
 

@@ -1,5 +1,6 @@
 //! The command line: one module per subcommand.
 
+pub mod bench;
 pub mod plan;
 pub mod profile;
 
@@ -78,6 +79,8 @@ impl RuntimeOpts {
 pub enum Command {
     /// Evaluate a PLAN expression and print its normal form.
     Plan(plan::PlanArgs),
+    /// Time an expression under each engine (and without jets) and compare.
+    Bench(bench::BenchArgs),
 }
 
 /// An error for the user: the message and the exit status.
@@ -111,5 +114,6 @@ impl Failure {
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Plan(a) => plan::run(&cli.runtime, a),
+        Command::Bench(a) => bench::run(&cli.runtime, a),
     }
 }
