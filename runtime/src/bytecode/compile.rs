@@ -44,6 +44,8 @@ enum Known {
     If,
     Ifz,
     Seq,
+    Switch,
+    TabSwitch,
     Op(BinOp, Value),
     Other,
 }
@@ -59,6 +61,47 @@ fn refs(e: &Expr, out: &mut Vec<u32>) {
             }
         }
     }
+}
+
+/// The element expressions (index order) of a row literal `(cow_n x_{n-1} ... x_0)` or a
+/// constant row.
+fn row_literal(e: &Expr) -> Option<Vec<Expr>> {
+    match e {
+        Expr::Call(h, xs) => match &**h {
+            Expr::Const(c) => match c.deref().kind() {
+                Some(Kind::Law(l)) if l.shape == crate::value::LawShape::Cow(xs.len() as u64) => {
+                    Some(xs.iter().rev().cloned().collect())
+                }
+                _ => None,
+            },
+            _ => None,
+        },
+        Expr::Const(c) => {
+            crate::datajet::row_elems(*c).map(|es| es.into_iter().map(Expr::Const).collect())
+        }
+        _ => None,
+    }
+}
+
+/// The keys (all small nats) and value expressions of a tab literal `(set row)` or a
+/// constant tab.
+fn tab_literal(e: &Expr) -> Option<(Vec<u64>, Vec<Expr>)> {
+    let (keys, vals) = match e {
+        Expr::Call(h, xs) => {
+            let (Expr::Const(set), [vals]) = (&**h, xs.as_slice()) else {
+                return None;
+            };
+            (crate::datajet::set_keys(*set)?, row_literal(vals)?)
+        }
+        Expr::Const(t) => {
+            let (k, v) = crate::datajet::tab_parts(*t)?;
+            (k, v.into_iter().map(Expr::Const).collect())
+        }
+        _ => return None,
+    };
+    let keys: Option<Vec<u64>> = keys.iter().map(|k| k.as_small()).collect();
+    let keys = keys?;
+    (keys.len() == vals.len()).then_some((keys, vals))
 }
 
 /// Compiles a law body. `use_jets` enables recognising jets (off under `--no-jets`).
@@ -220,6 +263,8 @@ impl Cx<'_> {
             "_If" => Known::If,
             "_Ifz" => Known::Ifz,
             "_Seq" => Known::Seq,
+            "_Switch" => Known::Switch,
+            "tabSwitch" => Known::TabSwitch,
             n => match BinOp::from_jet_name(n) {
                 Some(op) if self.jets.entry(j).native.is_some() => Known::Op(op, c.deref()),
                 _ => Known::Other,
@@ -301,6 +346,30 @@ impl Cx<'_> {
                     self.strict(&xs[0], t);
                     self.strict(&xs[1], dst);
                 }
+                Some(k @ (Known::Switch | Known::TabSwitch))
+                    if self.switch_arms(&k, xs).is_some() =>
+                {
+                    let (keys, arms) = self.switch_arms(&k, xs).unwrap_or_default();
+                    let c = self.temp();
+                    self.strict(&xs[0], c);
+                    let at = self.out.len();
+                    self.out.push(Instr::Jump { target: 0 });
+                    let mut ends = Vec::new();
+                    let mut targets = Vec::new();
+                    for arm in &arms {
+                        targets.push(self.out.len() as u32);
+                        self.strict(arm, dst);
+                        ends.push(self.out.len());
+                        self.out.push(Instr::Jump { target: 0 });
+                    }
+                    let default = self.out.len() as u32;
+                    self.strict(&xs[1], dst);
+                    let end = self.out.len() as u32;
+                    for e in ends {
+                        self.patch(e, end);
+                    }
+                    self.out[at] = Self::switch_instr(c, keys, targets, default);
+                }
                 Some(Known::Op(op, pin)) => {
                     let (ta, tb) = (self.temp(), self.temp());
                     self.strict(&xs[0], ta);
@@ -363,6 +432,23 @@ impl Cx<'_> {
                     self.strict(&xs[0], t);
                     self.tail(&xs[1]);
                 }
+                Some(k @ (Known::Switch | Known::TabSwitch))
+                    if self.switch_arms(&k, xs).is_some() =>
+                {
+                    let (keys, arms) = self.switch_arms(&k, xs).unwrap_or_default();
+                    let c = self.temp();
+                    self.strict(&xs[0], c);
+                    let at = self.out.len();
+                    self.out.push(Instr::Jump { target: 0 });
+                    let mut targets = Vec::new();
+                    for arm in &arms {
+                        targets.push(self.out.len() as u32);
+                        self.tail(arm);
+                    }
+                    let default = self.out.len() as u32;
+                    self.tail(&xs[1]);
+                    self.out[at] = Self::switch_instr(c, keys, targets, default);
+                }
                 Some(Known::Op(..)) => {
                     let t = self.temp();
                     self.strict(e, t);
@@ -378,6 +464,32 @@ impl Cx<'_> {
                         self.out.push(Instr::TailCall { f, args });
                     }
                 }
+            },
+        }
+    }
+
+    /// The keys (`None`: the arm index) and arm expressions of a switch whose arms are
+    /// written out literally.
+    fn switch_arms(&self, k: &Known, xs: &[Expr]) -> Option<(Option<Vec<u64>>, Vec<Expr>)> {
+        match k {
+            Known::Switch => row_literal(&xs[2]).map(|arms| (None, arms)),
+            Known::TabSwitch => tab_literal(&xs[2]).map(|(keys, arms)| (Some(keys), arms)),
+            _ => None,
+        }
+    }
+
+    fn switch_instr(c: Reg, keys: Option<Vec<u64>>, targets: Vec<u32>, default: u32) -> Instr {
+        match keys {
+            None => Instr::Switch {
+                src: Arg::Reg(c),
+                targets: targets.into(),
+                default,
+            },
+            Some(keys) => Instr::SwitchKeys {
+                src: Arg::Reg(c),
+                keys: keys.into(),
+                targets: targets.into(),
+                default,
             },
         }
     }

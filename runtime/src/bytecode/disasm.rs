@@ -47,6 +47,16 @@ impl fmt::Display for Instr {
                 targets,
                 default,
             } => write!(f, "switch {} {targets:?} else {default}", A(src)),
+            Instr::SwitchKeys {
+                src,
+                keys,
+                targets,
+                default,
+            } => write!(
+                f,
+                "switch {} keys {keys:?} {targets:?} else {default}",
+                A(src)
+            ),
             Instr::MkRow { dst, elems } => write!(f, "r{dst} = row [{}]", list(elems)),
             Instr::TailCall { f: g, args } => write!(f, "tail {} {}", A(g), list(args)),
             Instr::Return { src } => write!(f, "return {}", A(src)),

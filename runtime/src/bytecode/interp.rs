@@ -264,13 +264,29 @@ impl Runtime {
                     targets,
                     default,
                 } => {
+                    // `_Switch ix fb arms` is `if (gte ix (len arms)) fb (get arms ix)`, and in
+                    // PLAN order anything that is not a nat is above every nat.
                     let v = get(&regs, src).deref();
-                    let i = if v.is_nat() {
-                        v.as_small().unwrap_or(u64::MAX)
-                    } else {
-                        0
-                    };
-                    pc = targets.get(i as usize).copied().unwrap_or(*default) as usize;
+                    let i = v.as_small().unwrap_or(u64::MAX);
+                    pc = usize::try_from(i)
+                        .ok()
+                        .and_then(|i| targets.get(i))
+                        .copied()
+                        .unwrap_or(*default) as usize;
+                }
+                Instr::SwitchKeys {
+                    src,
+                    keys,
+                    targets,
+                    default,
+                } => {
+                    let v = get(&regs, src).deref();
+                    pc = v
+                        .as_small()
+                        .and_then(|k| keys.iter().position(|&x| x == k))
+                        .and_then(|i| targets.get(i))
+                        .copied()
+                        .unwrap_or(*default) as usize;
                 }
                 Instr::MkRow { dst, elems } => {
                     let xs = args_of(&regs, elems);

@@ -190,6 +190,17 @@ pub enum Instr {
         /// Target when out of range.
         default: u32,
     },
+    /// Jump to the target of the key equal to `src` (a small nat), or `default`.
+    SwitchKeys {
+        /// The tested value (weak head normal form).
+        src: Arg,
+        /// Keys (small nats).
+        keys: Box<[u64]>,
+        /// Targets, one per key.
+        targets: Box<[u32]>,
+        /// Target when no key matches.
+        default: u32,
+    },
     /// Build a row of the given elements (index order).
     MkRow {
         /// Destination.
