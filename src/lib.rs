@@ -3,3 +3,4 @@
 
 pub mod cli;
 pub mod plan_syntax;
+pub mod sire;

@@ -1,6 +1,7 @@
 //! The command line: one module per subcommand.
 
 pub mod plan;
+pub mod sire;
 
 use clap::{Args, Parser, Subcommand};
 use pallas_runtime::{Config, JetMismatch, Runtime};
@@ -52,6 +53,8 @@ impl RuntimeOpts {
 pub enum Command {
     /// Evaluate a PLAN expression and print its normal form.
     Plan(plan::PlanArgs),
+    /// Load Sire files, then read Sire blocks from stdin.
+    Sire(sire::SireArgs),
 }
 
 /// An error for the user: the message and the exit status.
@@ -85,5 +88,6 @@ impl Failure {
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Plan(a) => plan::run(&cli.runtime, a),
+        Command::Sire(a) => sire::run(&cli.runtime, a),
     }
 }
