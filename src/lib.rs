@@ -3,4 +3,5 @@
 
 pub mod cli;
 pub mod plan_syntax;
+pub mod rex;
 pub mod sire;

@@ -48,6 +48,10 @@ impl Crash {
         }
     }
 
+    pub(crate) fn stack_exhausted() -> Crash {
+        Crash::special(CrashKind::StackExhausted)
+    }
+
     fn special(kind: CrashKind) -> Crash {
         Crash {
             kind,
@@ -111,6 +115,8 @@ pub(crate) enum Frame {
         top: Value,
         stack: Vec<(Value, bool)>,
     },
+    /// A bytecode activation waiting for a value.
+    Interp(crate::bytecode::interp::Activation),
 }
 
 impl Frame {
@@ -132,18 +138,19 @@ impl Frame {
                 out.push(*top);
                 out.extend(stack.iter().map(|(v, _)| *v));
             }
+            Frame::Interp(a) => out.extend_from_slice(&a.regs),
         }
     }
 }
 
-enum State {
+pub(crate) enum State {
     Eval(Value),
     Ret(Value),
     /// Apply a (possibly unevaluated) function to arguments.
     Apply(Value, Box<[Value]>),
 }
 
-type Step = Result<State, Crash>;
+pub(crate) type Step = Result<State, Crash>;
 
 fn op_strictness(op: u64) -> &'static [Strict] {
     use Strict::*;
@@ -197,15 +204,34 @@ impl Runtime {
 
     fn unwind(&mut self, base: usize, _c: &Crash) {
         while self.frames.len() > base {
-            if let Some(Frame::Update { thunk, head, args }) = self.frames.pop() {
-                if let Some(Kind::Thunk(t)) = thunk.obj().map(|o| &o.kind) {
-                    t.set(Thunk::Pending(head, args));
+            match self.frames.pop() {
+                Some(Frame::Update { thunk, head, args }) => {
+                    if let Some(Kind::Thunk(t)) = thunk.obj().map(|o| &o.kind) {
+                        t.set(Thunk::Pending(head, args));
+                    }
                 }
+                Some(Frame::Norm { stack, .. }) => {
+                    for (v, post) in stack {
+                        if post {
+                            if let Some(o) = v.deref().obj() {
+                                o.visiting.set(false);
+                            }
+                        }
+                    }
+                }
+                _ => {}
             }
         }
     }
 
-    fn run_from(&mut self, mut st: State, base: usize) -> Result<Value, Crash> {
+    fn run_from(&mut self, st: State, base: usize) -> Result<Value, Crash> {
+        let outer = std::mem::replace(&mut self.run_base, base);
+        let r = self.run_loop(st, base);
+        self.run_base = outer;
+        r
+    }
+
+    fn run_loop(&mut self, mut st: State, base: usize) -> Result<Value, Crash> {
         loop {
             let step = match st {
                 State::Eval(v) => {
@@ -243,6 +269,16 @@ impl Runtime {
                 return Err(c);
             }
         }
+    }
+
+    /// Collects now, with the frame stack as roots (callers make sure every live value is
+    /// in a frame, a registered root or the runtime's caches).
+    pub(crate) fn gc_now(&mut self) {
+        let mut extra = Vec::new();
+        for f in &self.frames {
+            f.values(&mut extra);
+        }
+        self.collect(&extra);
     }
 
     fn gc_at_safe_point(&mut self, v: Value) {
@@ -296,6 +332,7 @@ impl Runtime {
                 self.frames.push(f);
                 self.norm_step()
             }
+            Some(Frame::Interp(act)) => self.interp_resume(act, v),
         }
     }
 
@@ -311,7 +348,10 @@ impl Runtime {
     fn apply(&mut self, h: Value, args: Box<[Value]>) -> Step {
         let h = h.deref();
         let (head, all): (Value, Vec<Value>) = match h.kind() {
-            Some(Kind::App(a)) => (a.head, a.args().iter().chain(args.iter()).copied().collect()),
+            Some(Kind::App(a)) => (
+                a.head,
+                a.args().iter().chain(args.iter()).copied().collect(),
+            ),
             _ => (h, args.into_vec()),
         };
         let ar = self.arity(head);
@@ -349,12 +389,19 @@ impl Runtime {
             Some(Kind::Pin(p)) => {
                 if self.config.jets {
                     if let Some(j) = p.jet.get() {
-                        return self.prim_continue(Prim::Jet(j, f), args, 0);
+                        if self.jets.entry(j).native.is_some() {
+                            if self.profiler.is_some() {
+                                self.profile_call(f, true, None);
+                            }
+                            return self.prim_continue(Prim::Jet(j, f), args, 0);
+                        }
                     }
                 }
                 self.exec_pin_code(f, args)
             }
-            _ => Err(Crash::special(CrashKind::Jet("internal: bad function head".into()))),
+            _ => Err(Crash::special(CrashKind::Jet(
+                "internal: bad function head".into(),
+            ))),
         }
     }
 
@@ -369,6 +416,13 @@ impl Runtime {
     }
 
     fn exec_law(&mut self, selfv: Value, l: &'static LawObj, args: &[Value]) -> Step {
+        if self.profiler.is_some() {
+            self.profile_call(selfv, false, Some(selfv));
+        }
+        if self.config.engine == crate::runtime::Engine::Bytecode {
+            let bc = self.law_bytecode(l);
+            return self.interp_start(bc, selfv, args);
+        }
         let code: Rc<LawCode> = l
             .code
             .get_or_init(|| Rc::new(law::compile(l.arity, l.body)))
@@ -411,6 +465,24 @@ impl Runtime {
                 self.apply_start(hv, xv)
             }
         }
+    }
+
+    /// A law's bytecode, compiled on first use.
+    pub(crate) fn law_bytecode(&self, l: &LawObj) -> Rc<crate::bytecode::Bytecode> {
+        if let Some(bc) = l.bytecode.get() {
+            return bc.clone();
+        }
+        let code = l
+            .code
+            .get_or_init(|| Rc::new(law::compile(l.arity, l.body)))
+            .clone();
+        let bc = Rc::new(crate::bytecode::compile(
+            &code,
+            &self.jets,
+            self.config.jets,
+        ));
+        let _ = l.bytecode.set(bc.clone());
+        bc
     }
 
     /// Builds the (lazy) value of an expression in an environment.
@@ -457,7 +529,9 @@ impl Runtime {
                 }
                 Strict::Deep => {
                     let a = args[i].deref();
-                    if a.obj().is_none_or(|o| o.normal.get() || !matches!(o.kind, Kind::App(_) | Kind::Thunk(_))) {
+                    if a.obj().is_none_or(|o| {
+                        o.normal.get() || !matches!(o.kind, Kind::App(_) | Kind::Thunk(_))
+                    }) {
                         i += 1;
                         continue;
                     }
@@ -479,13 +553,16 @@ impl Runtime {
 
     fn norm_step(&mut self) -> Step {
         let Some(Frame::Norm { top, mut stack }) = self.frames.pop() else {
-            return Err(Crash::special(CrashKind::Jet("internal: norm frame".into())));
+            return Err(Crash::special(CrashKind::Jet(
+                "internal: norm frame".into(),
+            )));
         };
         while let Some(&(x, post)) = stack.last() {
             let x = x.deref();
             if post {
                 stack.pop();
                 if let Some(o) = x.obj() {
+                    o.visiting.set(false);
                     if let Kind::App(a) = &o.kind {
                         for (i, arg) in a.args().iter().enumerate() {
                             a.set_arg(i, arg.deref());
@@ -501,6 +578,18 @@ impl Runtime {
                     return Ok(State::Eval(x));
                 }
                 Some((o, Kind::App(a))) if !o.normal.get() => {
+                    if o.visiting.get() {
+                        // The value contains itself: its normal form is infinite.
+                        for (v, post) in &stack {
+                            if *post {
+                                if let Some(o) = v.deref().obj() {
+                                    o.visiting.set(false);
+                                }
+                            }
+                        }
+                        return Err(Crash::special(CrashKind::InfiniteLoop));
+                    }
+                    o.visiting.set(true);
                     stack.pop();
                     stack.push((x, true));
                     for &arg in a.args().iter().rev() {
@@ -521,7 +610,11 @@ impl Runtime {
                 let name = args[0].deref();
                 let name = if name.is_nat() { name } else { Value::small(0) };
                 let arity = args[1].deref();
-                let arity = if arity.is_nat() { arity } else { Value::small(0) };
+                let arity = if arity.is_nat() {
+                    arity
+                } else {
+                    Value::small(0)
+                };
                 if arity.as_small() == Some(0) {
                     return Err(Crash::plan(Value::small(0), Value::small(0)));
                 }

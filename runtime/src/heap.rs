@@ -56,6 +56,7 @@ impl Heap {
         let obj = Box::new(Obj {
             mark: Cell::new(false),
             normal: Cell::new(false),
+            visiting: Cell::new(false),
             kind,
         });
         let p = Box::into_raw(obj);

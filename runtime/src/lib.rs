@@ -5,6 +5,7 @@
 //! and evaluates them ([`Runtime::whnf`], [`Runtime::normalize`], [`Runtime::call`]).
 
 pub mod build;
+pub mod bytecode;
 pub mod datajet;
 pub mod eval;
 pub mod hash;
@@ -14,10 +15,12 @@ pub mod law;
 pub mod nat;
 pub mod order;
 pub mod print;
+pub mod profile;
 pub mod runtime;
 pub mod seed;
+pub mod store;
 pub mod value;
 
 pub use eval::{Crash, CrashKind, Strict};
-pub use runtime::{Config, JetMismatch, Runtime};
+pub use runtime::{Config, Engine, JetMismatch, Runtime};
 pub use value::{Kind, Value};

@@ -20,6 +20,15 @@ pub enum JetMismatch {
     Ignore,
 }
 
+/// Which engine runs law bodies.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// The simple graph-reduction evaluator (the test oracle).
+    Oracle,
+    /// The bytecode interpreter.
+    Bytecode,
+}
+
 /// Runtime settings.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -29,6 +38,8 @@ pub struct Config {
     pub jet_mismatch: JetMismatch,
     /// Maximum number of evaluator frames before a "stack exhausted" crash.
     pub max_frames: usize,
+    /// Which engine runs law bodies.
+    pub engine: Engine,
 }
 
 impl Default for Config {
@@ -37,6 +48,7 @@ impl Default for Config {
             jets: true,
             jet_mismatch: JetMismatch::Warn,
             max_frames: 20_000_000,
+            engine: Engine::Bytecode,
         }
     }
 }
@@ -61,6 +73,13 @@ pub struct Runtime {
     /// Count of pins created (for statistics).
     pub pins_made: u64,
     pub(crate) frames: Vec<crate::eval::Frame>,
+    pub(crate) scratch: Vec<Value>,
+    /// Frame-stack height below which the current evaluation must not pop.
+    pub(crate) run_base: usize,
+    /// Register files of finished activations, kept for reuse.
+    pub(crate) reg_pool: Vec<Vec<Value>>,
+    /// The profiler, when profiling.
+    pub profiler: Option<Box<crate::profile::Profiler>>,
 }
 
 impl Default for Runtime {
@@ -82,6 +101,10 @@ impl Runtime {
             trace_hook: None,
             pins_made: 0,
             frames: Vec::new(),
+            scratch: Vec::new(),
+            run_base: 0,
+            reg_pool: Vec::new(),
+            profiler: None,
         }
     }
 
@@ -165,6 +188,7 @@ impl Runtime {
             body,
             shape,
             code: empty_code(),
+            bytecode: std::cell::OnceCell::new(),
         }))
     }
 

@@ -108,6 +108,8 @@ pub struct Obj {
     pub(crate) mark: Cell<bool>,
     /// Set once every value reachable from this object is known to be normal.
     pub(crate) normal: Cell<bool>,
+    /// Set while the normaliser is inside this object (to detect cyclic values).
+    pub(crate) visiting: Cell<bool>,
     /// What the object is.
     pub kind: Kind,
 }
@@ -171,6 +173,8 @@ pub struct LawObj {
     pub shape: LawShape,
     /// The body compiled for execution, built on first call.
     pub code: OnceCell<Rc<LawCode>>,
+    /// The body compiled to bytecode, built on first call.
+    pub bytecode: OnceCell<Rc<crate::bytecode::Bytecode>>,
 }
 
 /// A partial application.

@@ -1,10 +1,11 @@
 //! The command line: one module per subcommand.
 
 pub mod plan;
+pub mod profile;
 pub mod sire;
 
 use clap::{Args, Parser, Subcommand};
-use pallas_runtime::{Config, JetMismatch, Runtime};
+use pallas_runtime::{Config, Engine, JetMismatch, Runtime};
 
 /// pallas: PLAN, Sire and persistent cogs.
 #[derive(Parser, Debug)]
@@ -30,21 +31,46 @@ pub struct RuntimeOpts {
     /// Say nothing when a pin has a jet's name but not its hash.
     #[arg(long, global = true, conflicts_with = "jet_mismatch_crash")]
     pub jet_mismatch_ignore: bool,
+    /// Which engine runs laws: the bytecode interpreter, or the simple reference evaluator.
+    #[arg(long, global = true, value_enum, default_value_t = EngineArg::Bytecode)]
+    pub engine: EngineArg,
+    /// Profile the run and write the profile here (`.json`: speedscope, `.folded`: folded
+    /// stacks for flamegraph tools, otherwise a table).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub profile_output: Option<std::path::PathBuf>,
+    /// Sampling interval of the profiler, in microseconds.
+    #[arg(long, global = true, default_value_t = 1000)]
+    pub profile_interval_us: u64,
+}
+
+/// The `--engine` choices.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineArg {
+    /// The bytecode interpreter (default).
+    Bytecode,
+    /// The simple graph-reduction evaluator used as the test oracle.
+    Oracle,
 }
 
 impl RuntimeOpts {
     /// A runtime configured by these options.
     pub fn runtime(&self) -> Runtime {
-        let mut c = Config::default();
-        c.jets = !self.no_jets;
-        c.jet_mismatch = if self.jet_mismatch_crash {
+        let jet_mismatch = if self.jet_mismatch_crash {
             JetMismatch::Crash
         } else if self.jet_mismatch_ignore {
             JetMismatch::Ignore
         } else {
             JetMismatch::Warn
         };
-        Runtime::new(c)
+        Runtime::new(Config {
+            jets: !self.no_jets,
+            jet_mismatch,
+            engine: match self.engine {
+                EngineArg::Bytecode => Engine::Bytecode,
+                EngineArg::Oracle => Engine::Oracle,
+            },
+            ..Config::default()
+        })
     }
 }
 

@@ -179,9 +179,7 @@ impl Runtime {
                     matched: ok,
                 });
                 if ok {
-                    if self.jets.entry(j).native.is_some() {
-                        p.jet.set(Some(j));
-                    }
+                    p.jet.set(Some(j));
                 } else {
                     self.jet_mismatch(&name, &p.hash);
                 }

@@ -116,8 +116,22 @@ fn table_core() -> Vec<(&'static str, Native)> {
     });
     put("_Not", W1, |_, a| bit(!truthy(a[0])));
     put("_Bit", W1, |_, a| bit(truthy(a[0])));
-    put("_And", &[Whnf, Whnf], |_, a| bit(truthy(a[0]) && truthy(a[1])));
-    put("_Or", &[Whnf, Whnf], |_, a| bit(truthy(a[0]) || truthy(a[1])));
+    // Lazy in the second argument, like their PLAN code (`_And x y = _If x (_Bit y) 0`):
+    // when the first argument does not decide, run the PLAN code.
+    put("_And", &[Whnf, Lazy], |_, a| {
+        if truthy(a[0]) {
+            JetOut::Fallback
+        } else {
+            bit(false)
+        }
+    });
+    put("_Or", &[Whnf, Lazy], |_, a| {
+        if truthy(a[0]) {
+            bit(true)
+        } else {
+            JetOut::Fallback
+        }
+    });
     put("_Eql", D2, |_, a| bit(cmp_result(a) == Ordering::Equal));
     put("_Neq", D2, |_, a| bit(cmp_result(a) != Ordering::Equal));
     put("_Cmp", D2, |_, a| {
@@ -131,10 +145,12 @@ fn table_core() -> Vec<(&'static str, Native)> {
     put("_Lte", D2, |_, a| bit(cmp_result(a) != Ordering::Greater));
     put("_Gth", D2, |_, a| bit(cmp_result(a) == Ordering::Greater));
     put("_Gte", D2, |_, a| bit(cmp_result(a) != Ordering::Less));
-    put("_Bex", W1, |rt, a| match as_big(a[0]).and_then(|x| x.to_u64()) {
-        Some(k) if k < (1 << 32) => nat_ret(rt, BigUint::from(1u32) << k),
-        _ if !a[0].is_nat() => JetOut::Ret(Value::small(1)),
-        _ => JetOut::Fallback,
+    put("_Bex", W1, |rt, a| {
+        match as_big(a[0]).and_then(|x| x.to_u64()) {
+            Some(k) if k < (1 << 32) => nat_ret(rt, BigUint::from(1u32) << k),
+            _ if !a[0].is_nat() => JetOut::Ret(Value::small(1)),
+            _ => JetOut::Fallback,
+        }
     });
     put("_Lsh", W2, |rt, a| match nat_or_zero(a[1]).to_u64() {
         Some(k) if k < (1 << 32) => nat_ret(rt, n(a[0]) << k),

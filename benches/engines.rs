@@ -1,0 +1,128 @@
+//! Oracle evaluator vs. bytecode interpreter vs. native Rust on the same workloads, as
+//! ratios measured in one run (best of several runs each). Run with
+//! `cargo bench --bench engines`.
+
+use std::time::{Duration, Instant};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use pallas::plan_syntax;
+use pallas_runtime::{hash, Config, Engine, Runtime, Value};
+
+const C: &str = "{C 3 (0 1 (0 2 3))}";
+const IF: &str = r#"{"_If" 3 (0 (0 (0 (2 2) 3) (0 {0 2 1} 2)) 1)}"#;
+
+fn add_law() -> String {
+    let tn = "(0 (0 (0 (2 2) (2 0)) (2 3)) 1)";
+    format!("{{_Add 2 (0 (0 (0 (2 2) {tn}) (0 (0 (2 {C}) (2 3)) (0 0 1))) 2)}}")
+}
+
+fn sub_law() -> String {
+    let tn = "(0 (0 (0 (2 2) (2 0)) (2 3)) 1)";
+    format!("{{_Sub 2 (0 (0 (0 (2 2) {tn}) (0 (0 (2 {C}) (2 (2 0 {{I 1 1}}))) (0 0 1))) 2)}}")
+}
+
+/// fib n = if n (if (sub n 1) (add (fib (sub n 1)) (fib (sub n 2))) 1) 0
+fn fib_law() -> String {
+    let (add, sub, iff) = (
+        format!("<{}>", add_law()),
+        format!("<{}>", sub_law()),
+        format!("<{IF}>"),
+    );
+    let n1 = format!("(0 (0 {sub} 1) (2 1))");
+    let n2 = format!("(0 (0 {sub} 1) (2 2))");
+    let rec = format!("(0 (0 {add} (0 0 {n1})) (0 0 {n2}))");
+    let inner = format!("(0 (0 (0 {iff} {n1}) {rec}) (2 1))");
+    format!("{{fib 1 (0 (0 (0 {iff} 1) {inner}) (2 0))}}")
+}
+
+/// count n = if n (count (sub n 1)) 0: a tight self-tail loop.
+fn count_law() -> String {
+    let sub = format!("<{}>", sub_law());
+    let iff = format!("<{IF}>");
+    format!("{{count 1 (0 (0 (0 {iff} 1) (0 0 (0 (0 {sub} 1) (2 1)))) (2 0))}}")
+}
+
+fn runtime(engine: Engine) -> Runtime {
+    let mut rt = Runtime::new(Config {
+        engine,
+        ..Config::default()
+    });
+    for (name, law) in [("_Add", add_law()), ("_Sub", sub_law())] {
+        let e = plan_syntax::parse(&law).expect("parse");
+        let v = plan_syntax::build(&mut rt, &e);
+        let v = rt.normalize(v).expect("law");
+        rt.jets.accept(name, hash::hash_item(v));
+    }
+    rt
+}
+
+fn time_plan(engine: Engine, law: &str, arg: u64, runs: usize) -> (Duration, String) {
+    let mut best = Duration::MAX;
+    let mut out = String::new();
+    for _ in 0..runs {
+        let mut rt = runtime(engine);
+        let e = plan_syntax::parse(law).expect("parse");
+        let f = plan_syntax::build(&mut rt, &e);
+        let f = rt.normalize(f).expect("law");
+        let t = Instant::now();
+        let r = rt.call(f, &[Value::small(arg)]).expect("no crash");
+        best = best.min(t.elapsed());
+        out = pallas_runtime::print::show(r);
+    }
+    (best, out)
+}
+
+fn fib(n: u64) -> u64 {
+    if n < 2 {
+        n
+    } else {
+        fib(n - 1) + fib(n - 2)
+    }
+}
+
+fn count(mut n: u64) -> u64 {
+    while std::hint::black_box(n) != 0 {
+        n -= 1;
+    }
+    n
+}
+
+fn time_native(f: fn(u64) -> u64, arg: u64, runs: usize) -> (Duration, String) {
+    let mut best = Duration::MAX;
+    let mut out = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        out = f(std::hint::black_box(arg));
+        best = best.min(t.elapsed());
+    }
+    (best, out.to_string())
+}
+
+fn report(name: &str, law: &str, arg: u64, native: fn(u64) -> u64) {
+    if std::env::var("BENCH_ONLY_BYTECODE").is_ok() {
+        let (b, _) = time_plan(Engine::Bytecode, law, arg, 3);
+        println!("{name:<12} bytecode {b:>9.2?}");
+        return;
+    }
+    let (o, ro) = time_plan(Engine::Oracle, law, arg, 3);
+    let (b, rb) = time_plan(Engine::Bytecode, law, arg, 3);
+    let (n, rn) = time_native(native, arg, 5);
+    assert_eq!(ro, rb, "engines disagree");
+    assert_eq!(ro, rn, "PLAN and native disagree");
+    let ns = n.as_secs_f64().max(1e-9);
+    println!(
+        "{name:<12} oracle {:>9.2?}  bytecode {:>9.2?}  native {:>9.2?}  | oracle/bytecode {:>6.1}x  bytecode/native {:>8.1}x",
+        o,
+        b,
+        n,
+        o.as_secs_f64() / b.as_secs_f64(),
+        b.as_secs_f64() / ns
+    );
+}
+
+fn main() {
+    report("fib 25", &fib_law(), 25, fib);
+    report("count 10M", &count_law(), 10_000_000, count);
+}

@@ -1,0 +1,391 @@
+//! Compiling a law body ([`LawCode`]) to [`Bytecode`].
+//!
+//! - Let bindings not reachable from the result are dropped; bindings that are constants or
+//!   aliases of arguments cost nothing; bindings used exactly once outside any cycle are
+//!   substituted at their use; the rest become letrec placeholders filled in order.
+//! - Expressions are compiled in three modes: *tail* (the law's result), *strict* (a value
+//!   that is certainly demanded, e.g. the condition of `_If` in a strict position), and *lazy*
+//!   (everything else: thunks). Strictness only flows where the PLAN code itself would force.
+//! - `_If`, `_Ifz` and `_Seq` (recognised by hash through the jet table) become jumps;
+//!   `_Add`, `_Sub`, `_Mul`, comparisons, `_Get` and `_Idx` become inline operations; a
+//!   saturated self call in tail position becomes a loop.
+
+use crate::jets::JetTable;
+use crate::law::{Expr, LawCode};
+use crate::value::{Kind, Value};
+
+use super::{Arg, BinOp, Bytecode, Instr, Reg};
+
+/// What a let binding became.
+#[derive(Clone)]
+enum LetPlan {
+    /// Not reachable from the result.
+    Dropped,
+    /// Replaced by an operand (a constant or an argument register).
+    Alias(Arg),
+    /// Substituted at its single use.
+    Inline,
+    /// A letrec placeholder in this register.
+    Slot(Reg),
+}
+
+struct Cx<'a> {
+    code: &'a LawCode,
+    jets: &'a JetTable,
+    use_jets: bool,
+    arity: u32,
+    out: Vec<Instr>,
+    next_reg: Reg,
+    plans: Vec<LetPlan>,
+}
+
+/// A control or inline jet recognised in head position.
+enum Known {
+    If,
+    Ifz,
+    Seq,
+    Op(BinOp, Value),
+    Other,
+}
+
+fn refs(e: &Expr, out: &mut Vec<u32>) {
+    match e {
+        Expr::Ref(i) => out.push(*i),
+        Expr::Const(_) => {}
+        Expr::Call(h, xs) => {
+            refs(h, out);
+            for x in xs {
+                refs(x, out);
+            }
+        }
+    }
+}
+
+/// Compiles a law body. `use_jets` enables recognising jets (off under `--no-jets`).
+pub fn compile(code: &LawCode, jets: &JetTable, use_jets: bool) -> Bytecode {
+    let arity = code.arity as u32;
+    let k = code.lets.len();
+    let first_let = arity + 1;
+    let mut cx = Cx {
+        code,
+        jets,
+        use_jets,
+        arity,
+        out: Vec::new(),
+        next_reg: first_let,
+        plans: vec![LetPlan::Dropped; k],
+    };
+    cx.plan_lets();
+    let body = &code.body;
+    cx.tail(body);
+    Bytecode {
+        arity,
+        nregs: cx.next_reg,
+        code: cx.out,
+    }
+}
+
+impl Cx<'_> {
+    fn let_index(&self, r: u32) -> Option<usize> {
+        if r > self.arity {
+            Some((r - self.arity - 1) as usize)
+        } else {
+            None
+        }
+    }
+
+    fn temp(&mut self) -> Reg {
+        let r = self.next_reg;
+        self.next_reg += 1;
+        r
+    }
+
+    /// Decides what each let binding becomes and emits the placeholders and fills.
+    fn plan_lets(&mut self) {
+        let k = self.code.lets.len();
+        if k == 0 {
+            return;
+        }
+        // Reachability and use counts from the result.
+        let mut uses = vec![0usize; k];
+        let mut reached = vec![false; k];
+        let mut stack = Vec::new();
+        refs(&self.code.body, &mut stack);
+        while let Some(r) = stack.pop() {
+            if let Some(i) = self.let_index(r) {
+                uses[i] += 1;
+                if !reached[i] {
+                    reached[i] = true;
+                    refs(&self.code.lets[i], &mut stack);
+                }
+            }
+        }
+        // A binding is in a cycle if it can reach itself.
+        let cyclic: Vec<bool> = (0..k).map(|i| reached[i] && self.reaches(i, i)).collect();
+        for i in 0..k {
+            if !reached[i] {
+                continue;
+            }
+            self.plans[i] = match &self.code.lets[i] {
+                Expr::Const(c) => LetPlan::Alias(Arg::Const(*c)),
+                Expr::Ref(j) if *j <= self.arity => LetPlan::Alias(Arg::Reg(*j)),
+                _ if uses[i] == 1 && !cyclic[i] => LetPlan::Inline,
+                _ => LetPlan::Slot(0),
+            };
+        }
+        // Allocate registers for the slots, then fill them in binding order.
+        let mut slots = Vec::new();
+        for i in 0..k {
+            if let LetPlan::Slot(_) = self.plans[i] {
+                let r = self.temp();
+                self.plans[i] = LetPlan::Slot(r);
+                slots.push((i, r));
+            }
+        }
+        for &(_, r) in &slots {
+            self.out.push(Instr::Holes { first: r, n: 1 });
+        }
+        for (i, r) in slots {
+            let e = &self.code.lets[i];
+            match e {
+                Expr::Call(h, xs) => {
+                    let f = self.lazy(h);
+                    let args: Box<[Arg]> = xs.iter().map(|x| self.lazy(x)).collect();
+                    self.out.push(Instr::Fill { hole: r, f, args });
+                }
+                other => {
+                    let f = self.lazy(other);
+                    self.out.push(Instr::Fill {
+                        hole: r,
+                        f,
+                        args: Box::new([]),
+                    });
+                }
+            }
+        }
+    }
+
+    fn reaches(&self, from: usize, target: usize) -> bool {
+        let k = self.code.lets.len();
+        let mut seen = vec![false; k];
+        let mut stack = Vec::new();
+        refs(&self.code.lets[from], &mut stack);
+        while let Some(r) = stack.pop() {
+            if let Some(i) = self.let_index(r) {
+                if i == target {
+                    return true;
+                }
+                if i < k && !seen[i] {
+                    seen[i] = true;
+                    refs(&self.code.lets[i], &mut stack);
+                }
+            }
+        }
+        false
+    }
+
+    /// The let binding a reference is substituted by, if it is an inlined one.
+    fn inlined(&self, r: u32) -> Option<&Expr> {
+        let i = self.let_index(r)?;
+        match self.plans.get(i)? {
+            LetPlan::Inline => self.code.lets.get(i),
+            _ => None,
+        }
+    }
+
+    fn operand(&self, r: u32) -> Arg {
+        match self.let_index(r).and_then(|i| self.plans.get(i)) {
+            Some(LetPlan::Alias(a)) => *a,
+            Some(LetPlan::Slot(s)) => Arg::Reg(*s),
+            // Dropped bindings are never referenced from reachable code; inline ones are
+            // handled by the callers.
+            _ => Arg::Reg(r),
+        }
+    }
+
+    fn known(&self, h: &Expr, nargs: usize) -> Option<Known> {
+        if !self.use_jets {
+            return None;
+        }
+        let Expr::Const(c) = h else { return None };
+        let Some(Kind::Pin(p)) = c.deref().kind() else {
+            return None;
+        };
+        let j = p.jet.get()?;
+        if p.arity != nargs as u64 {
+            return None;
+        }
+        let name = self.jets.entry(j).name.as_str();
+        Some(match name {
+            "_If" => Known::If,
+            "_Ifz" => Known::Ifz,
+            "_Seq" => Known::Seq,
+            n => match BinOp::from_jet_name(n) {
+                Some(op) if self.jets.entry(j).native.is_some() => Known::Op(op, c.deref()),
+                _ => Known::Other,
+            },
+        })
+    }
+
+    /// Emits code leaving a lazy value of `e` in an operand.
+    fn lazy(&mut self, e: &Expr) -> Arg {
+        match e {
+            Expr::Ref(r) => match self.inlined(*r) {
+                Some(x) => {
+                    let x = x.clone();
+                    self.lazy(&x)
+                }
+                None => self.operand(*r),
+            },
+            Expr::Const(c) => Arg::Const(*c),
+            Expr::Call(h, xs) => {
+                if let Some(Known::Op(op, pin)) = self.known(h, xs.len()) {
+                    let a = self.lazy(&xs[0]);
+                    let b = self.lazy(&xs[1]);
+                    let dst = self.temp();
+                    self.out.push(Instr::Op2Lazy { dst, op, pin, a, b });
+                    return Arg::Reg(dst);
+                }
+                let f = self.lazy(h);
+                let args: Box<[Arg]> = xs.iter().map(|x| self.lazy(x)).collect();
+                let dst = self.temp();
+                self.out.push(Instr::Lazy { dst, f, args });
+                Arg::Reg(dst)
+            }
+        }
+    }
+
+    /// Emits code leaving the weak head normal form of `e` in `dst`.
+    fn strict(&mut self, e: &Expr, dst: Reg) {
+        match e {
+            Expr::Ref(r) => match self.inlined(*r) {
+                Some(x) => {
+                    let x = x.clone();
+                    self.strict(&x, dst)
+                }
+                None => {
+                    let src = self.operand(*r);
+                    self.out.push(Instr::Force { dst, src });
+                }
+            },
+            Expr::Const(c) => self.out.push(Instr::Move {
+                dst,
+                src: Arg::Const(*c),
+            }),
+            Expr::Call(h, xs) => match self.known(h, xs.len()) {
+                Some(Known::If) | Some(Known::Ifz) => {
+                    let zero_first = matches!(self.known(h, xs.len()), Some(Known::Ifz));
+                    let c = self.temp();
+                    self.strict(&xs[0], c);
+                    let jump_at = self.out.len();
+                    self.out.push(Instr::JumpIfZero {
+                        src: Arg::Reg(c),
+                        target: 0,
+                    });
+                    let (nonzero, zero) = if zero_first {
+                        (&xs[2], &xs[1])
+                    } else {
+                        (&xs[1], &xs[2])
+                    };
+                    self.strict(nonzero, dst);
+                    let skip_at = self.out.len();
+                    self.out.push(Instr::Jump { target: 0 });
+                    let else_at = self.out.len() as u32;
+                    self.strict(zero, dst);
+                    let end = self.out.len() as u32;
+                    self.patch(jump_at, else_at);
+                    self.patch(skip_at, end);
+                }
+                Some(Known::Seq) => {
+                    let t = self.temp();
+                    self.strict(&xs[0], t);
+                    self.strict(&xs[1], dst);
+                }
+                Some(Known::Op(op, pin)) => {
+                    let (ta, tb) = (self.temp(), self.temp());
+                    self.strict(&xs[0], ta);
+                    self.strict(&xs[1], tb);
+                    self.out.push(Instr::Op2 {
+                        dst,
+                        op,
+                        pin,
+                        a: Arg::Reg(ta),
+                        b: Arg::Reg(tb),
+                    });
+                }
+                _ => {
+                    let f = self.lazy(h);
+                    let args: Box<[Arg]> = xs.iter().map(|x| self.lazy(x)).collect();
+                    self.out.push(Instr::Call { dst, f, args });
+                }
+            },
+        }
+    }
+
+    /// Emits code producing `e` as the law's result.
+    fn tail(&mut self, e: &Expr) {
+        match e {
+            Expr::Ref(r) => match self.inlined(*r) {
+                Some(x) => {
+                    let x = x.clone();
+                    self.tail(&x)
+                }
+                None => {
+                    let src = self.operand(*r);
+                    self.out.push(Instr::Return { src });
+                }
+            },
+            Expr::Const(c) => self.out.push(Instr::Return {
+                src: Arg::Const(*c),
+            }),
+            Expr::Call(h, xs) => match self.known(h, xs.len()) {
+                Some(Known::If) | Some(Known::Ifz) => {
+                    let zero_first = matches!(self.known(h, xs.len()), Some(Known::Ifz));
+                    let c = self.temp();
+                    self.strict(&xs[0], c);
+                    let jump_at = self.out.len();
+                    self.out.push(Instr::JumpIfZero {
+                        src: Arg::Reg(c),
+                        target: 0,
+                    });
+                    let (nonzero, zero) = if zero_first {
+                        (&xs[2], &xs[1])
+                    } else {
+                        (&xs[1], &xs[2])
+                    };
+                    self.tail(nonzero);
+                    let else_at = self.out.len() as u32;
+                    self.tail(zero);
+                    self.patch(jump_at, else_at);
+                }
+                Some(Known::Seq) => {
+                    let t = self.temp();
+                    self.strict(&xs[0], t);
+                    self.tail(&xs[1]);
+                }
+                Some(Known::Op(..)) => {
+                    let t = self.temp();
+                    self.strict(e, t);
+                    self.out.push(Instr::Return { src: Arg::Reg(t) });
+                }
+                _ => {
+                    let is_self = matches!(**h, Expr::Ref(0)) && xs.len() == self.arity as usize;
+                    let args: Box<[Arg]> = xs.iter().map(|x| self.lazy(x)).collect();
+                    if is_self {
+                        self.out.push(Instr::Loop { args });
+                    } else {
+                        let f = self.lazy(h);
+                        self.out.push(Instr::TailCall { f, args });
+                    }
+                }
+            },
+        }
+    }
+
+    fn patch(&mut self, at: usize, target: u32) {
+        match &mut self.out[at] {
+            Instr::JumpIfZero { target: t, .. } | Instr::Jump { target: t } => *t = target,
+            _ => {}
+        }
+    }
+}

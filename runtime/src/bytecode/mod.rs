@@ -1,0 +1,228 @@
+//! The bytecode tier: laws compile once, lazily, to a register bytecode that the interpreter
+//! in `interp.rs` runs inside the evaluator's frame machine.
+//!
+//! Registers of a law activation: 0 = self, 1..=arity = arguments, then let bindings, then
+//! temporaries. Values in registers may be thunks; `Force` and `Call` put weak head normal
+//! forms in their destination. Control-flow jets (`_If`, `_Ifz`, `_Seq`, `_Switch`, ...) are
+//! recognised by hash and become jumps; arithmetic and comparison jets become inline
+//! operations on small nats that fall back to the jet (or its PLAN code) for anything else.
+
+mod compile;
+mod disasm;
+pub(crate) mod interp;
+
+use crate::value::Value;
+
+pub use compile::compile;
+
+/// A register index.
+pub type Reg = u32;
+
+/// An operand: a register or a constant.
+#[derive(Clone, Copy, Debug)]
+pub enum Arg {
+    /// The value in a register.
+    Reg(Reg),
+    /// A constant (fully normal).
+    Const(Value),
+}
+
+/// Binary operations done inline on small nats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// `_Add`.
+    Add,
+    /// `_Sub` (saturating).
+    Sub,
+    /// `_Mul`.
+    Mul,
+    /// `_Eql`.
+    Eql,
+    /// `_Neq`.
+    Neq,
+    /// `_Lth`.
+    Lth,
+    /// `_Lte`.
+    Lte,
+    /// `_Gth`.
+    Gth,
+    /// `_Gte`.
+    Gte,
+    /// `_Get row i`.
+    Get,
+    /// `_Idx i row`.
+    Idx,
+}
+
+impl BinOp {
+    /// The jet name this operation stands for.
+    pub fn jet_name(self) -> &'static str {
+        match self {
+            BinOp::Add => "_Add",
+            BinOp::Sub => "_Sub",
+            BinOp::Mul => "_Mul",
+            BinOp::Eql => "_Eql",
+            BinOp::Neq => "_Neq",
+            BinOp::Lth => "_Lth",
+            BinOp::Lte => "_Lte",
+            BinOp::Gth => "_Gth",
+            BinOp::Gte => "_Gte",
+            BinOp::Get => "_Get",
+            BinOp::Idx => "_Idx",
+        }
+    }
+
+    /// The operation for a jet name.
+    pub fn from_jet_name(n: &str) -> Option<BinOp> {
+        Some(match n {
+            "_Add" => BinOp::Add,
+            "_Sub" => BinOp::Sub,
+            "_Mul" => BinOp::Mul,
+            "_Eql" => BinOp::Eql,
+            "_Neq" => BinOp::Neq,
+            "_Lth" => BinOp::Lth,
+            "_Lte" => BinOp::Lte,
+            "_Gth" => BinOp::Gth,
+            "_Gte" => BinOp::Gte,
+            "_Get" => BinOp::Get,
+            "_Idx" => BinOp::Idx,
+            _ => return None,
+        })
+    }
+}
+
+/// One instruction.
+#[derive(Clone, Debug)]
+pub enum Instr {
+    /// `dst := f args...` built lazily (a partial application or a thunk).
+    Lazy {
+        /// Destination.
+        dst: Reg,
+        /// Function.
+        f: Arg,
+        /// Arguments.
+        args: Box<[Arg]>,
+    },
+    /// Allocate empty thunks in registers `first .. first+n` (letrec placeholders).
+    Holes {
+        /// First register.
+        first: Reg,
+        /// How many.
+        n: u32,
+    },
+    /// Fill a placeholder with the lazy application `f args...` (no args: an alias of `f`).
+    Fill {
+        /// The placeholder register.
+        hole: Reg,
+        /// Function or aliased value.
+        f: Arg,
+        /// Arguments.
+        args: Box<[Arg]>,
+    },
+    /// `dst := src`.
+    Move {
+        /// Destination.
+        dst: Reg,
+        /// Source.
+        src: Arg,
+    },
+    /// `dst := whnf(src)`.
+    Force {
+        /// Destination.
+        dst: Reg,
+        /// Source.
+        src: Arg,
+    },
+    /// `dst := whnf(f args...)`.
+    Call {
+        /// Destination.
+        dst: Reg,
+        /// Function.
+        f: Arg,
+        /// Arguments.
+        args: Box<[Arg]>,
+    },
+    /// `dst := whnf(op a b)`: inline on small nats, otherwise a call of the jet pin.
+    Op2 {
+        /// Destination.
+        dst: Reg,
+        /// Operation.
+        op: BinOp,
+        /// The jet's pin (for the fallback).
+        pin: Value,
+        /// Operands.
+        a: Arg,
+        /// Operands.
+        b: Arg,
+    },
+    /// `dst := op a b` computed now when both operands are already small nats, otherwise a
+    /// lazy application of the jet pin (never forces anything).
+    Op2Lazy {
+        /// Destination.
+        dst: Reg,
+        /// Operation.
+        op: BinOp,
+        /// The jet's pin.
+        pin: Value,
+        /// Operands.
+        a: Arg,
+        /// Operands.
+        b: Arg,
+    },
+    /// Jump when `N(src)` (src in weak head normal form) is zero.
+    JumpIfZero {
+        /// The tested value.
+        src: Arg,
+        /// Target instruction.
+        target: u32,
+    },
+    /// Jump.
+    Jump {
+        /// Target instruction.
+        target: u32,
+    },
+    /// Jump to `targets[N(src)]`, or `default` when out of range.
+    Switch {
+        /// The tested value (weak head normal form).
+        src: Arg,
+        /// Targets by index.
+        targets: Box<[u32]>,
+        /// Target when out of range.
+        default: u32,
+    },
+    /// Build a row of the given elements (index order).
+    MkRow {
+        /// Destination.
+        dst: Reg,
+        /// Elements.
+        elems: Box<[Arg]>,
+    },
+    /// The result is `whnf(f args...)` (a tail call).
+    TailCall {
+        /// Function.
+        f: Arg,
+        /// Arguments.
+        args: Box<[Arg]>,
+    },
+    /// The result is `whnf(src)`.
+    Return {
+        /// The result.
+        src: Arg,
+    },
+    /// A saturated self tail call: new arguments, then back to instruction 0.
+    Loop {
+        /// New arguments.
+        args: Box<[Arg]>,
+    },
+}
+
+/// The compiled form of one law.
+#[derive(Debug)]
+pub struct Bytecode {
+    /// Number of arguments.
+    pub arity: u32,
+    /// Number of registers.
+    pub nregs: u32,
+    /// The instructions.
+    pub code: Vec<Instr>,
+}

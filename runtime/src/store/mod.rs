@@ -1,0 +1,4 @@
+//! Persistence: the event log (and, later, the pin store and snapshots).
+
+pub mod log;
+pub mod pins;

@@ -1,0 +1,45 @@
+//! PLAN programs shared by the integration tests, in the `pallas plan` text syntax: our own
+//! definitions of `_Add` and `_Sub` by natural-number recursion, the reference's `_If`, and
+//! programs built from them.
+#![allow(dead_code)]
+
+/// Our own PLAN definitions of `_Add` and `_Sub` (by natural-number recursion) and the
+/// reference's `_If`, as text in the `pallas plan` syntax.
+pub const C: &str = "{C 3 (0 1 (0 2 3))}";
+
+pub fn add_law() -> String {
+    let tn = "(0 (0 (0 (2 2) (2 0)) (2 3)) 1)";
+    format!("{{_Add 2 (0 (0 (0 (2 2) {tn}) (0 (0 (2 {C}) (2 3)) (0 0 1))) 2)}}")
+}
+
+pub fn sub_law() -> String {
+    let tn = "(0 (0 (0 (2 2) (2 0)) (2 3)) 1)";
+    format!("{{_Sub 2 (0 (0 (0 (2 2) {tn}) (0 (0 (2 {C}) (2 (2 0 {{I 1 1}}))) (0 0 1))) 2)}}")
+}
+
+pub const IF: &str = r#"{"_If" 3 (0 (0 (0 (2 2) 3) (0 {0 2 1} 2)) 1)}"#;
+
+/// fib n = if n (if (sub n 1) (add (fib (sub n 1)) (fib (sub n 2))) 1) 0
+pub fn fib_law() -> String {
+    let (add, sub, iff) = (
+        format!("<{}>", add_law()),
+        format!("<{}>", sub_law()),
+        format!("<{IF}>"),
+    );
+    let n1 = format!("(0 (0 {sub} 1) (2 1))");
+    let n2 = format!("(0 (0 {sub} 1) (2 2))");
+    let rec = format!("(0 (0 {add} (0 0 {n1})) (0 0 {n2}))");
+    let inner = format!("(0 (0 (0 {iff} {n1}) {rec}) (2 1))");
+    format!("{{fib 1 (0 (0 (0 {iff} 1) {inner}) (2 0))}}")
+}
+
+/// down n = if n (add 1 (down (sub n 1))) 0: non-tail recursion through direct calls.
+pub fn down_law() -> String {
+    let (add, sub, iff) = (
+        format!("<{}>", add_law()),
+        format!("<{}>", sub_law()),
+        format!("<{IF}>"),
+    );
+    let rec = format!("(0 (0 {add} (2 1)) (0 0 (0 (0 {sub} 1) (2 1))))");
+    format!("{{down 1 (0 (0 (0 {iff} 1) {rec}) (2 0))}}")
+}

@@ -1,0 +1,142 @@
+//! The oracle and the bytecode interpreter agree, with jets on and off, on programs that use
+//! the control-flow and arithmetic jets the bytecode compiler turns into jumps and inline
+//! operations.
+
+mod common;
+
+use common::{add_law, down_law, fib_law, sub_law};
+use pallas::plan_syntax;
+use pallas_runtime::{hash, order, print, Config, Engine, Runtime, Value};
+
+/// Evaluates `src` in a runtime with the given engine and jets setting, accepting our own
+/// `_Add`/`_Sub` hashes as those jets.
+fn run(src: &str, engine: Engine, jets: bool) -> (Runtime, Value) {
+    let mut rt = Runtime::new(Config {
+        engine,
+        jets,
+        ..Config::default()
+    });
+    for (name, law) in [("_Add", add_law()), ("_Sub", sub_law())] {
+        let e = plan_syntax::parse(&law).expect("parse");
+        let v = plan_syntax::build(&mut rt, &e);
+        let v = rt.normalize(v).expect("law");
+        rt.jets.accept(name, hash::hash_item(v));
+    }
+    let e = plan_syntax::parse(src).expect("parse");
+    let v = plan_syntax::build(&mut rt, &e);
+    let v = rt.normalize(v).expect("no crash");
+    (rt, v)
+}
+
+fn all_configs(src: &str) -> String {
+    let mut results = Vec::new();
+    for engine in [Engine::Oracle, Engine::Bytecode] {
+        for jets in [false, true] {
+            let (_rt, v) = run(src, engine, jets);
+            results.push(((engine, jets), print::show(v)));
+        }
+    }
+    for r in &results[1..] {
+        assert_eq!(
+            r.1, results[0].1,
+            "{:?} disagrees with {:?}",
+            r.0, results[0].0
+        );
+    }
+    results[0].1.clone()
+}
+
+#[test]
+fn fib_agrees_everywhere() {
+    let fib = fib_law();
+    for (n, want) in [(0, "0"), (1, "1"), (2, "1"), (10, "55"), (15, "610")] {
+        assert_eq!(all_configs(&format!("({fib} {n})")), want);
+    }
+}
+
+#[test]
+fn jets_match_our_hashes() {
+    let fib = fib_law();
+    let (rt, _) = run(&format!("({fib} 3)"), Engine::Bytecode, true);
+    let matched: Vec<&str> = rt
+        .jets
+        .events
+        .iter()
+        .filter(|e| e.matched)
+        .map(|e| e.name.as_str())
+        .collect();
+    for name in ["_If", "_Add", "_Sub"] {
+        assert!(matched.contains(&name), "{name} not matched: {matched:?}");
+    }
+}
+
+#[test]
+fn non_nat_arguments_agree() {
+    // add and sub of laws and apps read them as 0.
+    let add = add_law();
+    let sub = sub_law();
+    for src in [
+        format!("(<{add}> {{f 1 0}} 5)"),
+        format!("(<{add}> (0 1) (0 2))"),
+        format!("(<{sub}> 3 {{g 2 0}})"),
+        format!("(<{sub}> 1000 2)"),
+        format!("(<{sub}> 2 1000)"),
+    ] {
+        all_configs(&src);
+    }
+}
+
+#[test]
+fn bytecode_of_fib_uses_jumps_and_inline_ops() {
+    let (mut rt, fib) = run(&fib_law(), Engine::Bytecode, true);
+    let r = rt.call(fib, &[Value::small(6)]).expect("ok");
+    assert!(order::equal(r, Value::small(8)));
+    let Some(pallas_runtime::Kind::Law(l)) = fib.kind() else {
+        panic!("not a law")
+    };
+    let text = l.bytecode.get().map(|b| b.to_string()).unwrap_or_default();
+    assert!(text.contains("ifz"), "{text}");
+    assert!(text.contains("_Sub"), "{text}");
+    assert!(text.contains("_Add"), "{text}");
+    assert!(
+        !text.contains("call #<"),
+        "known jets should be inline: {text}"
+    );
+}
+
+#[test]
+fn deep_direct_recursion_runs_or_crashes_cleanly() {
+    let (mut rt, down) = run(&down_law(), Engine::Bytecode, true);
+    let r = rt.call(down, &[Value::small(1_000_000)]).expect("runs");
+    assert!(order::equal(r, Value::small(1_000_000)));
+    rt.config.max_frames = 10_000;
+    let c = rt.call(down, &[Value::small(1_000_000)]).unwrap_err();
+    assert_eq!(c.kind, pallas_runtime::CrashKind::StackExhausted);
+    let r = rt.call(down, &[Value::small(100)]).expect("still usable");
+    assert!(order::equal(r, Value::small(100)));
+}
+
+#[test]
+fn collection_inside_bytecode_keeps_registers_alive() {
+    for engine in [Engine::Oracle, Engine::Bytecode] {
+        let (mut rt, fib) = run(&fib_law(), engine, false);
+        rt.roots.push(fib);
+        rt.heap.threshold = 1 << 14;
+        let r = rt.call(fib, &[Value::small(14)]).expect("ok");
+        assert!(order::equal(r, Value::small(377)), "{engine:?}");
+        assert!(
+            rt.heap.collections > 0,
+            "{engine:?}: the collector never ran"
+        );
+    }
+}
+
+#[test]
+#[ignore]
+fn print_fib_bytecode() {
+    let (mut rt, fib) = run(&fib_law(), Engine::Bytecode, true);
+    rt.call(fib, &[Value::small(3)]).expect("ok");
+    if let Some(pallas_runtime::Kind::Law(l)) = fib.kind() {
+        println!("{}", l.bytecode.get().expect("compiled"));
+    }
+}
