@@ -34,27 +34,27 @@ pub fn run(opts: &RuntimeOpts, a: SireArgs) -> Result<(), Failure> {
     if a.no_repl {
         return Ok(());
     }
-    s.enter_repl(&mut rt, module.as_deref()).map_err(Failure::input)?;
+    s.enter_repl(&mut rt, module.as_deref())
+        .map_err(Failure::input)?;
     let stdin = std::io::stdin();
     let mut buf = String::new();
-    let mut line_no = 1;
     let mut start = 1;
-    let flush = |s: &mut Session, rt: &mut pallas_runtime::Runtime, buf: &mut String, start: usize| {
-        if buf.trim().is_empty() {
+    let flush =
+        |s: &mut Session, rt: &mut pallas_runtime::Runtime, buf: &mut String, start: usize| {
+            if buf.trim().is_empty() {
+                buf.clear();
+                return;
+            }
+            let pad = "\n".repeat(start.saturating_sub(1));
+            let src = format!("{pad}{buf}");
+            let _ = s.run_source(rt, "REPL", &src, false, &mut |f| eprintln!("\n{f}\n"));
             buf.clear();
-            return;
-        }
-        let pad = "\n".repeat(start.saturating_sub(1));
-        let src = format!("{pad}{buf}");
-        let _ = s.run_source(rt, "REPL", &src, false, &mut |f| eprintln!("\n{f}\n"));
-        buf.clear();
-    };
-    for line in stdin.lock().lines() {
+        };
+    for (line_no, line) in (1..).zip(stdin.lock().lines()) {
         let Ok(line) = line else { break };
         if buf.is_empty() {
             start = line_no;
         }
-        line_no += 1;
         if line.trim().is_empty() {
             flush(&mut s, &mut rt, &mut buf, start);
         } else {

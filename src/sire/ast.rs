@@ -129,7 +129,10 @@ fn bit(v: Value) -> Result<bool, String> {
     match small(v) {
         Some(0) => Ok(false),
         Some(1) => Ok(true),
-        _ => Err(format!("bad flag in lambda: {}", pallas_runtime::print::show_short(v, 200))),
+        _ => Err(format!(
+            "bad flag in lambda: {}",
+            pallas_runtime::print::show_short(v, 200)
+        )),
     }
 }
 
@@ -142,10 +145,17 @@ pub fn from_noun(v: Value) -> Result<S, String> {
                 .map(|n| Rc::new(Sire::V(n)))
                 .ok_or_else(|| "variable index too large".to_string());
         }
-        let bad = || format!("bad Sire AST: {}", pallas_runtime::print::show_short(v, 300));
+        let bad = || {
+            format!(
+                "bad Sire AST: {}",
+                pallas_runtime::print::show_short(v, 300)
+            )
+        };
         let xs = row_elems(v).ok_or_else(bad)?;
         let t = xs.first().and_then(|t| small(*t)).ok_or_else(bad)?;
-        let t = char::from_u32(t as u32).filter(|_| t < 128).ok_or_else(bad)?;
+        let t = char::from_u32(t as u32)
+            .filter(|_| t < 128)
+            .ok_or_else(bad)?;
         Ok(Rc::new(match (t, xs.len()) {
             ('K', 2) => Sire::K(xs[1]),
             ('G', 2) => Sire::G(xs[1]),
@@ -153,7 +163,10 @@ pub fn from_noun(v: Value) -> Result<S, String> {
             ('L', 3) => Sire::L(from_noun(xs[1])?, from_noun(xs[2])?),
             ('R', 3) => {
                 let bs = row_elems(xs[1]).ok_or("let binder seq is not a row")?;
-                let bs = bs.into_iter().map(from_noun).collect::<Result<Vec<_>, _>>()?;
+                let bs = bs
+                    .into_iter()
+                    .map(from_noun)
+                    .collect::<Result<Vec<_>, _>>()?;
                 Sire::R(bs, from_noun(xs[2])?)
             }
             ('M', 2) => Sire::M(from_noun(xs[1])?),
@@ -177,7 +190,12 @@ pub fn from_noun(v: Value) -> Result<S, String> {
 
 /// The fields of a binding pin `<[key value code location name props]>`.
 pub fn bind_fields(bind: Value) -> Result<[Value; 6], String> {
-    let bad = || format!("malformed binding: {}", pallas_runtime::print::show_short(bind, 300));
+    let bad = || {
+        format!(
+            "malformed binding: {}",
+            pallas_runtime::print::show_short(bind, 300)
+        )
+    };
     let item = match bind.deref().kind() {
         Some(Kind::Pin(p)) => p.item,
         _ => return Err(bad()),

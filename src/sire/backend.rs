@@ -248,11 +248,27 @@ impl<'a> Backend<'a> {
             ),
             Sire::V(v) => {
                 let pot = env_get(env, *v);
-                self.reapply(d, env, params, Res { out: inp.clone(), pot })
+                self.reapply(
+                    d,
+                    env,
+                    params,
+                    Res {
+                        out: inp.clone(),
+                        pot,
+                    },
+                )
             }
             Sire::G(b) => {
                 let pot = self.global_pot(*b)?;
-                self.reapply(d, env, params, Res { out: inp.clone(), pot })
+                self.reapply(
+                    d,
+                    env,
+                    params,
+                    Res {
+                        out: inp.clone(),
+                        pot,
+                    },
+                )
             }
             Sire::M(b) => {
                 let r = self.inline(d, env, Vec::new(), b)?;
@@ -397,7 +413,14 @@ fn is_code_shaped(max_arg: u64, v: Value) -> bool {
 }
 
 impl Backend<'_> {
-    fn gen(&mut self, f: &Fun, st: &Stats, table: &HashMap<usize, u64>, max: u64, e: &E) -> R<Value> {
+    fn gen(
+        &mut self,
+        f: &Fun,
+        st: &Stats,
+        table: &HashMap<usize, u64>,
+        max: u64,
+        e: &E,
+    ) -> R<Value> {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &**e {
             Exp::Val(k) => Ok(if is_code_shaped(max, *k) {
                 self.rt.partial(Value::small(2), &[*k])
@@ -436,7 +459,9 @@ impl Backend<'_> {
             body = self.rt.partial(Value::small(1), &[v, body]);
         }
         if nargs == 0 {
-            return Err(EvalError::Bad("a law must take at least one argument".into()));
+            return Err(EvalError::Bad(
+                "a law must take at least one argument".into(),
+            ));
         }
         let ar = self.rt.nat_u64(nargs);
         let law = self.rt.law(f.tag, ar, body);

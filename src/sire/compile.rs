@@ -243,11 +243,23 @@ impl Block<'_> {
         let f = state::fields(self.st).map_err(bad)?;
         match kids.as_slice() {
             [enter, from] => {
-                let View::Node { rune, sons: fs, heir: None, .. } = view(*from) else {
-                    return fail(top, "Expected something like (#### foo) or (#### foo <- bar)");
+                let View::Node {
+                    rune,
+                    sons: fs,
+                    heir: None,
+                    ..
+                } = view(*from)
+                else {
+                    return fail(
+                        top,
+                        "Expected something like (#### foo) or (#### foo <- bar)",
+                    );
                 };
                 if rune != "<-" || fs.len() != 1 {
-                    return fail(top, "Expected something like (#### foo) or (#### foo <- bar)");
+                    return fail(
+                        top,
+                        "Expected something like (#### foo) or (#### foo <- bar)",
+                    );
                 }
                 let target = self.read_key(*enter)?;
                 let was = self.read_key(fs[0])?;
@@ -259,14 +271,18 @@ impl Block<'_> {
             }
             [enter] => {
                 let target = self.read_key(*enter)?;
-                let empty = pallas_runtime::datajet::tab_parts(f.scope).is_some_and(|(k, _)| k.is_empty());
+                let empty =
+                    pallas_runtime::datajet::tab_parts(f.scope).is_some_and(|(k, _)| k.is_empty());
                 if f.context.deref().as_small() != Some(0) || !empty {
                     return fail(top, "#### without predecessor, but not in initial state");
                 }
                 self.st = state::switch_to_context(self.be.rt, self.st, target).map_err(bad)?;
                 Ok(())
             }
-            _ => fail(top, "Expected something like (#### foo) or (#### foo <- bar)"),
+            _ => fail(
+                top,
+                "Expected something like (#### foo) or (#### foo <- bar)",
+            ),
         }
     }
 
@@ -275,7 +291,9 @@ impl Block<'_> {
         let mut cur = Some(rex);
         while let Some(r) = cur {
             match view(r) {
-                View::Node { rune, sons, heir, .. } if rune == ryn => {
+                View::Node {
+                    rune, sons, heir, ..
+                } if rune == ryn => {
                     for s in sons {
                         let k = self.read_key(s)?;
                         if !acc.iter().any(|a| order::equal(*a, k)) {
@@ -293,7 +311,10 @@ impl Block<'_> {
 
     fn do_import(&mut self, run: &str, block: Value, mut cur: Option<Value>) -> R<()> {
         while let Some(r) = cur {
-            let View::Node { rune, sons, heir, .. } = view(r) else {
+            let View::Node {
+                rune, sons, heir, ..
+            } = view(r)
+            else {
                 return fail(r, "Bad import syntax");
             };
             if rune != run {
@@ -302,10 +323,17 @@ impl Block<'_> {
             match sons.as_slice() {
                 [m] => {
                     let m = self.read_key(*m)?;
-                    self.st = state::import_module(self.be.rt, self.st, m, None).map_err(self.st_err(block))?;
+                    self.st = state::import_module(self.be.rt, self.st, m, None)
+                        .map_err(self.st_err(block))?;
                 }
                 [m, syms] => {
-                    let View::Node { rune: c, sons: ss, heir: None, .. } = view(*syms) else {
+                    let View::Node {
+                        rune: c,
+                        sons: ss,
+                        heir: None,
+                        ..
+                    } = view(*syms)
+                    else {
                         return fail(r, "Bad import syntax");
                     };
                     if c != "," {
@@ -316,7 +344,8 @@ impl Block<'_> {
                     for s in ss {
                         ks.push(self.read_key(s)?);
                     }
-                    self.st = state::import_module(self.be.rt, self.st, m, Some(&ks)).map_err(self.st_err(block))?;
+                    self.st = state::import_module(self.be.rt, self.st, m, Some(&ks))
+                        .map_err(self.st_err(block))?;
                 }
                 _ => return fail(r, "Bad import syntax"),
             }
@@ -326,7 +355,13 @@ impl Block<'_> {
     }
 
     fn do_assert(&mut self, ryn: &str, rex: Value) -> R<()> {
-        let View::Node { shape, rune, sons, heir } = view(rex) else {
+        let View::Node {
+            shape,
+            rune,
+            sons,
+            heir,
+        } = view(rex)
+        else {
             return fail(rex, "impossible");
         };
         if let Some(h) = heir {
@@ -408,7 +443,12 @@ impl Block<'_> {
                     };
                     (name, rc(Sire::F(Rc::new(lam))))
                 }
-                None => return fail(binder, "Bad binder: expected foo (foo bar), (**foo bar), etc"),
+                None => {
+                    return fail(
+                        binder,
+                        "Bad binder: expected foo (foo bar), (**foo bar), etc",
+                    )
+                }
             },
         };
         let val = self.be.eval(&expr).map_err(|e| self.eval_err(rex, e))?;
@@ -417,13 +457,17 @@ impl Block<'_> {
             None => Value::small(0),
         };
         let code = to_noun(self.be.rt, &expr);
-        self.st = state::insert_binding(self.be.rt, self.st, key, prp, name, val, code).map_err(self.st_err(rex))?;
+        self.st = state::insert_binding(self.be.rt, self.st, key, prp, name, val, code)
+            .map_err(self.st_err(rex))?;
         self.out.push(Output::Bind(state::show_key(name), val));
         Ok(())
     }
 
     fn try_law_binder(&mut self, rex: Value) -> Option<(bool, Value, Vec<Value>)> {
-        let View::Node { rune, sons, heir, .. } = view(rex) else {
+        let View::Node {
+            rune, sons, heir, ..
+        } = view(rex)
+        else {
             return None;
         };
         if rune != "|" {
@@ -432,7 +476,12 @@ impl Block<'_> {
         let kids = sons_heir(&sons, heir);
         let (h, rest) = kids.split_first()?;
         let (mark, name) = match view(*h) {
-            View::Node { rune, sons, heir: None, .. } if rune == "**" && sons.len() == 1 => (true, self.try_read_key(sons[0])?),
+            View::Node {
+                rune,
+                sons,
+                heir: None,
+                ..
+            } if rune == "**" && sons.len() == 1 => (true, self.try_read_key(sons[0])?),
             _ => (false, self.try_read_key(*h)?),
         };
         let mut args = Vec::new();
@@ -484,12 +533,18 @@ impl Block<'_> {
                 let n = self.be.rt.nat_str(&lines.join("\n"));
                 Ok(rc(Sire::K(n)))
             }
-            View::Leaf { shape, text, heir: Some(h) } => {
+            View::Leaf {
+                shape,
+                text,
+                heir: Some(h),
+            } => {
                 let Some(hex) = self.lookup_macro("#")? else {
                     return fail(rex, "leaf-juxtaposition, but no # macro");
                 };
                 let l = self.pex.leaf(self.be.rt, shape, &text, None);
-                let x = self.pex.node(self.be.rt, RuneShape::Infx, "#", &[l, h], None);
+                let x = self
+                    .pex
+                    .node(self.be.rt, RuneShape::Infx, "#", &[l, h], None);
                 let y = self.expand(hex, x)?;
                 self.read_expr(env, y)
             }
@@ -502,16 +557,23 @@ impl Block<'_> {
                 Some(KeyLeaf::Cord(s)) => Ok(rc(Sire::K(self.be.rt.nat_str(&s)))),
                 None => match self.lookup_macro("#")? {
                     Some(hex) => {
-                        let x = self.pex.node(self.be.rt, RuneShape::Pref, "#", &[rex], None);
+                        let x = self
+                            .pex
+                            .node(self.be.rt, RuneShape::Pref, "#", &[rex], None);
                         let y = self.expand(hex, x)?;
                         self.read_expr(env, y)
                     }
                     None => fail(rex, "don't know how to parse this leaf"),
                 },
             },
-            View::Node { rune, sons, heir, .. } => {
+            View::Node {
+                rune, sons, heir, ..
+            } => {
                 let ks = sons_heir(&sons, heir);
-                let r = rune.strip_prefix('#').filter(|r| !r.is_empty()).unwrap_or(&rune);
+                let r = rune
+                    .strip_prefix('#')
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or(&rune);
                 match r {
                     "|" | "-" => self.read_app(env, rex, &ks),
                     "**" => match ks.as_slice() {
@@ -543,7 +605,12 @@ impl Block<'_> {
         Ok(acc)
     }
 
-    fn with_names<T>(&mut self, env: &mut Vec<Option<Value>>, names: &[Option<Value>], f: impl FnOnce(&mut Self, &mut Vec<Option<Value>>) -> T) -> T {
+    fn with_names<T>(
+        &mut self,
+        env: &mut Vec<Option<Value>>,
+        names: &[Option<Value>],
+        f: impl FnOnce(&mut Self, &mut Vec<Option<Value>>) -> T,
+    ) -> T {
         let n = env.len();
         env.extend_from_slice(names);
         let r = f(self, env);
@@ -569,7 +636,9 @@ impl Block<'_> {
         let mut cur = Some(*vsr);
         while let Some(c) = cur {
             match view(c) {
-                View::Node { rune, sons, heir, .. } if rune == "=" && sons.len() == 2 => {
+                View::Node {
+                    rune, sons, heir, ..
+                } if rune == "=" && sons.len() == 2 => {
                     let k = self.read_key(sons[0])?;
                     binds.push((k, sons[1]));
                     cur = heir;
@@ -602,7 +671,9 @@ impl Block<'_> {
 
     fn read_anon_sig(&mut self, sig: Value) -> R<Vec<Value>> {
         match view(sig) {
-            View::Node { rune, sons, heir, .. } if rune == "|" => {
+            View::Node {
+                rune, sons, heir, ..
+            } if rune == "|" => {
                 let mut v = Vec::new();
                 for k in sons_heir(&sons, heir) {
                     v.push(self.read_key(k)?);
@@ -637,14 +708,18 @@ impl Block<'_> {
     fn read_wut_sig(&mut self, sig: Value) -> R<(bool, Value, Vec<Value>)> {
         let kids = match view(sig) {
             View::Leaf { .. } => return Ok((false, self.read_key(sig)?, Vec::new())),
-            View::Node { rune, sons, heir, .. } if rune == "|" => sons_heir(&sons, heir),
+            View::Node {
+                rune, sons, heir, ..
+            } if rune == "|" => sons_heir(&sons, heir),
             _ => return fail(sig, "Expecting something like: (f x y)"),
         };
         let Some((h, xs)) = kids.split_first() else {
             return fail(sig, "Expected at least one parameter");
         };
         let (mark, f) = match view(*h) {
-            View::Node { rune, sons, heir, .. } if rune == "**" => match sons_heir(&sons, heir).as_slice() {
+            View::Node {
+                rune, sons, heir, ..
+            } if rune == "**" => match sons_heir(&sons, heir).as_slice() {
                 [x] => (true, self.read_key(*x)?),
                 _ => return fail(*h, "Expected something like **x"),
             },
@@ -657,7 +732,13 @@ impl Block<'_> {
         Ok((mark, f, args))
     }
 
-    fn read_lam(&mut self, env: &mut Vec<Option<Value>>, rex: Value, pin: bool, ks: &[Value]) -> R<S> {
+    fn read_lam(
+        &mut self,
+        env: &mut Vec<Option<Value>>,
+        rex: Value,
+        pin: bool,
+        ks: &[Value],
+    ) -> R<S> {
         let (tag, sig, bod) = match ks {
             [sig, bod] => (None, *sig, *bod),
             [t, sig, bod] => (Some(self.read_key(*t)?), *sig, *bod),
@@ -679,7 +760,7 @@ impl Block<'_> {
         }))))
     }
 
-    fn read_refr(&mut self, env: &mut Vec<Option<Value>>, rex: Value, ks: &[Value]) -> R<S> {
+    fn read_refr(&mut self, env: &mut [Option<Value>], rex: Value, ks: &[Value]) -> R<S> {
         match ks {
             [x] => {
                 let n = self.read_key(*x)?;
@@ -699,7 +780,11 @@ impl Block<'_> {
                     Some(b) => Ok(rc(Sire::G(b))),
                     None => fail(
                         rex,
-                        format!("Unresolved symbol: {}.{}", state::show_key(m), state::show_key(n)),
+                        format!(
+                            "Unresolved symbol: {}.{}",
+                            state::show_key(m),
+                            state::show_key(n)
+                        ),
                     ),
                 }
             }
@@ -708,7 +793,10 @@ impl Block<'_> {
     }
 
     fn resolve(&mut self, rex: Value, env: &[Option<Value>], sym: Value) -> R<S> {
-        if let Some(pos) = env.iter().rposition(|n| n.is_some_and(|n| order::equal(n, sym))) {
+        if let Some(pos) = env
+            .iter()
+            .rposition(|n| n.is_some_and(|n| order::equal(n, sym)))
+        {
             return Ok(rc(Sire::V((env.len() - 1 - pos) as u64)));
         }
         match state::lookup_bind(self.be.rt, self.st, sym).map_err(bad)? {

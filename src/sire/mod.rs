@@ -5,6 +5,5 @@ pub mod ast;
 pub mod backend;
 pub mod compile;
 pub mod pex;
-pub mod reader;
 pub mod session;
 pub mod state;

@@ -136,8 +136,10 @@ pub fn view(v: Value) -> View {
                 return View::Evil;
             };
             let r = args[0].deref();
-            let (Some(rune), Some(sons)) = (r.is_nat().then(|| nat::to_text(r)).flatten(), row_elems(args[1]))
-            else {
+            let (Some(rune), Some(sons)) = (
+                r.is_nat().then(|| nat::to_text(r)).flatten(),
+                row_elems(args[1]),
+            ) else {
                 return View::Evil;
             };
             View::Node {
@@ -177,16 +179,35 @@ impl PexMaker {
     }
 
     /// A node.
-    pub fn node(&self, rt: &mut Runtime, shape: RuneShape, rune: &str, sons: &[Value], heir: Option<Value>) -> Value {
-        let i = RUNE_SHAPES.iter().position(|(s, _)| *s == shape).unwrap_or(0);
+    pub fn node(
+        &self,
+        rt: &mut Runtime,
+        shape: RuneShape,
+        rune: &str,
+        sons: &[Value],
+        heir: Option<Value>,
+    ) -> Value {
+        let i = RUNE_SHAPES
+            .iter()
+            .position(|(s, _)| *s == shape)
+            .unwrap_or(0);
         let r = rt.nat_str(rune);
         let row = rt.row(sons);
         rt.partial(self.nodes[i], &[r, row, heir.unwrap_or(Value::small(0))])
     }
 
     /// A leaf.
-    pub fn leaf(&self, rt: &mut Runtime, shape: TextShape, text: &str, heir: Option<Value>) -> Value {
-        let i = TEXT_SHAPES.iter().position(|(s, _)| *s == shape).unwrap_or(0);
+    pub fn leaf(
+        &self,
+        rt: &mut Runtime,
+        shape: TextShape,
+        text: &str,
+        heir: Option<Value>,
+    ) -> Value {
+        let i = TEXT_SHAPES
+            .iter()
+            .position(|(s, _)| *s == shape)
+            .unwrap_or(0);
         let t = rt.nat_str(text);
         rt.partial(self.leaves[i], &[t, heir.unwrap_or(Value::small(0))])
     }
@@ -278,15 +299,63 @@ fn go(out: &mut String, v: Value, depth: usize) {
             heir
         }
         View::Embd(x) => {
-            out.push_str(&format!("(↓ {})", pallas_runtime::print::show_short(x, 300)));
+            out.push_str(&format!(
+                "(↓ {})",
+                pallas_runtime::print::show_short(x, 300)
+            ));
             None
         }
         View::Evil => {
-            out.push_str(&format!("(EVIL {})", pallas_runtime::print::show_short(v, 300)));
+            out.push_str(&format!(
+                "(EVIL {})",
+                pallas_runtime::print::show_short(v, 300)
+            ));
             None
         }
     };
     if let Some(h) = heir {
         go(out, h, depth + 1);
     }
+}
+
+/// Converts a Rex tree (as read) into Pex.
+pub fn from_rex<E>(
+    rt: &mut Runtime,
+    pm: &PexMaker,
+    rex: &crate::rex::Rex<E>,
+    embed: &dyn Fn(&E) -> Value,
+) -> Value {
+    use crate::rex::{Rex, RuneShape as RS, TextShape as TS};
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || match rex {
+        Rex::Node {
+            shape,
+            rune,
+            sons,
+            heir,
+        } => {
+            let shape = match shape {
+                RS::Open => RuneShape::Open,
+                RS::Nest => RuneShape::Nest,
+                RS::Infx => RuneShape::Infx,
+                RS::Pref => RuneShape::Pref,
+                RS::Shut => RuneShape::Shut,
+            };
+            let ss: Vec<Value> = sons.iter().map(|s| from_rex(rt, pm, s, embed)).collect();
+            let h = heir.as_ref().map(|h| from_rex(rt, pm, h, embed));
+            pm.node(rt, shape, rune, &ss, h)
+        }
+        Rex::Leaf { shape, text, heir } => {
+            let shape = match shape {
+                TS::Word => TextShape::Word,
+                TS::Text => TextShape::Text,
+                TS::Line => TextShape::Line,
+            };
+            let h = heir.as_ref().map(|h| from_rex(rt, pm, h, embed));
+            pm.leaf(rt, shape, text, h)
+        }
+        Rex::Embed(e) => {
+            let v = embed(e);
+            pm.embed(rt, v)
+        }
+    })
 }

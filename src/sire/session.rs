@@ -1,6 +1,9 @@
 //! A Sire session: the state kept between blocks (rooted in the runtime), loading files and
 //! their `####` predecessors in batch mode, and running REPL input.
 
+// A failure is built once per run and carries text for people; boxing it buys nothing.
+#![allow(clippy::result_large_err)]
+
 use std::path::{Path, PathBuf};
 
 use pallas_runtime::{Runtime, Value};
@@ -8,7 +11,6 @@ use pallas_runtime::{Runtime, Value};
 use super::backend::Backend;
 use super::compile::{Block, Fail, Output};
 use super::pex::{self, view, PexMaker, View};
-use super::reader::read_blocks;
 use super::state;
 
 /// A failed block, ready to show: where, what and why.
@@ -84,7 +86,13 @@ impl Session {
     }
 
     /// Runs one block against the current state; on success the state advances.
-    pub fn run_block(&mut self, rt: &mut Runtime, file: &str, line: usize, rex: Value) -> Result<(), Failure> {
+    pub fn run_block(
+        &mut self,
+        rt: &mut Runtime,
+        file: &str,
+        line: usize,
+        rex: Value,
+    ) -> Result<(), Failure> {
         rt.gc_hold();
         let st = self.state(rt);
         let (res, st2, outs) = {
@@ -106,7 +114,11 @@ impl Session {
                 }
                 Ok(())
             }
-            Err(Fail { problem, reason, details }) => Err(Failure {
+            Err(Fail {
+                problem,
+                reason,
+                details,
+            }) => Err(Failure {
                 file: file.to_string(),
                 line,
                 block: pex::show(rex),
@@ -131,18 +143,18 @@ impl Session {
     ) -> Result<(), Failure> {
         let base = rt.roots.len();
         rt.gc_hold();
-        let blocks = read_blocks(rt, &self.pm, src);
+        let blocks = read_pex_blocks(rt, &self.pm, file, src);
         for b in blocks.iter().flatten() {
-            rt.roots.push(b.rex);
+            rt.roots.push(b.1);
         }
         rt.gc_release();
         let mut result = Ok(());
         for b in blocks {
             let r = match b {
-                Ok(b) => self.run_block(rt, file, b.line, b.rex),
-                Err((line, e)) => Err(Failure {
+                Ok((line, rex)) => self.run_block(rt, file, line, rex),
+                Err(e) => Err(Failure {
                     file: file.to_string(),
-                    line,
+                    line: e.line,
                     block: String::new(),
                     problem: String::new(),
                     reason: format!("bad Rex: {e}"),
@@ -173,18 +185,23 @@ impl Session {
             reason: m,
             details: Vec::new(),
         };
-        let src = std::fs::read_to_string(path).map_err(|e| io_fail(format!("cannot read: {e}")))?;
+        let src =
+            std::fs::read_to_string(path).map_err(|e| io_fail(format!("cannot read: {e}")))?;
         // Look at the first block to find the module and its predecessor.
         rt.gc_hold();
-        let header = read_blocks(rt, &self.pm, first_block(&src))
+        let header = read_pex_blocks(rt, &self.pm, &file, first_block(&src))
             .into_iter()
             .next()
             .and_then(|b| b.ok())
-            .map(|b| module_header(b.rex));
+            .map(|b| module_header(b.1));
         rt.gc_release();
         let (name, prior) = match header {
             Some(Some(h)) => h,
-            _ => return Err(io_fail("All files must start with a module declaration (#### name)".into())),
+            _ => {
+                return Err(io_fail(
+                    "All files must start with a module declaration (#### name)".into(),
+                ))
+            }
         };
         match prior {
             Some(p) => {
@@ -239,14 +256,22 @@ fn first_block(src: &str) -> &str {
 
 fn word(v: Value) -> Option<String> {
     match view(v) {
-        View::Leaf { text, heir: None, .. } => Some(text),
+        View::Leaf {
+            text, heir: None, ..
+        } => Some(text),
         _ => None,
     }
 }
 
 /// `#### name` or `#### name <- prior` (no heir): the module and its predecessor.
 fn module_header(rex: Value) -> Option<(String, Option<String>)> {
-    let View::Node { rune, sons, heir: None, .. } = view(rex) else {
+    let View::Node {
+        rune,
+        sons,
+        heir: None,
+        ..
+    } = view(rex)
+    else {
         return None;
     };
     if rune != "####" {
@@ -255,7 +280,13 @@ fn module_header(rex: Value) -> Option<(String, Option<String>)> {
     match sons.as_slice() {
         [n] => Some((word(*n)?, None)),
         [n, arrow] => {
-            let View::Node { rune, sons: ps, heir: None, .. } = view(*arrow) else {
+            let View::Node {
+                rune,
+                sons: ps,
+                heir: None,
+                ..
+            } = view(*arrow)
+            else {
                 return None;
             };
             if rune != "<-" || ps.len() != 1 {
@@ -275,4 +306,32 @@ fn predecessor_path(path: &Path, name: &str) -> PathBuf {
         return p;
     }
     Path::new("sire").join(file)
+}
+
+/// Reads the blocks of `src` as Pex, in order; a syntax error ends the list.
+fn read_pex_blocks(
+    rt: &mut Runtime,
+    pm: &PexMaker,
+    file: &str,
+    src: &str,
+) -> Vec<Result<(usize, Value), crate::rex::RexError>> {
+    let mut r = crate::rex::BlockReader::new(file);
+    let mut out = Vec::new();
+    let lines = src.split('\n').map(Some).chain(std::iter::once(None));
+    for line in lines {
+        let line = line.map(|l| l.strip_suffix('\r').unwrap_or(l));
+        for b in r.push(line) {
+            match b {
+                Ok(b) => {
+                    let v = pex::from_rex(rt, pm, &b.rex, &|_: &()| Value::small(0));
+                    out.push(Ok((b.line, v)));
+                }
+                Err(e) => {
+                    out.push(Err(e));
+                    return out;
+                }
+            }
+        }
+    }
+    out
 }

@@ -137,17 +137,27 @@ pub fn filter_scope(rt: &mut Runtime, st: Value, keep: &[Value]) -> Result<Value
         .map(|k| show_key(*k))
         .collect();
     if !bogus.is_empty() {
-        return Err(format!("filter for non-existing keys: {}", bogus.join(", ")));
+        return Err(format!(
+            "filter for non-existing keys: {}",
+            bogus.join(", ")
+        ));
     }
     let keep = keep.to_vec();
     f.scope = rt
-        .tab_filter(f.scope, |k| keep.iter().any(|w| pallas_runtime::order::equal(*w, k)))
+        .tab_filter(f.scope, |k| {
+            keep.iter().any(|w| pallas_runtime::order::equal(*w, k))
+        })
         .ok_or("state.scope is not a tab")?;
     Ok(make(rt, f))
 }
 
 /// Imports module `modu` (all names, or only `only`): imported names win over the scope's.
-pub fn import_module(rt: &mut Runtime, st: Value, modu: Value, only: Option<&[Value]>) -> Result<Value, String> {
+pub fn import_module(
+    rt: &mut Runtime,
+    st: Value,
+    modu: Value,
+    only: Option<&[Value]>,
+) -> Result<Value, String> {
     let mut f = fields(st)?;
     if tab_parts(f.modules).is_none() {
         return Err("state.modules is not a tab".into());
@@ -168,14 +178,21 @@ pub fn import_module(rt: &mut Runtime, st: Value, modu: Value, only: Option<&[Va
                 .map(|w| show_key(*w))
                 .collect();
             if !missing.is_empty() {
-                return Err(format!("imported symbols do not exist: [{}]", missing.join(",")));
+                return Err(format!(
+                    "imported symbols do not exist: [{}]",
+                    missing.join(",")
+                ));
             }
             let ws = ws.to_vec();
-            rt.tab_filter(binds, |k| ws.iter().any(|w| pallas_runtime::order::equal(*w, k)))
-                .ok_or("module is not a tab")?
+            rt.tab_filter(binds, |k| {
+                ws.iter().any(|w| pallas_runtime::order::equal(*w, k))
+            })
+            .ok_or("module is not a tab")?
         }
     };
-    f.scope = rt.tab_union(binds, f.scope).ok_or("state.scope is not a tab")?;
+    f.scope = rt
+        .tab_union(binds, f.scope)
+        .ok_or("state.scope is not a tab")?;
     Ok(make(rt, f))
 }
 
@@ -183,7 +200,13 @@ pub fn import_module(rt: &mut Runtime, st: Value, modu: Value, only: Option<&[Va
 pub fn show_key(k: Value) -> String {
     let k = k.deref();
     match nat::to_text(k) {
-        Some(t) if !t.is_empty() && t.chars().all(|c| c.is_ascii_graphic()) && k.as_small() != Some(0) => t,
+        Some(t)
+            if !t.is_empty()
+                && t.chars().all(|c| c.is_ascii_graphic())
+                && k.as_small() != Some(0) =>
+        {
+            t
+        }
         _ => pallas_runtime::print::show_short(k, 100),
     }
 }
