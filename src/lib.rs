@@ -4,3 +4,4 @@
 pub mod cli;
 pub mod plan_syntax;
 pub mod rex;
+pub mod sire;

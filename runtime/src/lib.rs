@@ -4,6 +4,7 @@
 //! values ([`Runtime::nat_u64`], [`Runtime::law`], [`Runtime::pin`], [`Runtime::row`]...)
 //! and evaluates them ([`Runtime::whnf`], [`Runtime::normalize`], [`Runtime::call`]).
 
+pub mod build;
 pub mod bytecode;
 pub mod datajet;
 pub mod eval;

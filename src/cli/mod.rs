@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod plan;
 pub mod profile;
+pub mod sire;
 
 use clap::{Args, Parser, Subcommand};
 use pallas_runtime::{Config, Engine, JetMismatch, Runtime};
@@ -81,6 +82,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Time an expression under each engine (and without jets) and compare.
     Bench(bench::BenchArgs),
+    /// Load Sire files, then read Sire blocks from stdin.
+    Sire(sire::SireArgs),
 }
 
 /// An error for the user: the message and the exit status.
@@ -115,5 +118,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Plan(a) => plan::run(&cli.runtime, a),
         Command::Bench(a) => bench::run(&cli.runtime, a),
+        Command::Sire(a) => sire::run(&cli.runtime, a),
     }
 }

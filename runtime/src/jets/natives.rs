@@ -116,11 +116,21 @@ fn table_core() -> Vec<(&'static str, Native)> {
     });
     put("_Not", W1, |_, a| bit(!truthy(a[0])));
     put("_Bit", W1, |_, a| bit(truthy(a[0])));
-    put("_And", &[Whnf, Whnf], |_, a| {
-        bit(truthy(a[0]) && truthy(a[1]))
+    // Lazy in the second argument, like their PLAN code (`_And x y = _If x (_Bit y) 0`):
+    // when the first argument does not decide, run the PLAN code.
+    put("_And", &[Whnf, Lazy], |_, a| {
+        if truthy(a[0]) {
+            JetOut::Fallback
+        } else {
+            bit(false)
+        }
     });
-    put("_Or", &[Whnf, Whnf], |_, a| {
-        bit(truthy(a[0]) || truthy(a[1]))
+    put("_Or", &[Whnf, Lazy], |_, a| {
+        if truthy(a[0]) {
+            bit(true)
+        } else {
+            JetOut::Fallback
+        }
     });
     put("_Eql", D2, |_, a| bit(cmp_result(a) == Ordering::Equal));
     put("_Neq", D2, |_, a| bit(cmp_result(a) != Ordering::Equal));

@@ -1,0 +1,9 @@
+//! The Sire compiler: reads Rex blocks, runs commands and macros against the Sire state, and
+//! compiles expressions to PLAN laws exactly as the reference does.
+
+pub mod ast;
+pub mod backend;
+pub mod compile;
+pub mod pex;
+pub mod session;
+pub mod state;

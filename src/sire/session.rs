@@ -1,0 +1,337 @@
+//! A Sire session: the state kept between blocks (rooted in the runtime), loading files and
+//! their `####` predecessors in batch mode, and running REPL input.
+
+// A failure is built once per run and carries text for people; boxing it buys nothing.
+#![allow(clippy::result_large_err)]
+
+use std::path::{Path, PathBuf};
+
+use pallas_runtime::{Runtime, Value};
+
+use super::backend::Backend;
+use super::compile::{Block, Fail, Output};
+use super::pex::{self, view, PexMaker, View};
+use super::state;
+
+/// A failed block, ready to show: where, what and why.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The file (or "REPL").
+    pub file: String,
+    /// The block's first line.
+    pub line: usize,
+    /// The block, printed.
+    pub block: String,
+    /// The failing part, printed.
+    pub problem: String,
+    /// The reason.
+    pub reason: String,
+    /// Further lines of detail.
+    pub details: Vec<String>,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{}:{}", self.file, self.line)?;
+        writeln!(f, "block:   {}", self.block)?;
+        if !self.problem.is_empty() {
+            writeln!(f, "problem: {}", self.problem)?;
+        }
+        write!(f, "reason:  {}", self.reason)?;
+        for d in &self.details {
+            write!(f, "\n  {d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A Sire session over a runtime.
+pub struct Session {
+    /// Pex constructors.
+    pub pm: PexMaker,
+    /// Index of the state in `rt.roots`.
+    root: usize,
+    /// Where block results go.
+    pub print: Box<dyn FnMut(&str)>,
+}
+
+fn show_output(o: &Output) -> String {
+    match o {
+        Output::Bind(n, v) => format!("{n}={}", pallas_runtime::print::show_short(*v, 300)),
+        Output::Value(v) => pallas_runtime::print::show_short(*v, 2000),
+    }
+}
+
+impl Session {
+    /// A session in the initial state.
+    pub fn new(rt: &mut Runtime) -> Session {
+        let pm = PexMaker::new(rt);
+        let st = state::initial(rt);
+        rt.roots.push(st);
+        Session {
+            pm,
+            root: rt.roots.len() - 1,
+            print: Box::new(|s| println!("{s}")),
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self, rt: &Runtime) -> Value {
+        rt.roots[self.root]
+    }
+
+    /// Replaces the state.
+    pub fn set_state(&self, rt: &mut Runtime, st: Value) {
+        rt.roots[self.root] = st;
+    }
+
+    /// Runs one block against the current state; on success the state advances.
+    pub fn run_block(
+        &mut self,
+        rt: &mut Runtime,
+        file: &str,
+        line: usize,
+        rex: Value,
+    ) -> Result<(), Failure> {
+        rt.gc_hold();
+        let st = self.state(rt);
+        let (res, st2, outs) = {
+            let mut b = Block {
+                be: Backend::new(rt),
+                pex: &self.pm,
+                st,
+                out: Vec::new(),
+            };
+            let r = b.execute(rex);
+            (r, b.st, b.out)
+        };
+        let res = match res {
+            Ok(()) => {
+                self.set_state(rt, st2);
+                for o in &outs {
+                    let s = show_output(o);
+                    (self.print)(&s);
+                }
+                Ok(())
+            }
+            Err(Fail {
+                problem,
+                reason,
+                details,
+            }) => Err(Failure {
+                file: file.to_string(),
+                line,
+                block: pex::show(rex),
+                problem: problem.map(pex::show).unwrap_or_default(),
+                reason,
+                details,
+            }),
+        };
+        rt.gc_release();
+        res
+    }
+
+    /// Runs every block of `src` in order. In batch mode the first failure stops the run;
+    /// otherwise failures are reported through `report` and the run continues.
+    pub fn run_source(
+        &mut self,
+        rt: &mut Runtime,
+        file: &str,
+        src: &str,
+        batch: bool,
+        report: &mut dyn FnMut(&Failure),
+    ) -> Result<(), Failure> {
+        let base = rt.roots.len();
+        rt.gc_hold();
+        let blocks = read_pex_blocks(rt, &self.pm, file, src);
+        for b in blocks.iter().flatten() {
+            rt.roots.push(b.1);
+        }
+        rt.gc_release();
+        let mut result = Ok(());
+        for b in blocks {
+            let r = match b {
+                Ok((line, rex)) => self.run_block(rt, file, line, rex),
+                Err(e) => Err(Failure {
+                    file: file.to_string(),
+                    line: e.line,
+                    block: String::new(),
+                    problem: String::new(),
+                    reason: format!("bad Rex: {e}"),
+                    details: Vec::new(),
+                }),
+            };
+            if let Err(f) = r {
+                if batch {
+                    result = Err(f);
+                    break;
+                }
+                report(&f);
+            }
+        }
+        rt.roots.truncate(base);
+        result
+    }
+
+    /// Loads a `.sire` file and (first) the chain of modules it names with `#### m <- prev`,
+    /// each from `prev.sire` in the same directory (or `./sire/`). Returns the module name.
+    pub fn load_file(&mut self, rt: &mut Runtime, path: &Path) -> Result<String, Failure> {
+        let file = path.display().to_string();
+        let io_fail = |m: String| Failure {
+            file: file.clone(),
+            line: 0,
+            block: String::new(),
+            problem: String::new(),
+            reason: m,
+            details: Vec::new(),
+        };
+        let src =
+            std::fs::read_to_string(path).map_err(|e| io_fail(format!("cannot read: {e}")))?;
+        // Look at the first block to find the module and its predecessor.
+        rt.gc_hold();
+        let header = read_pex_blocks(rt, &self.pm, &file, first_block(&src))
+            .into_iter()
+            .next()
+            .and_then(|b| b.ok())
+            .map(|b| module_header(b.1));
+        rt.gc_release();
+        let (name, prior) = match header {
+            Some(Some(h)) => h,
+            _ => {
+                return Err(io_fail(
+                    "All files must start with a module declaration (#### name)".into(),
+                ))
+            }
+        };
+        match prior {
+            Some(p) => {
+                let pp = predecessor_path(path, &p);
+                self.load_file(rt, &pp)?;
+            }
+            None => {
+                let st = state::initial(rt);
+                self.set_state(rt, st);
+            }
+        }
+        self.run_source(rt, &file, &src, true, &mut |_| {})?;
+        Ok(name)
+    }
+
+    /// Switches to the `REPL` module and imports `module` (if given), as the reference does
+    /// before reading REPL input.
+    pub fn enter_repl(&mut self, rt: &mut Runtime, module: Option<&str>) -> Result<(), String> {
+        rt.gc_hold();
+        let r = (|| {
+            let st = self.state(rt);
+            let ctx = rt.nat_str("REPL");
+            let mut st = state::switch_to_context(rt, st, ctx)?;
+            if let Some(m) = module {
+                let m = rt.nat_str(m);
+                st = state::import_module(rt, st, m, None)?;
+            }
+            self.set_state(rt, st);
+            Ok(())
+        })();
+        rt.gc_release();
+        r
+    }
+}
+
+/// The text of the first block (up to the first blank line), enough to read the header.
+fn first_block(src: &str) -> &str {
+    let mut end = 0;
+    let mut seen = false;
+    for l in src.split_inclusive('\n') {
+        let t = l.trim();
+        if t.is_empty() && seen {
+            break;
+        }
+        if !t.is_empty() && !t.starts_with(';') {
+            seen = true;
+        }
+        end += l.len();
+    }
+    &src[..end]
+}
+
+fn word(v: Value) -> Option<String> {
+    match view(v) {
+        View::Leaf {
+            text, heir: None, ..
+        } => Some(text),
+        _ => None,
+    }
+}
+
+/// `#### name` or `#### name <- prior` (no heir): the module and its predecessor.
+fn module_header(rex: Value) -> Option<(String, Option<String>)> {
+    let View::Node {
+        rune,
+        sons,
+        heir: None,
+        ..
+    } = view(rex)
+    else {
+        return None;
+    };
+    if rune != "####" {
+        return None;
+    }
+    match sons.as_slice() {
+        [n] => Some((word(*n)?, None)),
+        [n, arrow] => {
+            let View::Node {
+                rune,
+                sons: ps,
+                heir: None,
+                ..
+            } = view(*arrow)
+            else {
+                return None;
+            };
+            if rune != "<-" || ps.len() != 1 {
+                return None;
+            }
+            Some((word(*n)?, Some(word(ps[0])?)))
+        }
+        _ => None,
+    }
+}
+
+fn predecessor_path(path: &Path, name: &str) -> PathBuf {
+    let file = format!("{name}.sire");
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let p = dir.join(&file);
+    if p.exists() {
+        return p;
+    }
+    Path::new("sire").join(file)
+}
+
+/// Reads the blocks of `src` as Pex, in order; a syntax error ends the list.
+fn read_pex_blocks(
+    rt: &mut Runtime,
+    pm: &PexMaker,
+    file: &str,
+    src: &str,
+) -> Vec<Result<(usize, Value), crate::rex::RexError>> {
+    let mut r = crate::rex::BlockReader::new(file);
+    let mut out = Vec::new();
+    let lines = src.split('\n').map(Some).chain(std::iter::once(None));
+    for line in lines {
+        let line = line.map(|l| l.strip_suffix('\r').unwrap_or(l));
+        for b in r.push(line) {
+            match b {
+                Ok(b) => {
+                    let v = pex::from_rex(rt, pm, &b.rex, &|_: &()| Value::small(0));
+                    out.push(Ok((b.line, v)));
+                }
+                Err(e) => {
+                    out.push(Err(e));
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
