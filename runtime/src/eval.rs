@@ -226,8 +226,10 @@ impl Runtime {
 
     fn run_from(&mut self, st: State, base: usize) -> Result<Value, Crash> {
         let outer = std::mem::replace(&mut self.run_base, base);
+        let mark = std::mem::replace(&mut self.run_watermark, self.heap.total_allocs);
         let r = self.run_loop(st, base);
         self.run_base = outer;
+        self.run_watermark = mark;
         r
     }
 
@@ -235,7 +237,7 @@ impl Runtime {
         loop {
             let step = match st {
                 State::Eval(v) => {
-                    if self.heap.wants_gc() && self.gc_allowed() {
+                    if self.heap.wants_gc() {
                         self.gc_at_safe_point(v);
                     }
                     self.eval_step(v)
@@ -274,19 +276,22 @@ impl Runtime {
     /// Collects now, with the frame stack as roots (callers make sure every live value is
     /// in a frame, a registered root or the runtime's caches).
     pub(crate) fn gc_now(&mut self) {
-        let mut extra = Vec::new();
-        for f in &self.frames {
-            f.values(&mut extra);
-        }
-        self.collect(&extra);
+        self.gc_at_safe_point(Value::small(0));
     }
 
+    /// Collects at a safe point: everything, or, while the host holds values (see
+    /// [`Runtime::inhibit_gc`]), only what the running evaluation allocated.
     fn gc_at_safe_point(&mut self, v: Value) {
         let mut extra = vec![v];
         for f in &self.frames {
             f.values(&mut extra);
         }
-        self.collect(&extra);
+        let watermark = if self.gc_allowed() {
+            0
+        } else {
+            self.run_watermark
+        };
+        self.collect_since(&extra, watermark);
     }
 
     fn eval_step(&mut self, v: Value) -> Step {

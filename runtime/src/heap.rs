@@ -21,6 +21,8 @@ pub struct Heap {
     pub collections: u64,
     /// Total number of objects ever allocated.
     pub total_allocs: u64,
+    /// How many collections were young-only (inside a host's hold).
+    pub young_collections: u64,
 }
 
 impl Default for Heap {
@@ -31,6 +33,7 @@ impl Default for Heap {
             threshold: 256 << 20,
             collections: 0,
             total_allocs: 0,
+            young_collections: 0,
         }
     }
 }
@@ -52,13 +55,14 @@ impl Heap {
     /// Allocates an object and returns the value pointing to it.
     pub fn alloc(&mut self, kind: Kind) -> Value {
         self.allocated_since_gc += approx_size(&kind);
-        self.total_allocs += 1;
         let obj = Box::new(Obj {
             mark: Cell::new(false),
             normal: Cell::new(false),
             visiting: Cell::new(false),
+            serial: self.total_allocs,
             kind,
         });
+        self.total_allocs += 1;
         let p = Box::into_raw(obj);
         self.objects.push(p);
         Value::from_obj(p)
@@ -84,37 +88,33 @@ impl Heap {
 
     /// Marks everything reachable from `roots` and frees the rest.
     pub fn collect<'a>(&mut self, roots: impl IntoIterator<Item = &'a Value>) {
+        self.collect_from(roots, 0);
+    }
+
+    /// Frees objects allocated at or after serial `watermark` that are unreachable from
+    /// `roots` and from every older object (older objects all stay: host code may hold them
+    /// in Rust variables). With a watermark of 0 this is a full collection.
+    pub fn collect_from<'a>(&mut self, roots: impl IntoIterator<Item = &'a Value>, watermark: u64) {
         let mut stack: Vec<Value> = roots.into_iter().copied().collect();
+        let first_young = self.objects.partition_point(|&p| {
+            // SAFETY: every pointer in `objects` is live until swept.
+            unsafe { (*p).serial < watermark }
+        });
+        for &p in &self.objects[..first_young] {
+            // SAFETY: as above.
+            push_children(unsafe { &*p }, &mut stack);
+        }
         while let Some(v) = stack.pop() {
             let Some(o) = v.obj() else { continue };
-            if o.mark.get() {
+            if o.serial < watermark || o.mark.get() {
                 continue;
             }
             o.mark.set(true);
-            match &o.kind {
-                Kind::Nat(_) => {}
-                Kind::Pin(p) => stack.push(p.item),
-                Kind::Law(l) => {
-                    stack.push(l.name);
-                    stack.push(l.arity_nat);
-                    stack.push(l.body);
-                }
-                Kind::App(a) => {
-                    stack.push(a.head);
-                    stack.extend_from_slice(a.args());
-                }
-                Kind::Thunk(t) => match t.get() {
-                    Thunk::Pending(h, a) => {
-                        stack.push(*h);
-                        stack.extend_from_slice(a);
-                    }
-                    Thunk::BlackHole => {}
-                    Thunk::Done(w) => stack.push(*w),
-                },
-            }
+            push_children(o, &mut stack);
         }
         let mut kept = Vec::with_capacity(self.objects.len() / 2);
-        for &p in &self.objects {
+        kept.extend_from_slice(&self.objects[..first_young]);
+        for &p in &self.objects[first_young..] {
             // SAFETY: every pointer in `objects` came from Box::into_raw and is freed once.
             let o = unsafe { &*p };
             if o.mark.get() {
@@ -127,6 +127,9 @@ impl Heap {
         self.objects = kept;
         self.allocated_since_gc = 0;
         self.collections += 1;
+        if watermark > 0 {
+            self.young_collections += 1;
+        }
         // Grow the threshold with the live heap so collection stays amortised.
         let live = self.objects.len() * 64;
         self.threshold = self.threshold.max(live * 2);
@@ -139,6 +142,30 @@ impl Drop for Heap {
             // SAFETY: see `collect`.
             drop(unsafe { Box::from_raw(p) });
         }
+    }
+}
+
+fn push_children(o: &Obj, stack: &mut Vec<Value>) {
+    match &o.kind {
+        Kind::Nat(_) => {}
+        Kind::Pin(p) => stack.push(p.item),
+        Kind::Law(l) => {
+            stack.push(l.name);
+            stack.push(l.arity_nat);
+            stack.push(l.body);
+        }
+        Kind::App(a) => {
+            stack.push(a.head);
+            stack.extend_from_slice(a.args());
+        }
+        Kind::Thunk(t) => match t.get() {
+            Thunk::Pending(h, a) => {
+                stack.push(*h);
+                stack.extend_from_slice(a);
+            }
+            Thunk::BlackHole => {}
+            Thunk::Done(w) => stack.push(*w),
+        },
     }
 }
 

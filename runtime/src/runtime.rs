@@ -76,6 +76,9 @@ pub struct Runtime {
     pub(crate) scratch: Vec<Value>,
     /// Frame-stack height below which the current evaluation must not pop.
     pub(crate) run_base: usize,
+    /// Allocation serial at which the innermost running evaluation started: everything
+    /// older may be held by its caller.
+    pub(crate) run_watermark: u64,
     /// Register files of finished activations, kept for reuse.
     pub(crate) reg_pool: Vec<Vec<Value>>,
     /// The profiler, when profiling.
@@ -114,14 +117,16 @@ impl Runtime {
             frames: Vec::new(),
             scratch: Vec::new(),
             run_base: 0,
+            run_watermark: 0,
             reg_pool: Vec::new(),
             profiler: None,
             stats: Stats::default(),
         }
     }
 
-    /// Forbids collection until the returned guard is dropped. Host code holding values in
-    /// Rust variables across an evaluation must either root them or hold this guard.
+    /// Protects the caller's values until the returned guard is dropped. Host code holding
+    /// values in Rust variables across an evaluation must either root them or hold this
+    /// guard: while it is held, an evaluation may only collect objects it allocated itself.
     pub fn inhibit_gc(&self) -> GcGuard<'_> {
         self.gc_inhibit.set(self.gc_inhibit.get() + 1);
         GcGuard(self)
@@ -134,6 +139,11 @@ impl Runtime {
 
     /// Collects garbage now, keeping `extra` and the registered roots alive.
     pub fn collect(&mut self, extra: &[Value]) {
+        self.collect_since(extra, 0);
+    }
+
+    /// Collects objects allocated since allocation serial `watermark` (0: everything).
+    pub(crate) fn collect_since(&mut self, extra: &[Value], watermark: u64) {
         let roots: Vec<Value> = self
             .roots
             .iter()
@@ -141,7 +151,7 @@ impl Runtime {
             .chain(extra.iter())
             .copied()
             .collect();
-        self.heap.collect(roots.iter());
+        self.heap.collect_from(roots.iter(), watermark);
     }
 
     /// Sends a `_Trace` message to the trace hook (stderr by default).

@@ -110,6 +110,8 @@ pub struct Obj {
     pub(crate) normal: Cell<bool>,
     /// Set while the normaliser is inside this object (to detect cyclic values).
     pub(crate) visiting: Cell<bool>,
+    /// Allocation serial number (objects older than an evaluation are roots for it).
+    pub(crate) serial: u64,
     /// What the object is.
     pub kind: Kind,
 }

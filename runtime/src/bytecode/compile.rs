@@ -319,24 +319,16 @@ impl Cx<'_> {
             }),
             Expr::Call(h, xs) => match self.known(h, xs.len()) {
                 Some(Known::If) | Some(Known::Ifz) => {
-                    let zero_first = matches!(self.known(h, xs.len()), Some(Known::Ifz));
+                    let ifz = matches!(self.known(h, xs.len()), Some(Known::Ifz));
                     let c = self.temp();
                     self.strict(&xs[0], c);
                     let jump_at = self.out.len();
-                    self.out.push(Instr::JumpIfZero {
-                        src: Arg::Reg(c),
-                        target: 0,
-                    });
-                    let (nonzero, zero) = if zero_first {
-                        (&xs[2], &xs[1])
-                    } else {
-                        (&xs[1], &xs[2])
-                    };
-                    self.strict(nonzero, dst);
+                    self.out.push(Self::jump_to_else(ifz, c));
+                    self.strict(&xs[1], dst);
                     let skip_at = self.out.len();
                     self.out.push(Instr::Jump { target: 0 });
                     let else_at = self.out.len() as u32;
-                    self.strict(zero, dst);
+                    self.strict(&xs[2], dst);
                     let end = self.out.len() as u32;
                     self.patch(jump_at, else_at);
                     self.patch(skip_at, end);
@@ -409,22 +401,14 @@ impl Cx<'_> {
             }),
             Expr::Call(h, xs) => match self.known(h, xs.len()) {
                 Some(Known::If) | Some(Known::Ifz) => {
-                    let zero_first = matches!(self.known(h, xs.len()), Some(Known::Ifz));
+                    let ifz = matches!(self.known(h, xs.len()), Some(Known::Ifz));
                     let c = self.temp();
                     self.strict(&xs[0], c);
                     let jump_at = self.out.len();
-                    self.out.push(Instr::JumpIfZero {
-                        src: Arg::Reg(c),
-                        target: 0,
-                    });
-                    let (nonzero, zero) = if zero_first {
-                        (&xs[2], &xs[1])
-                    } else {
-                        (&xs[1], &xs[2])
-                    };
-                    self.tail(nonzero);
+                    self.out.push(Self::jump_to_else(ifz, c));
+                    self.tail(&xs[1]);
                     let else_at = self.out.len() as u32;
-                    self.tail(zero);
+                    self.tail(&xs[2]);
                     self.patch(jump_at, else_at);
                 }
                 Some(Known::Seq) => {
@@ -494,9 +478,27 @@ impl Cx<'_> {
         }
     }
 
+    /// The jump to the else branch: `_If c t e` takes `e` when `N(c)` is 0 (non-nats too);
+    /// `_Ifz c t e` takes `t` only when `c` is the nat 0, so non-nats go to `e`.
+    fn jump_to_else(ifz: bool, c: Reg) -> Instr {
+        if ifz {
+            Instr::JumpIfNotZero {
+                src: Arg::Reg(c),
+                target: 0,
+            }
+        } else {
+            Instr::JumpIfZero {
+                src: Arg::Reg(c),
+                target: 0,
+            }
+        }
+    }
+
     fn patch(&mut self, at: usize, target: u32) {
         match &mut self.out[at] {
-            Instr::JumpIfZero { target: t, .. } | Instr::Jump { target: t } => *t = target,
+            Instr::JumpIfZero { target: t, .. }
+            | Instr::JumpIfNotZero { target: t, .. }
+            | Instr::Jump { target: t } => *t = target,
             _ => {}
         }
     }

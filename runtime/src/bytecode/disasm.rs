@@ -41,6 +41,9 @@ impl fmt::Display for Instr {
                 write!(f, "r{dst} = lazy {} {} {}", op.jet_name(), A(a), A(b))
             }
             Instr::JumpIfZero { src, target } => write!(f, "ifz {} goto {target}", A(src)),
+            Instr::JumpIfNotZero { src, target } => {
+                write!(f, "unless {} is 0 goto {target}", A(src))
+            }
             Instr::Jump { target } => write!(f, "goto {target}"),
             Instr::Switch {
                 src,

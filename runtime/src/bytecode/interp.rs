@@ -258,6 +258,11 @@ impl Runtime {
                         pc = *target as usize;
                     }
                 }
+                Instr::JumpIfNotZero { src, target } => {
+                    if get(&regs, src).deref().as_small() != Some(0) {
+                        pc = *target as usize;
+                    }
+                }
                 Instr::Jump { target } => pc = *target as usize,
                 Instr::Switch {
                     src,
@@ -325,7 +330,7 @@ impl Runtime {
                         self.profile_tick(Some(regs[0]));
                     }
                     pc = 0;
-                    if self.heap.wants_gc() && self.gc_allowed() {
+                    if self.heap.wants_gc() {
                         self.suspend(code.clone(), 0, regs, 0);
                         self.gc_now();
                         match self.frames.pop() {

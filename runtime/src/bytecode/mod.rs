@@ -176,6 +176,13 @@ pub enum Instr {
         /// Target instruction.
         target: u32,
     },
+    /// Jump unless `src` (in weak head normal form) is the nat 0.
+    JumpIfNotZero {
+        /// The tested value.
+        src: Arg,
+        /// Target instruction.
+        target: u32,
+    },
     /// Jump.
     Jump {
         /// Target instruction.
