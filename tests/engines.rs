@@ -16,7 +16,11 @@ fn run(src: &str, engine: Engine, jets: bool) -> (Runtime, Value) {
         jets,
         ..Config::default()
     });
-    for (name, law) in [("_Add", add_law()), ("_Sub", sub_law())] {
+    for (name, law) in [
+        ("_Add", add_law()),
+        ("_Sub", sub_law()),
+        ("_Ifz", common::ifz_law()),
+    ] {
         let e = plan_syntax::parse(&law).expect("parse");
         let v = plan_syntax::build(&mut rt, &e);
         let v = rt.normalize(v).expect("law");
@@ -67,6 +71,16 @@ fn jets_match_our_hashes() {
         .collect();
     for name in ["_If", "_Add", "_Sub"] {
         assert!(matched.contains(&name), "{name} not matched: {matched:?}");
+    }
+}
+
+#[test]
+fn ifz_sends_non_nats_to_the_else_branch() {
+    let ifz = common::ifz_law();
+    // Called through a law so that the bytecode compiler sees `_Ifz` in head position.
+    let wrap = format!("{{w 1 (0 (0 (0 (2 <{ifz}>) 1) (2 5)) (2 6))}}");
+    for (arg, want) in [("0", "5"), ("3", "6"), ("{f 1 0}", "6"), ("(0 1)", "6")] {
+        assert_eq!(all_configs(&format!("({wrap} {arg})")), want, "ifz {arg}");
     }
 }
 

@@ -43,3 +43,16 @@ pub fn down_law() -> String {
     let rec = format!("(0 (0 {add} (2 1)) (0 0 (0 (0 {sub} 1) (2 1))))");
     format!("{{down 1 (0 (0 (0 {iff} 1) {rec}) (2 0))}}")
 }
+
+/// `_Eqz x`: 1 for the nat 0, else 0 (non-nats give 0).
+pub fn eqz_law() -> String {
+    "{_Eqz 1 (0 (0 (0 (0 (0 (2 1) (2 {0 1 (2 0)})) (2 {0 3 (2 0)})) (2 {0 2 (2 0)})) (2 (2 1 {0 1 (2 0)}))) 1)}".to_string()
+}
+
+/// `_Ifz x t e = _If (_Eqz x) t e`.
+pub fn ifz_law() -> String {
+    format!(
+        "{{_Ifz 3 (0 (0 (0 (2 <{IF}>) (0 (2 <{}>) 1)) 2) 3)}}",
+        eqz_law()
+    )
+}
