@@ -1,0 +1,37 @@
+//! Conformance with the reference: when a checkout of the reference implementation is at
+//! /work/ref (it never enters this repository), its Sire chain `sire_01_fan` ... `sire.sire`
+//! must load with every assertion passing, under both engines. Skipped when it is absent.
+
+use std::path::Path;
+use std::process::Command;
+
+fn load(engine: &str, file: &str) -> Option<(bool, String)> {
+    let root = Path::new("/work/ref");
+    if !root.join(file).exists() {
+        eprintln!("skipped: no reference checkout at {}", root.display());
+        return None;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
+        .current_dir(root)
+        .args(["--engine", engine, "--jet-mismatch-ignore", "sire", "--no-repl", file])
+        .output()
+        .expect("run pallas");
+    Some((
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
+
+#[test]
+fn reference_chain_loads_with_bytecode() {
+    if let Some((ok, err)) = load("bytecode", "sire/sire.sire") {
+        assert!(ok, "{err}");
+    }
+}
+
+#[test]
+fn reference_chain_loads_with_the_oracle() {
+    if let Some((ok, err)) = load("oracle", "sire/sire.sire") {
+        assert!(ok, "{err}");
+    }
+}
