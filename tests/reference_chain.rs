@@ -13,7 +13,14 @@ fn load(engine: &str, file: &str) -> Option<(bool, String)> {
     }
     let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
         .current_dir(root)
-        .args(["--engine", engine, "--jet-mismatch-ignore", "sire", "--no-repl", file])
+        .args([
+            "--engine",
+            engine,
+            "--jet-mismatch-ignore",
+            "sire",
+            "--no-repl",
+            file,
+        ])
         .output()
         .expect("run pallas");
     Some((

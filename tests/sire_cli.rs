@@ -31,3 +31,49 @@ fn failing_assertion_exits_2() {
     assert!(err.contains("ASSERTION FAILURE"), "{err}");
     assert!(err.contains("bad.sire:3"), "{err}");
 }
+
+/// Every Sire file of ours gives the same output under every engine and jet setting.
+#[test]
+fn our_sire_files_run_identically_under_every_engine() {
+    let mut files: Vec<_> = std::fs::read_dir("tests/sire")
+        .expect("tests/sire")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().and_then(|x| x.to_str()) == Some("sire"))
+        .collect();
+    if let Ok(d) = std::fs::read_dir("sire") {
+        files.extend(
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().and_then(|x| x.to_str()) == Some("sire")),
+        );
+    }
+    assert!(!files.is_empty());
+    for f in files {
+        let mut outputs = Vec::new();
+        for flags in [
+            &["--engine", "bytecode"][..],
+            &["--engine", "oracle"][..],
+            &["--engine", "bytecode", "--no-jets"][..],
+        ] {
+            let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
+                .args(flags)
+                .args(["sire", "--no-repl"])
+                .arg(&f)
+                .output()
+                .expect("run pallas");
+            assert!(
+                out.status.success(),
+                "{} {flags:?}: {}",
+                f.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            outputs.push(out.stdout);
+        }
+        assert!(
+            outputs.windows(2).all(|w| w[0] == w[1]),
+            "{}: engines print different results",
+            f.display()
+        );
+    }
+}
