@@ -2,6 +2,7 @@
 //! compiler, and the command line.
 
 pub mod cli;
+pub mod loot;
 pub mod plan_syntax;
 pub mod rex;
 pub mod sire;

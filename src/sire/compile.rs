@@ -385,10 +385,7 @@ impl Block<'_> {
             return Err(Fail {
                 problem: Some(rex),
                 reason: "ASSERTION FAILURE".into(),
-                details: vec![
-                    pallas_runtime::print::show_short(xv, 3000),
-                    pallas_runtime::print::show_short(yv, 3000),
-                ],
+                details: vec![crate::loot::show(xv, 3000), crate::loot::show(yv, 3000)],
             });
         }
         Ok(())

@@ -57,8 +57,8 @@ pub struct Session {
 
 fn show_output(o: &Output) -> String {
     match o {
-        Output::Bind(n, v) => format!("{n}={}", pallas_runtime::print::show_short(*v, 300)),
-        Output::Value(v) => pallas_runtime::print::show_short(*v, 2000),
+        Output::Bind(n, v) => format!("{n}={}", crate::loot::show(*v, 300)),
+        Output::Value(v) => crate::loot::show(*v, 2000),
     }
 }
 
