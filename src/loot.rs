@@ -33,6 +33,7 @@ fn textual(v: Value) -> Option<String> {
 struct Loot {
     out: String,
     budget: usize,
+    cut: bool,
 }
 
 impl Loot {
@@ -43,6 +44,9 @@ impl Loot {
     fn list(&mut self, open: &str, xs: &[Value], close: &str) {
         self.out.push_str(open);
         for (i, &x) in xs.iter().enumerate() {
+            if self.cut {
+                break;
+            }
             if i > 0 {
                 self.out.push(' ');
             }
@@ -53,8 +57,9 @@ impl Loot {
 
     fn go(&mut self, v: Value) {
         if self.full() {
-            if !self.out.ends_with("...") {
+            if !self.cut {
                 self.out.push_str("...");
+                self.cut = true;
             }
             return;
         }
@@ -164,6 +169,7 @@ pub fn show(v: Value, max: usize) -> String {
     let mut l = Loot {
         out: String::new(),
         budget: max,
+        cut: false,
     };
     l.go(v);
     l.out

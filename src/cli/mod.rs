@@ -1,7 +1,9 @@
 //! The command line: one module per subcommand.
 
 pub mod bench;
+pub mod bytecode;
 pub mod plan;
+pub mod prof;
 pub mod profile;
 pub mod sire;
 
@@ -82,6 +84,10 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Time an expression under each engine (and without jets) and compare.
     Bench(bench::BenchArgs),
+    /// Print the bytecode of a law defined in a Sire file.
+    Bytecode(bytecode::BytecodeArgs),
+    /// Profile a Sire file (or an expression in its scope) and print the hottest laws.
+    Prof(prof::ProfArgs),
     /// Load Sire files, then read Sire blocks from stdin.
     Sire(sire::SireArgs),
 }
@@ -118,6 +124,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Plan(a) => plan::run(&cli.runtime, a),
         Command::Bench(a) => bench::run(&cli.runtime, a),
+        Command::Bytecode(a) => bytecode::run(&cli.runtime, a),
+        Command::Prof(a) => prof::run(&cli.runtime, a),
         Command::Sire(a) => sire::run(&cli.runtime, a),
     }
 }

@@ -20,7 +20,12 @@ pub fn finish(opts: &RuntimeOpts, rt: &mut Runtime) -> Result<(), Failure> {
     let (Some(path), Some(p)) = (&opts.profile_output, rt.stop_profiling()) else {
         return Ok(());
     };
-    let text = match Path::new(path).extension().and_then(|e| e.to_str()) {
+    write(&p, path)
+}
+
+/// Writes a finished profile in the format its file name asks for.
+pub fn write(p: &pallas_runtime::profile::Profiler, path: &Path) -> Result<(), Failure> {
+    let text = match path.extension().and_then(|e| e.to_str()) {
         Some("json") => p.speedscope(),
         Some("folded") => p.folded(),
         _ => p.table(),

@@ -21,7 +21,19 @@ pub struct SireArgs {
 /// Runs `pallas sire`.
 pub fn run(opts: &RuntimeOpts, a: SireArgs) -> Result<(), Failure> {
     let mut rt = opts.runtime();
-    let mut s = Session::new(&mut rt);
+    super::profile::start(opts, &mut rt);
+    let r = run_with(opts, &mut rt, a);
+    super::profile::finish(opts, &mut rt)?;
+    r
+}
+
+fn run_with(
+    _opts: &RuntimeOpts,
+    rt: &mut pallas_runtime::Runtime,
+    a: SireArgs,
+) -> Result<(), Failure> {
+    let mut rt = rt;
+    let mut s = Session::new(rt);
     let mut module = None;
     for f in &a.files {
         let st0 = s.state(&rt);

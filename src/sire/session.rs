@@ -65,6 +65,9 @@ fn show_output(o: &Output) -> String {
 impl Session {
     /// A session in the initial state.
     pub fn new(rt: &mut Runtime) -> Session {
+        rt.trace_hook = Some(Box::new(|_, v| {
+            eprintln!("trace: {}", crate::loot::show(v, 2000));
+        }));
         let pm = PexMaker::new(rt);
         let st = state::initial(rt);
         rt.roots.push(st);
@@ -73,6 +76,11 @@ impl Session {
             root: rt.roots.len() - 1,
             print: Box::new(|s| println!("{s}")),
         }
+    }
+
+    /// Stops printing bindings and results (for commands that only want the loaded scope).
+    pub fn quiet(&mut self) {
+        self.print = Box::new(|_| {});
     }
 
     /// The current state.

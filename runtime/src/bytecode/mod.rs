@@ -234,6 +234,16 @@ pub enum Instr {
     },
 }
 
+impl crate::Runtime {
+    /// The bytecode of a law, as text (compiling it if needed); `None` if `v` is no law.
+    pub fn disassemble(&self, v: crate::Value) -> Option<String> {
+        match v.deref().kind() {
+            Some(crate::Kind::Law(l)) => Some(self.law_bytecode(l).to_string()),
+            _ => None,
+        }
+    }
+}
+
 /// The compiled form of one law.
 #[derive(Debug)]
 pub struct Bytecode {

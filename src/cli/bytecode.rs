@@ -1,0 +1,48 @@
+//! `pallas bytecode FILE.sire NAME`: load a Sire file and print the bytecode of a law.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use pallas_runtime::Kind;
+
+use super::{Failure, RuntimeOpts};
+use crate::sire::session::Session;
+use crate::sire::state;
+
+/// Arguments of `pallas bytecode`.
+#[derive(Args, Debug)]
+pub struct BytecodeArgs {
+    /// The Sire file to load.
+    pub file: PathBuf,
+    /// The name of the law (a binding in the file's scope).
+    pub name: String,
+}
+
+/// Runs `pallas bytecode`.
+pub fn run(opts: &RuntimeOpts, a: BytecodeArgs) -> Result<(), Failure> {
+    let mut rt = opts.runtime();
+    let mut s = Session::new(&mut rt);
+    s.quiet();
+    s.load_file(&mut rt, &a.file)
+        .map_err(|e| Failure::input(format!("\n{e}")))?;
+    let st = s.state(&rt);
+    let v = state::lookup_val(&mut rt, st, &a.name)
+        .map_err(Failure::input)?
+        .ok_or_else(|| {
+            Failure::input(format!("{} is not defined in {}", a.name, a.file.display()))
+        })?;
+    let law = match v.deref().kind() {
+        Some(Kind::Pin(p)) => p.item,
+        _ => v,
+    };
+    let Some(text) = rt.disassemble(law) else {
+        return Err(Failure::input(format!(
+            "{} is not a law (it is {})",
+            a.name,
+            crate::loot::show(v, 200)
+        )));
+    };
+    println!("; {}", a.name);
+    print!("{text}");
+    Ok(())
+}
