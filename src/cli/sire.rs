@@ -32,13 +32,10 @@ fn run_with(
     rt: &mut pallas_runtime::Runtime,
     a: SireArgs,
 ) -> Result<(), Failure> {
-    let mut rt = rt;
     let mut s = Session::new(rt);
     let mut module = None;
     for f in &a.files {
-        let st0 = s.state(&rt);
-        let _ = st0;
-        match s.load_file(&mut rt, f) {
+        match s.load_file(rt, f) {
             Ok(m) => module = Some(m),
             Err(e) => return Err(Failure::input(format!("\n{e}"))),
         }
@@ -46,7 +43,7 @@ fn run_with(
     if a.no_repl {
         return Ok(());
     }
-    s.enter_repl(&mut rt, module.as_deref())
+    s.enter_repl(rt, module.as_deref())
         .map_err(Failure::input)?;
     let stdin = std::io::stdin();
     let mut buf = String::new();
@@ -68,12 +65,12 @@ fn run_with(
             start = line_no;
         }
         if line.trim().is_empty() {
-            flush(&mut s, &mut rt, &mut buf, start);
+            flush(&mut s, rt, &mut buf, start);
         } else {
             buf.push_str(&line);
             buf.push('\n');
         }
     }
-    flush(&mut s, &mut rt, &mut buf, start);
+    flush(&mut s, rt, &mut buf, start);
     Ok(())
 }
