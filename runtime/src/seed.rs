@@ -567,3 +567,233 @@ fn apply_normal(rt: &mut Runtime, f: Value, x: Value) -> Result<Value, String> {
         )),
     }
 }
+
+/// A pin's direct sub-pins, deduplicated, in first-occurrence order (pre-order, head first,
+/// not descending into pins).
+pub fn pin_refs(item: Value) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    let mut seen: std::collections::HashSet<Hash> = std::collections::HashSet::new();
+    let mut visited: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let mut stack = vec![item.deref()];
+    while let Some(v) = stack.pop() {
+        let v = v.deref();
+        if v.is_small() || !visited.insert(v.0) {
+            continue;
+        }
+        match v.kind() {
+            Some(Kind::Pin(p)) => {
+                if seen.insert(p.hash) {
+                    out.push(v);
+                }
+            }
+            Some(Kind::Law(l)) => {
+                stack.push(l.body);
+            }
+            Some(Kind::App(a)) => {
+                for &x in a.args().iter().rev() {
+                    stack.push(x);
+                }
+                stack.push(a.head);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn pin_hash(v: Value) -> Option<Hash> {
+    match v.deref().kind() {
+        Some(Kind::Pin(p)) => Some(p.hash),
+        _ => None,
+    }
+}
+
+/// A pin's germ (its item as a seed whose holes are its refs) and the refs' hashes.
+pub fn save_germ(pin: Value) -> Option<(Vec<u8>, Vec<Hash>)> {
+    let Some(Kind::Pin(p)) = pin.deref().kind() else {
+        return None;
+    };
+    let refs: Vec<Hash> = pin_refs(p.item).into_iter().filter_map(pin_hash).collect();
+    Some((save_with_holes(p.item, &refs), refs))
+}
+
+/// A pin as stored in a pin store: u64 ref count, the refs' 32-byte hashes, the germ.
+pub fn stored_pin(pin: Value) -> Option<Vec<u8>> {
+    let (germ, refs) = save_germ(pin)?;
+    let mut out = Vec::with_capacity(8 + 32 * refs.len() + germ.len());
+    out.extend_from_slice(&(refs.len() as u64).to_le_bytes());
+    for r in &refs {
+        out.extend_from_slice(r);
+    }
+    out.extend_from_slice(&germ);
+    Some(out)
+}
+
+/// Splits a stored pin into its refs' hashes and its germ.
+pub fn parse_stored_pin(bytes: &[u8]) -> Result<(Vec<Hash>, &[u8]), SeedError> {
+    let mut r = Reader { b: bytes, pos: 0 };
+    let n = r.word()?;
+    if n > (bytes.len() as u64) / 32 {
+        return err(0, format!("{n} refs cannot fit in {} bytes", bytes.len()));
+    }
+    let mut refs = Vec::new();
+    for i in 0..n as usize {
+        let at = 8 + 32 * i;
+        let Some(h) = bytes.get(at..at + 32) else {
+            return err(at, "truncated ref hash");
+        };
+        let mut a = [0u8; 32];
+        a.copy_from_slice(h);
+        refs.push(a);
+    }
+    Ok((refs, &bytes[8 + 32 * n as usize..]))
+}
+
+/// Rebuilds a pin from its germ and its refs (already loaded), checking its hash.
+pub fn load_germ(
+    rt: &mut Runtime,
+    germ: &[u8],
+    refs: &[Value],
+    expected: Option<&Hash>,
+) -> Result<Value, SeedError> {
+    let item = load_with_holes(rt, germ, refs)?;
+    let pin = rt.pin(item);
+    if let (Some(want), Some(got)) = (expected, pin_hash(pin)) {
+        if &got != want {
+            return err(
+                0,
+                format!(
+                    "pin hashes to {} but was stored as {}",
+                    crate::hash::base58(&got),
+                    crate::hash::base58(want)
+                ),
+            );
+        }
+    }
+    Ok(pin)
+}
+
+const POD_MAGIC: &[u8] = b"SEEDPOD:";
+
+/// Every pin reachable from `v` (through pins' items), dependencies first, `v` last if it
+/// is a pin.
+fn pins_postorder(v: Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut done: std::collections::HashSet<Hash> = std::collections::HashSet::new();
+    // (pin, children pushed?)
+    let mut stack: Vec<(Value, bool)> = Vec::new();
+    match pin_hash(v) {
+        Some(_) => stack.push((v, false)),
+        None => {
+            for r in pin_refs(v).into_iter().rev() {
+                stack.push((r, false));
+            }
+        }
+    }
+    while let Some((p, expanded)) = stack.pop() {
+        let Some(h) = pin_hash(p) else { continue };
+        if done.contains(&h) {
+            continue;
+        }
+        if expanded {
+            done.insert(h);
+            out.push(p);
+            continue;
+        }
+        stack.push((p, true));
+        if let Some(Kind::Pin(pp)) = p.deref().kind() {
+            for r in pin_refs(pp.item).into_iter().rev() {
+                stack.push((r, false));
+            }
+        }
+    }
+    out
+}
+
+/// Saves a pin and everything it references as a pod: `SEEDPOD:` then a seed of
+/// `[topHashBar, [[germBar, [refIdx...]]...]]` in dependency order, top last.
+pub fn save_pod(rt: &mut Runtime, top: Value) -> Option<Vec<u8>> {
+    let top_hash = pin_hash(top)?;
+    let pins = pins_postorder(top);
+    let index: HashMap<Hash, usize> = pins
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &p)| pin_hash(p).map(|h| (h, i)))
+        .collect();
+    let mut entries = Vec::new();
+    for &p in &pins {
+        let (germ, refs) = save_germ(p)?;
+        let idxs: Vec<Value> = refs
+            .iter()
+            .filter_map(|h| index.get(h))
+            .map(|&i| rt.nat_u64(i as u64))
+            .collect();
+        let germ_bar = bar(rt, &germ);
+        let idx_row = rt.row(&idxs);
+        entries.push(rt.row(&[germ_bar, idx_row]));
+    }
+    let hash_bar = bar(rt, &top_hash);
+    let list = rt.row(&entries);
+    let pod = rt.row(&[hash_bar, list]);
+    let mut out = POD_MAGIC.to_vec();
+    out.extend(save(pod));
+    Some(out)
+}
+
+fn bar(rt: &mut Runtime, bytes: &[u8]) -> Value {
+    let mut b = bytes.to_vec();
+    b.push(1);
+    let n = rt.nat_bytes(&b);
+    rt.law(Value::small(1), Value::small(1), n)
+}
+
+/// Whether these bytes are a pod.
+pub fn is_pod(bytes: &[u8]) -> bool {
+    bytes.starts_with(POD_MAGIC)
+}
+
+/// Loads a pod, re-checking every pin's hash; returns the top pin.
+pub fn load_pod(rt: &mut Runtime, bytes: &[u8]) -> Result<Value, SeedError> {
+    let Some(body) = bytes.strip_prefix(POD_MAGIC) else {
+        return err(0, "not a pod (no SEEDPOD: prefix)");
+    };
+    let pod = load(rt, body)?;
+    let shape = |m: &str| SeedError {
+        offset: POD_MAGIC.len(),
+        msg: format!("pod is not [hash [[germ refs]...]]: {m}"),
+    };
+    let parts = datajet::row_elems(pod).ok_or_else(|| shape("top is not a row"))?;
+    let [hash_bar, list] = parts.as_slice() else {
+        return Err(shape("top row must have two entries"));
+    };
+    let top_hash = datajet::bar_bytes(*hash_bar).ok_or_else(|| shape("hash is not a bar"))?;
+    let entries = datajet::row_elems(*list).ok_or_else(|| shape("pin list is not a row"))?;
+    let mut pins: Vec<Value> = Vec::new();
+    let _keep = rt.roots.len();
+    for e in entries {
+        let pair = datajet::row_elems(e).ok_or_else(|| shape("entry is not a row"))?;
+        let [germ, idxs] = pair.as_slice() else {
+            return Err(shape("entry must be [germ refs]"));
+        };
+        let germ = datajet::bar_bytes(*germ).ok_or_else(|| shape("germ is not a bar"))?;
+        let idxs = datajet::row_elems(*idxs).ok_or_else(|| shape("refs is not a row"))?;
+        let mut refs = Vec::new();
+        for i in idxs {
+            let i = i
+                .as_small()
+                .ok_or_else(|| shape("ref index is not a small nat"))?;
+            refs.push(
+                *pins
+                    .get(i as usize)
+                    .ok_or_else(|| shape("ref index points forward"))?,
+            );
+        }
+        let pin = load_germ(rt, &germ, &refs, None)?;
+        pins.push(pin);
+    }
+    let top = *pins.last().ok_or_else(|| shape("no pins"))?;
+    if pin_hash(top).map(|h| h.to_vec()) != Some(top_hash) {
+        return err(POD_MAGIC.len(), "top pin does not hash to the pod's hash");
+    }
+    Ok(top)
+}

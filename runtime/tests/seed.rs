@@ -178,3 +178,36 @@ proptest! {
         prop_assert_eq!(seed::save(back), bytes);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+    #[test]
+    fn pods_and_stored_pins_round_trip(g in gen()) {
+        let mut rt = Runtime::default();
+        let v = build(&mut rt, &g);
+        let top = rt.pin(v);
+        let pod = seed::save_pod(&mut rt, top).expect("pod");
+        prop_assert!(seed::is_pod(&pod));
+        let mut rt2 = Runtime::default();
+        let back = seed::load_pod(&mut rt2, &pod).expect("loads");
+        prop_assert_eq!(hash::value_hash(back), hash::value_hash(top));
+        let stored = seed::stored_pin(top).expect("stored");
+        let (refs, germ) = seed::parse_stored_pin(&stored).expect("parses");
+        prop_assert_eq!(refs.len(), seed::pin_refs(v).len());
+        prop_assert!(germ.len() % 8 == 0);
+    }
+}
+
+#[test]
+fn a_corrupt_pod_is_refused() {
+    let mut rt = Runtime::default();
+    let v = rt.nat_u64(42);
+    let inner = rt.pin(v);
+    let row = rt.row(&[inner, inner]);
+    let top = rt.pin(row);
+    let mut pod = seed::save_pod(&mut rt, top).expect("pod");
+    let last = pod.len() - 9;
+    pod[last] ^= 0x10;
+    let mut rt2 = Runtime::default();
+    assert!(seed::load_pod(&mut rt2, &pod).is_err());
+}
