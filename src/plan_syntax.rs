@@ -44,7 +44,12 @@ impl Parser<'_> {
     fn err(&self, at: usize, msg: impl Into<String>) -> SyntaxError {
         let before = &self.src[..at.min(self.src.len())];
         let line = before.iter().filter(|&&c| c == b'\n').count() + 1;
-        let col = at - before.iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1) + 1;
+        let col = at
+            - before
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map_or(0, |p| p + 1)
+            + 1;
         SyntaxError {
             line,
             col,
@@ -134,7 +139,9 @@ impl Parser<'_> {
                 {
                     self.pos += 1;
                 }
-                Ok(PlanExpr::Nat(BigUint::from_bytes_le(&self.src[s..self.pos])))
+                Ok(PlanExpr::Nat(BigUint::from_bytes_le(
+                    &self.src[s..self.pos],
+                )))
             }
             b')' | b'}' | b'>' => Err(self.err(start, format!("unexpected `{}`", c as char))),
             _ => Err(self.err(
@@ -157,7 +164,10 @@ impl Parser<'_> {
                 None => {
                     return Err(self.err(
                         open_at,
-                        format!("this bracket is never closed (expected `{}`)", close as char),
+                        format!(
+                            "this bracket is never closed (expected `{}`)",
+                            close as char
+                        ),
                     ))
                 }
                 Some(&c) if c == close => {

@@ -311,7 +311,10 @@ impl Runtime {
     fn apply(&mut self, h: Value, args: Box<[Value]>) -> Step {
         let h = h.deref();
         let (head, all): (Value, Vec<Value>) = match h.kind() {
-            Some(Kind::App(a)) => (a.head, a.args().iter().chain(args.iter()).copied().collect()),
+            Some(Kind::App(a)) => (
+                a.head,
+                a.args().iter().chain(args.iter()).copied().collect(),
+            ),
             _ => (h, args.into_vec()),
         };
         let ar = self.arity(head);
@@ -354,7 +357,9 @@ impl Runtime {
                 }
                 self.exec_pin_code(f, args)
             }
-            _ => Err(Crash::special(CrashKind::Jet("internal: bad function head".into()))),
+            _ => Err(Crash::special(CrashKind::Jet(
+                "internal: bad function head".into(),
+            ))),
         }
     }
 
@@ -457,7 +462,9 @@ impl Runtime {
                 }
                 Strict::Deep => {
                     let a = args[i].deref();
-                    if a.obj().is_none_or(|o| o.normal.get() || !matches!(o.kind, Kind::App(_) | Kind::Thunk(_))) {
+                    if a.obj().is_none_or(|o| {
+                        o.normal.get() || !matches!(o.kind, Kind::App(_) | Kind::Thunk(_))
+                    }) {
                         i += 1;
                         continue;
                     }
@@ -479,7 +486,9 @@ impl Runtime {
 
     fn norm_step(&mut self) -> Step {
         let Some(Frame::Norm { top, mut stack }) = self.frames.pop() else {
-            return Err(Crash::special(CrashKind::Jet("internal: norm frame".into())));
+            return Err(Crash::special(CrashKind::Jet(
+                "internal: norm frame".into(),
+            )));
         };
         while let Some(&(x, post)) = stack.last() {
             let x = x.deref();
@@ -521,7 +530,11 @@ impl Runtime {
                 let name = args[0].deref();
                 let name = if name.is_nat() { name } else { Value::small(0) };
                 let arity = args[1].deref();
-                let arity = if arity.is_nat() { arity } else { Value::small(0) };
+                let arity = if arity.is_nat() {
+                    arity
+                } else {
+                    Value::small(0)
+                };
                 if arity.as_small() == Some(0) {
                     return Err(Crash::plan(Value::small(0), Value::small(0)));
                 }

@@ -1,5 +1,6 @@
 //! The command line: one module per subcommand.
 
+pub mod jets;
 pub mod plan;
 
 use clap::{Args, Parser, Subcommand};
@@ -52,6 +53,8 @@ impl RuntimeOpts {
 pub enum Command {
     /// Evaluate a PLAN expression and print its normal form.
     Plan(plan::PlanArgs),
+    /// List the jet table, or the jets matched while loading a file.
+    Jets(jets::JetsArgs),
 }
 
 /// An error for the user: the message and the exit status.
@@ -85,5 +88,6 @@ impl Failure {
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Plan(a) => plan::run(&cli.runtime, a),
+        Command::Jets(a) => jets::run(&cli.runtime, a),
     }
 }

@@ -27,9 +27,7 @@ pub fn run(opts: &RuntimeOpts, a: PlanArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::input(format!("<expr>:{e}\n  {}", a.expr)))?;
     let mut rt = opts.runtime();
     let v = plan_syntax::build(&mut rt, &expr);
-    let v = rt
-        .normalize(v)
-        .map_err(|c| Failure::crash(c.describe()))?;
+    let v = rt.normalize(v).map_err(|c| Failure::crash(c.describe()))?;
     if a.hash {
         println!("{}", hash::base58(&hash::value_hash(v)));
     } else if a.seed.is_none() {

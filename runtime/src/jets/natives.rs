@@ -118,8 +118,12 @@ fn table_core() -> Vec<(&'static str, Native)> {
     });
     put("_Not", W1, |_, a| bit(!truthy(a[0])));
     put("_Bit", W1, |_, a| bit(truthy(a[0])));
-    put("_And", &[Whnf, Whnf], |_, a| bit(truthy(a[0]) && truthy(a[1])));
-    put("_Or", &[Whnf, Whnf], |_, a| bit(truthy(a[0]) || truthy(a[1])));
+    put("_And", &[Whnf, Whnf], |_, a| {
+        bit(truthy(a[0]) && truthy(a[1]))
+    });
+    put("_Or", &[Whnf, Whnf], |_, a| {
+        bit(truthy(a[0]) || truthy(a[1]))
+    });
     put("_Eql", D2, |_, a| bit(cmp_result(a) == Ordering::Equal));
     put("_Neq", D2, |_, a| bit(cmp_result(a) != Ordering::Equal));
     put("_Cmp", D2, |_, a| {
@@ -133,10 +137,12 @@ fn table_core() -> Vec<(&'static str, Native)> {
     put("_Lte", D2, |_, a| bit(cmp_result(a) != Ordering::Greater));
     put("_Gth", D2, |_, a| bit(cmp_result(a) == Ordering::Greater));
     put("_Gte", D2, |_, a| bit(cmp_result(a) != Ordering::Less));
-    put("_Bex", W1, |rt, a| match as_big(a[0]).and_then(|x| x.to_u64()) {
-        Some(k) if k < (1 << 32) => nat_ret(rt, BigUint::from(1u32) << k),
-        _ if !a[0].is_nat() => JetOut::Ret(Value::small(1)),
-        _ => JetOut::Fallback,
+    put("_Bex", W1, |rt, a| {
+        match as_big(a[0]).and_then(|x| x.to_u64()) {
+            Some(k) if k < (1 << 32) => nat_ret(rt, BigUint::from(1u32) << k),
+            _ if !a[0].is_nat() => JetOut::Ret(Value::small(1)),
+            _ => JetOut::Fallback,
+        }
     });
     put("_Lsh", W2, |rt, a| match nat_or_zero(a[1]).to_u64() {
         Some(k) if k < (1 << 32) => nat_ret(rt, n(a[0]) << k),

@@ -188,8 +188,12 @@ fn not_found(rt: &mut Runtime, i: u64) -> JetOut {
 pub fn table() -> Vec<(&'static str, Native)> {
     let mut t: Vec<(&'static str, Native)> = Vec::new();
     let mut put_ = |name, strict, run| t.push((name, Native { strict, run }));
-    put_("_Put", &[Whnf, Whnf, Lazy], |rt, a| put(rt, a[0], a[1], a[2]));
-    put_("_Mut", &[Whnf, Lazy, Whnf], |rt, a| put(rt, a[2], a[0], a[1]));
+    put_("_Put", &[Whnf, Whnf, Lazy], |rt, a| {
+        put(rt, a[0], a[1], a[2])
+    });
+    put_("_Mut", &[Whnf, Lazy, Whnf], |rt, a| {
+        put(rt, a[2], a[0], a[1])
+    });
     put_("_Switch", &[Whnf, Lazy, Whnf], switch);
     put_("_Weld", W2, |rt, a| weld(rt, a[0], a[1]));
     put_("_Map", &[Lazy, Whnf], map);
