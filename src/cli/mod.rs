@@ -35,16 +35,18 @@ pub struct RuntimeOpts {
 impl RuntimeOpts {
     /// A runtime configured by these options.
     pub fn runtime(&self) -> Runtime {
-        let mut c = Config::default();
-        c.jets = !self.no_jets;
-        c.jet_mismatch = if self.jet_mismatch_crash {
+        let jet_mismatch = if self.jet_mismatch_crash {
             JetMismatch::Crash
         } else if self.jet_mismatch_ignore {
             JetMismatch::Ignore
         } else {
             JetMismatch::Warn
         };
-        Runtime::new(c)
+        Runtime::new(Config {
+            jets: !self.no_jets,
+            jet_mismatch,
+            ..Config::default()
+        })
     }
 }
 

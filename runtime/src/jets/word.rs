@@ -96,7 +96,7 @@ macro_rules! family {
                 ret(rt, binop(B, a, |x, y| (x * y) & mask(B)))
             });
             put(names[3], W2, |rt, a| {
-                ret(rt, binop(B, a, |x, y| if y == 0 { 0 } else { x / y }))
+                ret(rt, binop(B, a, |x, y| x.checked_div(y).unwrap_or(0)))
             });
             put(names[4], W2, |rt, a| ret(rt, binop(B, a, |x, y| x & y)));
             put(names[5], W2, |rt, a| ret(rt, binop(B, a, |x, y| x | y)));
@@ -146,7 +146,7 @@ fn idiv64(rt: &mut Runtime, a: &[Value]) -> JetOut {
     let (nx, ny) = (x > i64::MAX as u64, y > i64::MAX as u64);
     let ax = if nx { ineg64(x) } else { x };
     let ay = if ny { ineg64(y) } else { y };
-    let res = if ay == 0 { 0 } else { ax / ay };
+    let res = ax.checked_div(ay).unwrap_or(0);
     ret(rt, if nx != ny { ineg64(res) } else { res } as u128)
 }
 
