@@ -683,7 +683,10 @@ impl Runtime {
                 };
                 Ok(State::Ret(r))
             }
-            Prim::Op(4) => Ok(State::Ret(self.pin(args[0]))),
+            Prim::Op(4) => match self.pin_checked(args[0]) {
+                Ok(v) => Ok(State::Ret(v)),
+                Err((_, msg)) => Err(Crash::special(CrashKind::Jet(msg))),
+            },
             Prim::Op(op) => Err(Crash::plan(Value::small(op), args[0].deref())),
             Prim::BadOp(op) => Err(Crash::plan(op, args[0].deref())),
             Prim::Jet(j, pin) => match self.run_jet(j, &args) {

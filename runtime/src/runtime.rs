@@ -246,8 +246,21 @@ impl Runtime {
 
     // ---------------------------------------------------------------- pins
 
-    /// A pin of a fully normal item: hashes it and matches jets.
+    /// A pin of a fully normal item: hashes it and matches jets (a jet mismatch under the
+    /// crash policy is reported as a warning here; see [`Runtime::pin_checked`]).
     pub fn pin(&mut self, item: Value) -> Value {
+        match self.pin_checked(item) {
+            Ok(v) => v,
+            Err((v, msg)) => {
+                eprintln!("warning: {msg}");
+                v
+            }
+        }
+    }
+
+    /// A pin of a fully normal item; `Err` carries the pin and a message when its name
+    /// matches a jet with a wrong hash and the policy is [`JetMismatch::Crash`].
+    pub fn pin_checked(&mut self, item: Value) -> Result<Value, (Value, String)> {
         let item = item.deref();
         let hash = crate::hash::hash_item(item);
         let arity = self.arity(item);
@@ -258,8 +271,10 @@ impl Runtime {
             arity,
             jet: Cell::new(None),
         }));
-        self.match_jet(v);
-        v
+        match self.match_jet(v) {
+            Ok(()) => Ok(v),
+            Err(m) => Err((v, m)),
+        }
     }
 
     // ---------------------------------------------------------------- apps

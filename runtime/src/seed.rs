@@ -581,11 +581,7 @@ pub fn pin_refs(item: Value) -> Vec<Value> {
             continue;
         }
         match v.kind() {
-            Some(Kind::Pin(p)) => {
-                if seen.insert(p.hash) {
-                    out.push(v);
-                }
-            }
+            Some(Kind::Pin(p)) if seen.insert(p.hash) => out.push(v),
             Some(Kind::Law(l)) => {
                 stack.push(l.body);
             }

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bytecode;
+pub mod jets;
 pub mod plan;
 pub mod prof;
 pub mod profile;
@@ -90,6 +91,8 @@ pub enum Command {
     Prof(prof::ProfArgs),
     /// Load Sire files, then read Sire blocks from stdin.
     Sire(sire::SireArgs),
+    /// List the jet table, or the jets matched while loading a file.
+    Jets(jets::JetsArgs),
 }
 
 /// An error for the user: the message and the exit status.
@@ -127,5 +130,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Bytecode(a) => bytecode::run(&cli.runtime, a),
         Command::Prof(a) => prof::run(&cli.runtime, a),
         Command::Sire(a) => sire::run(&cli.runtime, a),
+        Command::Jets(a) => jets::run(&cli.runtime, a),
     }
 }

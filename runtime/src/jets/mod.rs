@@ -6,6 +6,8 @@
 //! may still ask to fall back to the PLAN code for inputs it does not handle.
 
 mod natives;
+mod row;
+mod word;
 
 use std::collections::HashMap;
 
@@ -159,16 +161,17 @@ fn jet_like(name: &str) -> bool {
 }
 
 impl Runtime {
-    /// Matches a freshly made pin against the jet table.
-    pub(crate) fn match_jet(&mut self, pin: Value) {
+    /// Matches a freshly made pin against the jet table. Returns an error message when the
+    /// pin has a jet's name but not its hash and the policy is [`JetMismatch::Crash`].
+    pub(crate) fn match_jet(&mut self, pin: Value) -> Result<(), String> {
         let Some(Kind::Pin(p)) = pin.kind() else {
-            return;
+            return Ok(());
         };
         let Some(Kind::Law(l)) = p.item.kind() else {
-            return;
+            return Ok(());
         };
         let Some(name) = law_name_text(l.name) else {
-            return;
+            return Ok(());
         };
         match self.jets.lookup(&name) {
             Some(j) => {
@@ -180,8 +183,9 @@ impl Runtime {
                 });
                 if ok {
                     p.jet.set(Some(j));
+                    Ok(())
                 } else {
-                    self.jet_mismatch(&name, &p.hash);
+                    self.jet_mismatch(&name, &p.hash)
                 }
             }
             None if jet_like(&name) => {
@@ -190,18 +194,38 @@ impl Runtime {
                     hash: p.hash,
                     matched: false,
                 });
-                self.jet_mismatch(&name, &p.hash);
+                self.jet_mismatch(&name, &p.hash)
             }
-            None => {}
+            None => Ok(()),
         }
     }
 
-    fn jet_mismatch(&mut self, name: &str, hash: &Hash) {
+    fn jet_mismatch(&mut self, name: &str, hash: &Hash) -> Result<(), String> {
         match self.config.jet_mismatch {
-            JetMismatch::Ignore => {}
-            JetMismatch::Warn | JetMismatch::Crash => {
+            JetMismatch::Ignore => Ok(()),
+            JetMismatch::Warn => {
                 eprintln!("warning: jet {name} not matched (hash {})", base58(hash));
+                Ok(())
             }
+            JetMismatch::Crash => Err(format!(
+                "jet {name} not matched (hash {}), and jet mismatches are fatal",
+                base58(hash)
+            )),
+        }
+    }
+
+    /// Test hook: attaches the native implementation named `name` to `pin`, whatever its
+    /// hash. Returns false (and changes nothing) if `pin` is no pin or the name has no native.
+    pub fn force_jet(&mut self, pin: Value, name: &str) -> bool {
+        let Some(Kind::Pin(p)) = pin.deref().kind() else {
+            return false;
+        };
+        match self.jets.lookup(name) {
+            Some(j) if self.jets.entry(j).native.is_some() => {
+                p.jet.set(Some(j));
+                true
+            }
+            _ => false,
         }
     }
 

@@ -15,11 +15,13 @@ use crate::order::compare;
 use crate::runtime::Runtime;
 use crate::value::{Kind, Value};
 
-const W1: &[Strict] = &[Whnf];
-const W2: &[Strict] = &[Whnf, Whnf];
+/// One argument forced to WHNF.
+pub(super) const W1: &[Strict] = &[Whnf];
+/// Two arguments forced to WHNF.
+pub(super) const W2: &[Strict] = &[Whnf, Whnf];
 const D2: &[Strict] = &[Deep, Deep];
 
-fn n(x: Value) -> BigUint {
+pub(super) fn n(x: Value) -> BigUint {
     nat_or_zero(x).into_owned()
 }
 
@@ -28,15 +30,15 @@ fn small(x: Value) -> u64 {
     x.deref().as_small().unwrap_or(0)
 }
 
-fn bit(b: bool) -> JetOut {
+pub(super) fn bit(b: bool) -> JetOut {
     JetOut::Ret(Value::small(b as u64))
 }
 
-fn nat_ret(rt: &mut Runtime, x: BigUint) -> JetOut {
+pub(super) fn nat_ret(rt: &mut Runtime, x: BigUint) -> JetOut {
     JetOut::Ret(rt.nat_big(x))
 }
 
-fn truthy(x: Value) -> bool {
+pub(super) fn truthy(x: Value) -> bool {
     let x = x.deref();
     match x.as_small() {
         Some(k) => k != 0,
@@ -215,5 +217,25 @@ fn get(row: Value, i: Value) -> JetOut {
 
 /// Every native jet.
 pub fn table() -> Vec<(&'static str, Native)> {
-    table_core()
+    let mut t = table_core();
+    t.extend(super::word::table());
+    t.extend(super::row::table());
+    t
+}
+
+/// Whether a value is fully normal already (no thunk anywhere inside), without evaluating.
+pub(super) fn is_normal(v: Value) -> bool {
+    let mut stack = vec![v];
+    while let Some(x) = stack.pop() {
+        let x = x.deref();
+        match x.obj() {
+            None => {}
+            Some(o) => match &o.kind {
+                Kind::Thunk(_) => return false,
+                Kind::App(a) if !o.normal.get() => stack.extend(a.args().iter().copied()),
+                _ => {}
+            },
+        }
+    }
+    true
 }

@@ -1,0 +1,259 @@
+//! Every native jet against its PLAN law: the same pin is run with its native attached and
+//! with it detached (its helpers keep their natives, as in the reference), on generated
+//! inputs; results (or crashes) must agree. A native without a law here fails the suite.
+
+mod lawdsl;
+
+use std::collections::BTreeSet;
+
+use lawdsl::{parse_all, Env};
+use pallas_runtime::{Config, CrashKind, JetMismatch, Kind, Runtime, Value};
+
+const LAWS: &str = include_str!("jet_laws.plan");
+
+/// Input pools, in the DSL's expression syntax.
+fn pool(name: &str) -> &'static str {
+    match name {
+        // small counters (the PLAN code is unary in these) and non-nats
+        "ns" => "0 1 2 5 13 64 k1 [1 2] (4 k1)",
+        "nm" => "0 1 2 7 100 1000 k1 [3]",
+        "nb" => {
+            "0 1 7 255 9223372036854775807 9223372036854775808 18446744073709551621
+                 1267650600228229401496703205379 k1 [1 2]"
+        }
+        "v" => {
+            "0 3 18446744073709551621 [] [1] [1 2] [2 1] [[1] 2] k1 k2 (4 k1) (4 k2) (k3 1)
+                (k3 [1]) (k3 1 2) (quote (0 7 2 [1 2]))"
+        }
+        "r" => "[] [1] [1 2 3] [[1] 2] [5 4 3 2 1] [0 1 2 3 4 5 6 7 8 9] 0 7 k1 (4 k1) (k3 1 2)",
+        "rs" => "[] [1 3 5 7] [0 2 4 6 8 10] [[1] [2]] 0 k1",
+        "rr" => "[] [[1] [2 3]] [[] []] [[1 2] [] [3]] [[1] 2] [1 2] 0 k1",
+        "i" => "0 1 2 5 1267650600228229401496703205379 k1 [1]",
+        "f" => "(_Add 1) v1 k1 (k2 3)",
+        "x" => "0 9 [1 2] k1",
+        "w" => {
+            "0 1 5 2147483648 4294967295 4294967303 9223372036854775808 18446744073709551615
+                18446744073709551619 1180591620717411303425 k1"
+        }
+        "sh32" => "0 1 5 31 32 4294967303 k1",
+        "sh64" => "0 1 5 63 64 18446744073709551623 k1",
+        "c" => "0 47 48 53 57 58 1267650600228229401496703205379 k1 [1]",
+        other => panic!("no pool {other}"),
+    }
+}
+
+/// Every native jet and the input pools for its arguments.
+fn specs() -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut s: Vec<(&'static str, Vec<&'static str>)> = vec![
+        ("_If", vec!["v", "x", "x"]),
+        ("_Seq", vec!["v", "x"]),
+        ("_Trace", vec!["x", "v"]),
+        ("_IsNat", vec!["v"]),
+        ("_PinItem", vec!["v"]),
+        ("_Eqz", vec!["v"]),
+        ("_Not", vec!["v"]),
+        ("_Bit", vec!["v"]),
+        ("_And", vec!["v", "v"]),
+        ("_Or", vec!["v", "v"]),
+        ("_Dec", vec!["nb"]),
+        ("_Add", vec!["ns", "nb"]),
+        ("_Sub", vec!["nb", "ns"]),
+        ("_Mul", vec!["ns", "nb"]),
+        ("_Div", vec!["nm", "nm"]),
+        ("_Mod", vec!["nb", "nb"]),
+        ("_DivMod", vec!["nb", "nb"]),
+        ("_Bex", vec!["nm"]),
+        ("_Lsh", vec!["nb", "ns"]),
+        ("_Rsh", vec!["nb", "ns"]),
+        ("_Met", vec!["nb"]),
+        ("_Dis", vec!["nb", "nb"]),
+        ("_Con", vec!["nb", "nb"]),
+        ("_Mix", vec!["nb", "nb"]),
+        ("_Len", vec!["r"]),
+        ("_Get", vec!["r", "i"]),
+        ("_Idx", vec!["i", "r"]),
+        ("_Put", vec!["r", "i", "x"]),
+        ("_Mut", vec!["i", "x", "r"]),
+        ("_Switch", vec!["i", "x", "r"]),
+        ("_Weld", vec!["r", "r"]),
+        ("_Map", vec!["f", "r"]),
+        ("_Rev", vec!["r"]),
+        ("rowCons", vec!["x", "r"]),
+        ("rowSnoc", vec!["r", "x"]),
+        ("sum", vec!["r"]),
+        ("cat", vec!["rr"]),
+        ("zip", vec!["r", "r"]),
+        ("take", vec!["i", "r"]),
+        ("drop", vec!["i", "r"]),
+        ("bsearch", vec!["nm", "rs"]),
+        ("isDigit", vec!["c"]),
+        ("iDiv64", vec!["w", "w"]),
+    ];
+    for c in ["_Cmp", "_Eql", "_Neq", "_Lth", "_Lte", "_Gth", "_Gte"] {
+        s.push((c, vec!["v", "v"]));
+    }
+    for (w, sh) in [("32", "sh32"), ("64", "sh64")] {
+        let leak = |p: String| -> &'static str { Box::leak(p.into_boxed_str()) };
+        s.push((leak(format!("w{w}")), vec!["w"]));
+        for op in ["add", "mul", "div", "and", "or", "xor", "sub"] {
+            s.push((leak(format!("{op}{w}")), vec!["w", "w"]));
+        }
+        for op in ["lsh", "rsh", "ror", "rol"] {
+            s.push((leak(format!("{op}{w}")), vec!["w", sh]));
+        }
+    }
+    s
+}
+
+fn setup() -> (Runtime, Env) {
+    let mut rt = Runtime::new(Config {
+        jets: true,
+        jet_mismatch: JetMismatch::Ignore,
+        max_frames: 2_000_000,
+        ..Config::default()
+    });
+    let mut env = Env::default();
+    env.load(&mut rt, LAWS);
+    for name in env.order.clone() {
+        rt.force_jet(env.globals[&name], &name);
+    }
+    (rt, env)
+}
+
+fn set_jet(pin: Value, j: Option<u16>) {
+    if let Some(Kind::Pin(p)) = pin.kind() {
+        p.jet.set(j);
+    }
+}
+
+fn outcome(rt: &mut Runtime, f: Value, args: &[Value]) -> Result<Value, String> {
+    rt.call_deep(f, args).map_err(|c| match c.kind {
+        CrashKind::Plan => format!("crash {:?} {:?}", c.op, c.arg),
+        k => format!("{k:?}"),
+    })
+}
+
+fn same(a: &Result<Value, String>, b: &Result<Value, String>) -> bool {
+    match (a, b) {
+        (Ok(x), Ok(y)) => pallas_runtime::order::equal(*x, *y),
+        (Err(x), Err(y)) => x == y,
+        _ => false,
+    }
+}
+
+#[test]
+fn every_native_agrees_with_its_law() {
+    let (mut rt, env) = setup();
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for (name, pools) in specs() {
+        let pin = env.globals[name];
+        let jet = match pin.kind() {
+            Some(Kind::Pin(p)) => p.jet.get(),
+            _ => None,
+        };
+        assert!(jet.is_some(), "{name}: no native attached");
+        let vals: Vec<Vec<Value>> = pools
+            .iter()
+            .map(|p| {
+                parse_all(pool(p))
+                    .iter()
+                    .map(|s| env.value(&mut rt, s))
+                    .collect()
+            })
+            .collect();
+        // Every combination of the pools.
+        let mut idx = vec![0usize; vals.len()];
+        'combos: loop {
+            let args: Vec<Value> = idx.iter().zip(&vals).map(|(&i, v)| v[i]).collect();
+            let on = outcome(&mut rt, pin, &args);
+            set_jet(pin, None);
+            let off = outcome(&mut rt, pin, &args);
+            set_jet(pin, jet);
+            cases += 1;
+            if !same(&on, &off) {
+                failures.push(format!("{name} {args:?}: jet {on:?} plan {off:?}"));
+            }
+            for k in (0..idx.len()).rev() {
+                idx[k] += 1;
+                if idx[k] < vals[k].len() {
+                    continue 'combos;
+                }
+                idx[k] = 0;
+            }
+            break;
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_native_is_covered() {
+    let rt = Runtime::default();
+    let covered: BTreeSet<&str> = specs().iter().map(|(n, _)| *n).collect();
+    let missing: Vec<&str> = rt
+        .jets
+        .entries()
+        .iter()
+        .filter(|e| e.native.is_some() && !covered.contains(e.name.as_str()))
+        .map(|e| e.name.as_str())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "natives without a PLAN law in the harness: {missing:?}"
+    );
+}
+
+/// The `_If` law built exactly as the reference has it hashes to the table's hash, so it
+/// matches by itself (no forcing).
+fn reference_if(rt: &mut Runtime) -> Value {
+    let k = rt.law(Value::small(0), Value::small(2), Value::small(1));
+    let q2 = rt.partial(Value::small(2), &[Value::small(2)]);
+    let a = rt.partial(Value::small(0), &[q2, Value::small(3)]);
+    let b = rt.partial(Value::small(0), &[k, Value::small(2)]);
+    let c = rt.partial(Value::small(0), &[a, b]);
+    let body = rt.partial(Value::small(0), &[c, Value::small(1)]);
+    let name = rt.nat_str("_If");
+    rt.law(name, Value::small(3), body)
+}
+
+#[test]
+fn if_law_matches_by_hash() {
+    let mut rt = Runtime::default();
+    let law = reference_if(&mut rt);
+    let pin = rt.pin(law);
+    let Some(Kind::Pin(p)) = pin.kind() else {
+        panic!("not a pin")
+    };
+    assert!(
+        p.jet.get().is_some(),
+        "the reference _If law did not match its jet"
+    );
+    assert!(rt.jets.events.iter().any(|e| e.name == "_If" && e.matched));
+    for c in [0u64, 1, 9] {
+        let r = rt.call_deep(pin, &[Value::small(c), Value::small(10), Value::small(20)]);
+        assert_eq!(r.ok(), Some(Value::small(if c != 0 { 10 } else { 20 })));
+    }
+}
+
+#[test]
+fn mismatch_crash_policy_crashes_pin_creation() {
+    for (policy, crashes) in [(JetMismatch::Crash, true), (JetMismatch::Ignore, false)] {
+        let mut rt = Runtime::new(Config {
+            jet_mismatch: policy,
+            ..Config::default()
+        });
+        let name = rt.nat_str("_If");
+        let law = rt.law(name, Value::small(3), Value::small(1));
+        let r = rt.call(Value::small(4), &[law]);
+        match r {
+            Err(c) => assert!(crashes && matches!(c.kind, CrashKind::Jet(_)), "{c:?}"),
+            Ok(_) => assert!(!crashes),
+        }
+    }
+}
