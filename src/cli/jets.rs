@@ -1,5 +1,5 @@
 //! `pallas jets`: the jet table (name, accepted hashes, whether a native exists), and, for a
-//! Sire file, which jets matched while loading it (needs the Sire loader: not available yet).
+//! Sire file, which jets matched while loading it.
 
 use std::path::PathBuf;
 
@@ -18,10 +18,7 @@ pub struct JetsArgs {
 /// Runs `pallas jets`.
 pub fn run(opts: &RuntimeOpts, a: JetsArgs) -> Result<(), Failure> {
     if let Some(f) = a.file {
-        return Err(Failure::input(format!(
-            "{}: listing matched jets needs the Sire loader, which is not available yet",
-            f.display()
-        )));
+        return matched_in(opts, &f);
     }
     let rt = opts.runtime();
     let entries = rt.jets.entries();
@@ -45,6 +42,47 @@ pub fn run(opts: &RuntimeOpts, a: JetsArgs) -> Result<(), Failure> {
         } else {
             " (disabled by --no-jets)"
         }
+    );
+    Ok(())
+}
+
+/// Loads a Sire file and lists every pin that had a jet's name: matched (with or without
+/// native code) or not matched (a hash the table does not accept).
+fn matched_in(opts: &RuntimeOpts, file: &std::path::Path) -> Result<(), Failure> {
+    let mut rt = opts.runtime();
+    rt.config.jet_mismatch = pallas_runtime::JetMismatch::Ignore;
+    let mut s = crate::sire::session::Session::new(&mut rt);
+    s.quiet();
+    s.load_file(&mut rt, file)
+        .map_err(|e| Failure::input(format!("\n{e}")))?;
+    let mut seen = std::collections::BTreeMap::new();
+    for e in &rt.jets.events {
+        seen.entry((e.name.clone(), e.hash)).or_insert(e.matched);
+    }
+    let (mut matched, mut native) = (0, 0);
+    for ((name, h), ok) in &seen {
+        let has_native = rt
+            .jets
+            .lookup(name)
+            .is_some_and(|j| rt.jets.entry(j).native.is_some());
+        let status = match (ok, has_native) {
+            (true, true) => "matched, native",
+            (true, false) => "matched, plan",
+            (false, _) => "NOT MATCHED",
+        };
+        if *ok {
+            matched += 1;
+            if has_native {
+                native += 1;
+            }
+        }
+        println!("{name:<24} {status:<16} {}", hash::base58(h));
+    }
+    println!(
+        "; {} jet-named pins while loading {}: {matched} matched ({native} run natively), {} not matched",
+        seen.len(),
+        file.display(),
+        seen.len() - matched
     );
     Ok(())
 }
