@@ -6,6 +6,8 @@ pub mod jets;
 pub mod plan;
 pub mod prof;
 pub mod profile;
+pub mod save;
+pub mod show;
 pub mod sire;
 
 use clap::{Args, Parser, Subcommand};
@@ -85,6 +87,10 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Time an expression under each engine (and without jets) and compare.
     Bench(bench::BenchArgs),
+    /// Print a seed or pod file.
+    Show(show::ShowArgs),
+    /// Save a Sire file's `main` as a seed (or a pod).
+    Save(save::SaveArgs),
     /// Print the bytecode of a law defined in a Sire file.
     Bytecode(bytecode::BytecodeArgs),
     /// Profile a Sire file (or an expression in its scope) and print the hottest laws.
@@ -128,6 +134,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Plan(a) => plan::run(&cli.runtime, a),
         Command::Bench(a) => bench::run(&cli.runtime, a),
         Command::Bytecode(a) => bytecode::run(&cli.runtime, a),
+        Command::Show(a) => show::run(&cli.runtime, a),
+        Command::Save(a) => save::run(&cli.runtime, a),
         Command::Prof(a) => prof::run(&cli.runtime, a),
         Command::Sire(a) => sire::run(&cli.runtime, a),
         Command::Jets(a) => jets::run(&cli.runtime, a),
