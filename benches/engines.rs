@@ -7,35 +7,12 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{add_law, fib_law, sub_law, IF};
 use pallas::plan_syntax;
 use pallas_runtime::{hash, Config, Engine, Runtime, Value};
-
-const C: &str = "{C 3 (0 1 (0 2 3))}";
-const IF: &str = r#"{"_If" 3 (0 (0 (0 (2 2) 3) (0 {0 2 1} 2)) 1)}"#;
-
-fn add_law() -> String {
-    let tn = "(0 (0 (0 (2 2) (2 0)) (2 3)) 1)";
-    format!("{{_Add 2 (0 (0 (0 (2 2) {tn}) (0 (0 (2 {C}) (2 3)) (0 0 1))) 2)}}")
-}
-
-fn sub_law() -> String {
-    let tn = "(0 (0 (0 (2 2) (2 0)) (2 3)) 1)";
-    format!("{{_Sub 2 (0 (0 (0 (2 2) {tn}) (0 (0 (2 {C}) (2 (2 0 {{I 1 1}}))) (0 0 1))) 2)}}")
-}
-
-/// fib n = if n (if (sub n 1) (add (fib (sub n 1)) (fib (sub n 2))) 1) 0
-fn fib_law() -> String {
-    let (add, sub, iff) = (
-        format!("<{}>", add_law()),
-        format!("<{}>", sub_law()),
-        format!("<{IF}>"),
-    );
-    let n1 = format!("(0 (0 {sub} 1) (2 1))");
-    let n2 = format!("(0 (0 {sub} 1) (2 2))");
-    let rec = format!("(0 (0 {add} (0 0 {n1})) (0 0 {n2}))");
-    let inner = format!("(0 (0 (0 {iff} {n1}) {rec}) (2 1))");
-    format!("{{fib 1 (0 (0 (0 {iff} 1) {inner}) (2 0))}}")
-}
 
 /// count n = if n (count (sub n 1)) 0: a tight self-tail loop.
 fn count_law() -> String {

@@ -1,18 +1,8 @@
 //! `pallas plan` as a user runs it: results, hashes, and errors for malformed input.
 
-use std::process::Command;
+mod common;
 
-fn pallas(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
-        .args(args)
-        .output()
-        .expect("run pallas");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::pallas;
 
 #[test]
 fn increments() {
@@ -76,8 +66,6 @@ fn cyclic_value_is_reported_not_looped() {
         assert!(err.contains("infinite"), "{err}");
     }
 }
-
-mod common;
 
 #[test]
 fn profile_names_the_hot_laws_in_every_format() {

@@ -1,18 +1,8 @@
 //! Seeds from the command line: `plan --seed`, `show`, `save`, and bad files.
 
-use std::process::Command;
+mod common;
 
-fn pallas(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
-        .args(args)
-        .output()
-        .expect("run pallas");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::pallas;
 
 fn tmp(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("pallas-seed-{}", std::process::id()));

@@ -56,3 +56,16 @@ pub fn ifz_law() -> String {
         eqz_law()
     )
 }
+
+/// Runs the built binary with `args`: (exit status, stdout, stderr).
+pub fn pallas(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pallas"))
+        .args(args)
+        .output()
+        .expect("run pallas");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
