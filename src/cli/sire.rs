@@ -45,7 +45,7 @@ fn run_with(
     }
     s.enter_repl(rt, module.as_deref())
         .map_err(Failure::input)?;
-    let stdin = std::io::stdin();
+    let mut lines = ReplInput::new();
     let mut buf = String::new();
     let mut start = 1;
     let flush =
@@ -59,8 +59,9 @@ fn run_with(
             let _ = s.run_source(rt, "REPL", &src, false, &mut |f| eprintln!("\n{f}\n"));
             buf.clear();
         };
-    for (line_no, line) in (1..).zip(stdin.lock().lines()) {
-        let Ok(line) = line else { break };
+    let mut line_no = 0;
+    while let Some(line) = lines.next(buf.is_empty()) {
+        line_no += 1;
         if buf.is_empty() {
             start = line_no;
         }
@@ -73,4 +74,53 @@ fn run_with(
     }
     flush(&mut s, rt, &mut buf, start);
     Ok(())
+}
+
+/// Where REPL lines come from: a line editor with history when stdin is a terminal,
+/// plain lines otherwise.
+enum ReplInput {
+    Editor(Box<rustyline::DefaultEditor>, Option<PathBuf>),
+    Plain(std::io::Lines<std::io::StdinLock<'static>>),
+}
+
+impl ReplInput {
+    fn new() -> ReplInput {
+        use std::io::IsTerminal;
+        if std::io::stdin().is_terminal() {
+            if let Ok(mut ed) = rustyline::DefaultEditor::new() {
+                let history =
+                    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pallas_history"));
+                if let Some(h) = &history {
+                    let _ = ed.load_history(h);
+                }
+                eprintln!("Sire REPL: a blank line ends a block; Ctrl-D quits.");
+                return ReplInput::Editor(Box::new(ed), history);
+            }
+        }
+        ReplInput::Plain(std::io::stdin().lock().lines())
+    }
+
+    /// The next line, or `None` at the end of input. `fresh`: no block is being typed.
+    fn next(&mut self, fresh: bool) -> Option<String> {
+        match self {
+            ReplInput::Plain(lines) => lines.next().and_then(|l| l.ok()),
+            ReplInput::Editor(ed, history) => {
+                let prompt = if fresh { "sire> " } else { "....> " };
+                match ed.readline(prompt) {
+                    Ok(line) => {
+                        if !line.trim().is_empty() {
+                            let _ = ed.add_history_entry(line.as_str());
+                            if let Some(h) = history {
+                                let _ = ed.save_history(h);
+                            }
+                        }
+                        Some(line)
+                    }
+                    // Ctrl-C abandons the block being typed.
+                    Err(rustyline::error::ReadlineError::Interrupted) => Some(String::new()),
+                    Err(_) => None,
+                }
+            }
+        }
+    }
 }
