@@ -7,6 +7,7 @@
 
 mod natives;
 mod row;
+mod seedjets;
 mod word;
 
 use std::collections::HashMap;

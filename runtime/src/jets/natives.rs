@@ -220,6 +220,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
     let mut t = table_core();
     t.extend(super::word::table());
     t.extend(super::row::table());
+    t.extend(super::seedjets::table());
     t
 }
 
