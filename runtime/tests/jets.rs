@@ -197,8 +197,79 @@ fn every_native_agrees_with_its_law() {
 /// iGerm bytes, round trips) and, when a reference checkout is present, by
 /// `tests/reference_chain.rs`: sire_22_seed.sire asserts `iSeed == _SaveSeed I`,
 /// `I == _LoadSeed iSeed`, and the same for germs, which then run on these natives.
-const CHECKED_AGAINST_THE_REFERENCE: &[&str] =
-    &["_SaveSeed", "_LoadSeed", "_SaveGerm", "_LoadGerm"];
+/// The hashing natives (`_Blake3`, `_PlanHash`, `_PinHash`) wrap the `blake3` crate and our pin
+/// hash; `hashing_natives_agree_with_blake3_and_pin_hashes` below checks them directly.
+const CHECKED_AGAINST_THE_REFERENCE: &[&str] = &[
+    "_SaveSeed",
+    "_LoadSeed",
+    "_SaveGerm",
+    "_LoadGerm",
+    "_Blake3",
+    "_PlanHash",
+    "_PinHash",
+];
+
+/// Runs the native of the named jet directly on already-evaluated arguments.
+fn run_native(rt: &mut Runtime, name: &str, args: &[Value]) -> Value {
+    let run = rt
+        .jets
+        .entries()
+        .iter()
+        .find(|e| e.name == name)
+        .and_then(|e| e.native.as_ref())
+        .map(|n| n.run)
+        .expect("native exists");
+    match run(rt, args) {
+        pallas_runtime::jets::JetOut::Ret(v) => v,
+        _ => panic!("{name}: expected a direct result"),
+    }
+}
+
+/// A bar (law 1 1 n) holding these bytes.
+fn make_bar(rt: &mut Runtime, bytes: &[u8]) -> Value {
+    let mut b = bytes.to_vec();
+    b.push(1);
+    let n = rt.nat_bytes(&b);
+    rt.law(Value::small(1), Value::small(1), n)
+}
+
+fn bar_contents(v: Value) -> Vec<u8> {
+    pallas_runtime::datajet::bar_bytes(v.deref()).expect("a bar")
+}
+
+#[test]
+fn hashing_natives_agree_with_blake3_and_pin_hashes() {
+    let mut rt = Runtime::default();
+    // A bar tree: the row [b"ab" (k b"cd" b"ef") 7] flattens to "abcdef" (a row in index
+    // order, an application's arguments in the same row order, nats contribute nothing).
+    let ab = make_bar(&mut rt, b"ab");
+    let cd = make_bar(&mut rt, b"cd");
+    let ef = make_bar(&mut rt, b"ef");
+    let k = rt.law(Value::small(9), Value::small(3), Value::small(0));
+    // Row order of (k ef cd) is [cd ef]: the last argument applied comes first.
+    let inner = rt.partial(k, &[ef, cd]);
+    let row = rt.row(&[ab, inner, Value::small(7)]);
+    let got = run_native(&mut rt, "_Blake3", &[row]);
+    assert_eq!(
+        bar_contents(got),
+        blake3::hash(b"abcdef").as_bytes().to_vec()
+    );
+    let empty = run_native(&mut rt, "_Blake3", &[Value::small(5)]);
+    assert_eq!(bar_contents(empty), blake3::hash(b"").as_bytes().to_vec());
+
+    // _PinHash of a pin is its hash; of anything else 0. _PlanHash of the item is the same.
+    let item = rt.row(&[Value::small(1), Value::small(2)]);
+    let pin = rt.pin(item);
+    let want = match pin.kind() {
+        Some(Kind::Pin(p)) => p.hash.to_vec(),
+        _ => unreachable!(),
+    };
+    let got = run_native(&mut rt, "_PinHash", &[pin]);
+    assert_eq!(bar_contents(got), want);
+    let got = run_native(&mut rt, "_PlanHash", &[item]);
+    assert_eq!(bar_contents(got), want);
+    assert_eq!(run_native(&mut rt, "_PinHash", &[item]).as_small(), Some(0));
+}
 
 #[test]
 fn every_native_is_covered() {

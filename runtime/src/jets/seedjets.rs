@@ -1,6 +1,7 @@
-//! Jets for serialisation: `_SaveSeed`, `_LoadSeed`, `_SaveGerm`, `_LoadGerm`, using
-//! [`crate::seed`]. Anything unusual (a malformed seed, refs that are not pins) runs the PLAN
-//! code instead.
+//! Jets for serialisation and hashing: `_SaveSeed`, `_LoadSeed`, `_SaveGerm`, `_LoadGerm`
+//! (on [`crate::seed`]), `_Blake3` (BLAKE3 of the bytes of a tree of bars), `_PlanHash` and
+//! `_PinHash` (the pin hash of [`crate::hash`]). Anything unusual (a malformed seed, refs that
+//! are not pins) runs the PLAN code instead.
 
 use super::{JetOut, Native};
 use crate::datajet;
@@ -61,9 +62,69 @@ fn load_germ(rt: &mut Runtime, a: &[Value]) -> JetOut {
     }
 }
 
-/// The serialisation jets.
+/// The bytes of a tree of bars: a bar is its bytes, an application the concatenation of its
+/// arguments in row order (the last applied first), anything else nothing.
+fn bar_tree_bytes(v: Value, out: &mut Vec<u8>) {
+    let mut stack = vec![v];
+    while let Some(x) = stack.pop() {
+        let x = x.deref();
+        if let Some(b) = datajet::bar_bytes(x) {
+            out.extend_from_slice(&b);
+            continue;
+        }
+        if let Some(Kind::App(a)) = x.kind() {
+            // Row index 0 is the last argument applied: push the first-applied first.
+            stack.extend(a.args().iter().copied());
+        }
+    }
+}
+
+fn blake3_jet(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let mut bytes = Vec::new();
+    bar_tree_bytes(a[0], &mut bytes);
+    let h = blake3::hash(&bytes);
+    JetOut::Ret(bar(rt, h.as_bytes()))
+}
+
+fn plan_hash(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let h = crate::hash::hash_item(a[0]);
+    JetOut::Ret(bar(rt, &h))
+}
+
+fn pin_hash(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    match a[0].deref().kind() {
+        Some(Kind::Pin(p)) => {
+            let h = p.hash;
+            JetOut::Ret(bar(rt, &h))
+        }
+        _ => JetOut::Ret(Value::small(0)),
+    }
+}
+
+/// The serialisation and hashing jets.
 pub fn table() -> Vec<(&'static str, Native)> {
     vec![
+        (
+            "_Blake3",
+            Native {
+                strict: &[Deep],
+                run: blake3_jet,
+            },
+        ),
+        (
+            "_PlanHash",
+            Native {
+                strict: &[Deep],
+                run: plan_hash,
+            },
+        ),
+        (
+            "_PinHash",
+            Native {
+                strict: &[Deep],
+                run: pin_hash,
+            },
+        ),
         (
             "_SaveSeed",
             Native {
