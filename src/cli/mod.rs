@@ -6,6 +6,7 @@ pub mod jets;
 pub mod plan;
 pub mod prof;
 pub mod profile;
+pub mod repl;
 pub mod save;
 pub mod show;
 pub mod sire;
@@ -91,6 +92,8 @@ pub enum Command {
     Show(show::ShowArgs),
     /// Save a Sire file's `main` as a seed (or a pod).
     Save(save::SaveArgs),
+    /// Run a seed as an interactive program over standard input.
+    Repl(repl::ReplArgs),
     /// Print the bytecode of a law defined in a Sire file.
     Bytecode(bytecode::BytecodeArgs),
     /// Profile a Sire file (or an expression in its scope) and print the hottest laws.
@@ -136,6 +139,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Bytecode(a) => bytecode::run(&cli.runtime, a),
         Command::Show(a) => show::run(&cli.runtime, a),
         Command::Save(a) => save::run(&cli.runtime, a),
+        Command::Repl(a) => repl::run(&cli.runtime, a),
         Command::Prof(a) => prof::run(&cli.runtime, a),
         Command::Sire(a) => sire::run(&cli.runtime, a),
         Command::Jets(a) => jets::run(&cli.runtime, a),
