@@ -17,6 +17,7 @@ fn load(engine: &str, file: &str) -> Option<(bool, String)> {
             "--engine",
             engine,
             "--jet-mismatch-ignore",
+            "--no-cache",
             "sire",
             "--no-repl",
             file,

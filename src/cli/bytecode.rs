@@ -22,6 +22,7 @@ pub struct BytecodeArgs {
 pub fn run(opts: &RuntimeOpts, a: BytecodeArgs) -> Result<(), Failure> {
     let mut rt = opts.runtime();
     let mut s = Session::new(&mut rt);
+    s.cache = opts.module_cache();
     s.quiet();
     s.load_file(&mut rt, &a.file)
         .map_err(|e| Failure::input(format!("\n{e}")))?;

@@ -52,6 +52,7 @@ fn matched_in(opts: &RuntimeOpts, file: &std::path::Path) -> Result<(), Failure>
     let mut rt = opts.runtime();
     rt.config.jet_mismatch = pallas_runtime::JetMismatch::Ignore;
     let mut s = crate::sire::session::Session::new(&mut rt);
+    s.cache = opts.module_cache();
     s.quiet();
     s.load_file(&mut rt, file)
         .map_err(|e| Failure::input(format!("\n{e}")))?;

@@ -45,6 +45,10 @@ pub struct RuntimeOpts {
     /// stacks for flamegraph tools, otherwise a table).
     #[arg(long, global = true, value_name = "FILE")]
     pub profile_output: Option<std::path::PathBuf>,
+    /// Compile every Sire module from source instead of reusing the module cache
+    /// (`$PALLAS_CACHE_DIR`, else `~/.cache/pallas/modules`).
+    #[arg(long, global = true)]
+    pub no_cache: bool,
     /// Sampling interval of the profiler, in microseconds.
     #[arg(long, global = true, default_value_t = 1000)]
     pub profile_interval_us: u64,
@@ -60,6 +64,16 @@ pub enum EngineArg {
 }
 
 impl RuntimeOpts {
+    /// The module cache to load Sire files with, unless `--no-cache`.
+    pub fn module_cache(&self) -> Option<crate::sire::cache::ModuleCache> {
+        if self.no_cache {
+            return None;
+        }
+        let config = format!("engine={:?} jets={}", self.engine, !self.no_jets);
+        crate::sire::cache::ModuleCache::default_location()
+            .map(|dir| crate::sire::cache::ModuleCache::new(dir, &config))
+    }
+
     /// A runtime configured by these options.
     pub fn runtime(&self) -> Runtime {
         let jet_mismatch = if self.jet_mismatch_crash {

@@ -26,6 +26,7 @@ pub fn run(opts: &RuntimeOpts, a: ProfArgs) -> Result<(), Failure> {
     let mut rt = opts.runtime();
     let interval = Duration::from_micros(opts.profile_interval_us.max(50));
     let mut s = Session::new(&mut rt);
+    s.cache = opts.module_cache();
     s.quiet();
     if a.expr.is_none() {
         rt.start_profiling(interval);

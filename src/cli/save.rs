@@ -25,6 +25,7 @@ pub struct SaveArgs {
 pub fn run(opts: &RuntimeOpts, a: SaveArgs) -> Result<(), Failure> {
     let mut rt = opts.runtime();
     let mut s = Session::new(&mut rt);
+    s.cache = opts.module_cache();
     s.quiet();
     s.load_file(&mut rt, &a.file)
         .map_err(|e| Failure::input(format!("\n{e}")))?;

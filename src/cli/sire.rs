@@ -28,11 +28,12 @@ pub fn run(opts: &RuntimeOpts, a: SireArgs) -> Result<(), Failure> {
 }
 
 fn run_with(
-    _opts: &RuntimeOpts,
+    opts: &RuntimeOpts,
     rt: &mut pallas_runtime::Runtime,
     a: SireArgs,
 ) -> Result<(), Failure> {
     let mut s = Session::new(rt);
+    s.cache = opts.module_cache();
     let mut module = None;
     for f in &a.files {
         match s.load_file(rt, f) {

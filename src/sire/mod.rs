@@ -3,6 +3,7 @@
 
 pub mod ast;
 pub mod backend;
+pub mod cache;
 pub mod compile;
 pub mod pex;
 pub mod session;

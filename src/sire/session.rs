@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use pallas_runtime::{Runtime, Value};
 
 use super::backend::Backend;
+use super::cache::{Key, ModuleCache};
 use super::compile::{Block, Fail, Output};
 use super::pex::{self, view, PexMaker, View};
 use super::state;
@@ -45,8 +46,17 @@ impl std::fmt::Display for Failure {
     }
 }
 
+/// One file of a module chain.
+struct Module {
+    name: String,
+    file: String,
+    src: String,
+}
+
 /// A Sire session over a runtime.
 pub struct Session {
+    /// Where loaded module chains are cached (none: always compile).
+    pub cache: Option<ModuleCache>,
     /// Pex constructors.
     pub pm: PexMaker,
     /// Index of the state in `rt.roots`.
@@ -72,6 +82,7 @@ impl Session {
         let st = state::initial(rt);
         rt.roots.push(st);
         Session {
+            cache: None,
             pm,
             root: rt.roots.len() - 1,
             print: Box::new(|s| println!("{s}")),
@@ -183,46 +194,98 @@ impl Session {
 
     /// Loads a `.sire` file and (first) the chain of modules it names with `#### m <- prev`,
     /// each from `prev.sire` in the same directory (or `./sire/`). Returns the module name.
+    /// With a module cache, the predecessors start from the newest cached state of the
+    /// chain; the file itself always runs (its output and assertions are seen), and the
+    /// states after its predecessor and after it are cached for next time.
     pub fn load_file(&mut self, rt: &mut Runtime, path: &Path) -> Result<String, Failure> {
-        let file = path.display().to_string();
-        let io_fail = |m: String| Failure {
-            file: file.clone(),
-            line: 0,
-            block: String::new(),
-            problem: String::new(),
-            reason: m,
-            details: Vec::new(),
-        };
-        let src =
-            std::fs::read_to_string(path).map_err(|e| io_fail(format!("cannot read: {e}")))?;
-        // Look at the first block to find the module and its predecessor.
-        rt.gc_hold();
-        let header = read_pex_blocks(rt, &self.pm, &file, first_block(&src))
-            .into_iter()
-            .next()
-            .and_then(|b| b.ok())
-            .map(|b| module_header(b.1));
-        rt.gc_release();
-        let (name, prior) = match header {
-            Some(Some(h)) => h,
-            _ => {
-                return Err(io_fail(
-                    "All files must start with a module declaration (#### name)".into(),
-                ))
+        let chain = self.resolve_chain(rt, path)?;
+        let keys: Vec<Key> = match &self.cache {
+            Some(c) => {
+                let mut prior: Option<Key> = None;
+                chain
+                    .iter()
+                    .map(|m| {
+                        let k = c.key(prior.as_ref(), m.src.as_bytes());
+                        prior = Some(k);
+                        k
+                    })
+                    .collect()
             }
+            None => Vec::new(),
         };
-        match prior {
-            Some(p) => {
-                let pp = predecessor_path(path, &p);
-                self.load_file(rt, &pp)?;
-            }
-            None => {
-                let st = state::initial(rt);
-                self.set_state(rt, st);
+        let mut first = 0;
+        if let Some(c) = &self.cache {
+            for i in (0..chain.len() - 1).rev() {
+                if let Some(st) = c.load(rt, &keys[i]) {
+                    self.set_state(rt, st);
+                    first = i + 1;
+                    break;
+                }
             }
         }
-        self.run_source(rt, &file, &src, true, &mut |_| {})?;
-        Ok(name)
+        if first == 0 {
+            let st = state::initial(rt);
+            self.set_state(rt, st);
+        }
+        for (i, m) in chain.iter().enumerate().skip(first) {
+            self.run_source(rt, &m.file, &m.src, true, &mut |_| {})?;
+            // Saving a state costs about as much as compiling a small module, so only the
+            // states a later load can start from are saved: the file's and its predecessor's.
+            if let Some(c) = &self.cache {
+                if i + 2 >= chain.len() && !c.contains(&keys[i]) {
+                    let st = self.state(rt);
+                    c.store(rt, &keys[i], st);
+                }
+            }
+        }
+        Ok(chain.last().map(|m| m.name.clone()).unwrap_or_default())
+    }
+
+    /// The chain of modules ending in `path`, first predecessor first.
+    fn resolve_chain(&mut self, rt: &mut Runtime, path: &Path) -> Result<Vec<Module>, Failure> {
+        let mut chain: Vec<Module> = Vec::new();
+        let mut path = path.to_path_buf();
+        loop {
+            let file = path.display().to_string();
+            let io_fail = |m: String| Failure {
+                file: file.clone(),
+                line: 0,
+                block: String::new(),
+                problem: String::new(),
+                reason: m,
+                details: Vec::new(),
+            };
+            let src =
+                std::fs::read_to_string(&path).map_err(|e| io_fail(format!("cannot read: {e}")))?;
+            // Look at the first block to find the module and its predecessor.
+            rt.gc_hold();
+            let header = read_pex_blocks(rt, &self.pm, &file, first_block(&src))
+                .into_iter()
+                .next()
+                .and_then(|b| b.ok())
+                .map(|b| module_header(b.1));
+            rt.gc_release();
+            let (name, prior) = match header {
+                Some(Some(h)) => h,
+                _ => {
+                    return Err(io_fail(
+                        "All files must start with a module declaration (#### name)".into(),
+                    ))
+                }
+            };
+            if chain.iter().any(|m| m.name == name) {
+                return Err(io_fail(format!(
+                    "module {name} is its own predecessor (a cycle of `<-`)"
+                )));
+            }
+            chain.push(Module { name, file, src });
+            match prior {
+                Some(p) => path = predecessor_path(&path, &p),
+                None => break,
+            }
+        }
+        chain.reverse();
+        Ok(chain)
     }
 
     /// Switches to the `REPL` module and imports `module` (if given), as the reference does
