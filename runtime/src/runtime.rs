@@ -244,6 +244,15 @@ impl Runtime {
         }))
     }
 
+    /// A bar holding `bytes`: the law `{1 1 n}` where `n` is the bytes followed by a 1 byte.
+    pub fn bar(&mut self, bytes: &[u8]) -> Value {
+        let mut b = Vec::with_capacity(bytes.len() + 1);
+        b.extend_from_slice(bytes);
+        b.push(1);
+        let n = self.nat_bytes(&b);
+        self.law(Value::small(1), Value::small(1), n)
+    }
+
     // ---------------------------------------------------------------- pins
 
     /// A pin of a fully normal item: hashes it and matches jets (a jet mismatch under the

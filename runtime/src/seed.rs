@@ -724,23 +724,16 @@ pub fn save_pod(rt: &mut Runtime, top: Value) -> Option<Vec<u8>> {
             .filter_map(|h| index.get(h))
             .map(|&i| rt.nat_u64(i as u64))
             .collect();
-        let germ_bar = bar(rt, &germ);
+        let germ_bar = rt.bar(&germ);
         let idx_row = rt.row(&idxs);
         entries.push(rt.row(&[germ_bar, idx_row]));
     }
-    let hash_bar = bar(rt, &top_hash);
+    let hash_bar = rt.bar(&top_hash);
     let list = rt.row(&entries);
     let pod = rt.row(&[hash_bar, list]);
     let mut out = POD_MAGIC.to_vec();
     out.extend(save(pod));
     Some(out)
-}
-
-fn bar(rt: &mut Runtime, bytes: &[u8]) -> Value {
-    let mut b = bytes.to_vec();
-    b.push(1);
-    let n = rt.nat_bytes(&b);
-    rt.law(Value::small(1), Value::small(1), n)
 }
 
 /// Whether these bytes are a pod.

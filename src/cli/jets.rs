@@ -51,11 +51,7 @@ pub fn run(opts: &RuntimeOpts, a: JetsArgs) -> Result<(), Failure> {
 fn matched_in(opts: &RuntimeOpts, file: &std::path::Path) -> Result<(), Failure> {
     let mut rt = opts.runtime();
     rt.config.jet_mismatch = pallas_runtime::JetMismatch::Ignore;
-    let mut s = crate::sire::session::Session::new(&mut rt);
-    s.cache = opts.module_cache();
-    s.quiet();
-    s.load_file(&mut rt, file)
-        .map_err(|e| Failure::input(format!("\n{e}")))?;
+    let _scope = super::load_sire_quietly(opts, &mut rt, file)?;
     let mut seen = std::collections::BTreeMap::new();
     for e in &rt.jets.events {
         seen.entry((e.name.clone(), e.hash)).or_insert(e.matched);

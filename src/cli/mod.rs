@@ -145,6 +145,37 @@ impl Failure {
     }
 }
 
+/// Loads a Sire file (and its predecessors, through the module cache) without printing its
+/// bindings; returns the session holding the file's scope.
+pub fn load_sire_quietly(
+    opts: &RuntimeOpts,
+    rt: &mut Runtime,
+    file: &std::path::Path,
+) -> Result<crate::sire::session::Session, Failure> {
+    let mut s = crate::sire::session::Session::new(rt);
+    s.cache = opts.module_cache();
+    s.quiet();
+    s.load_file(rt, file)
+        .map_err(|e| Failure::input(format!("\n{e}")))?;
+    Ok(s)
+}
+
+/// Reads a seed or a pod file and loads its value.
+pub fn read_seed_file(
+    rt: &mut Runtime,
+    path: &std::path::Path,
+) -> Result<pallas_runtime::Value, Failure> {
+    use pallas_runtime::seed;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
+    if seed::is_pod(&bytes) {
+        seed::load_pod(rt, &bytes)
+    } else {
+        seed::load(rt, &bytes)
+    }
+    .map_err(|e| Failure::input(format!("{}: {e}", path.display())))
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {

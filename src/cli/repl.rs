@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use pallas_runtime::{datajet, seed, Runtime, Value};
+use pallas_runtime::{datajet, Value};
 
 use super::{Failure, RuntimeOpts};
 
@@ -22,14 +22,6 @@ pub struct ReplArgs {
     /// Write the program's output to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
-}
-
-/// A bar (law 1 1 n) holding `bytes`.
-fn bar(rt: &mut Runtime, bytes: &[u8]) -> Value {
-    let mut b = bytes.to_vec();
-    b.push(1);
-    let n = rt.nat_bytes(&b);
-    rt.law(Value::small(1), Value::small(1), n)
 }
 
 /// Splits a step's result into its output bytes and the next program.
@@ -58,15 +50,8 @@ fn read_chunk(input: &mut impl Read) -> Result<Vec<u8>, Failure> {
 
 /// Runs `pallas repl`.
 pub fn run(opts: &RuntimeOpts, a: ReplArgs) -> Result<(), Failure> {
-    let bytes = std::fs::read(&a.seed)
-        .map_err(|e| Failure::input(format!("cannot read {}: {e}", a.seed.display())))?;
     let mut rt = opts.runtime();
-    let program = if seed::is_pod(&bytes) {
-        seed::load_pod(&mut rt, &bytes)
-    } else {
-        seed::load(&mut rt, &bytes)
-    }
-    .map_err(|e| Failure::input(format!("{}: {e}", a.seed.display())))?;
+    let program = super::read_seed_file(&mut rt, &a.seed)?;
 
     let mut out: Box<dyn Write> = match &a.save {
         Some(p) => Box::new(
@@ -83,7 +68,7 @@ pub fn run(opts: &RuntimeOpts, a: ReplArgs) -> Result<(), Failure> {
     let slot = rt.roots.len() - 1;
     loop {
         let chunk = read_chunk(&mut input)?;
-        let arg = bar(&mut rt, &chunk);
+        let arg = rt.bar(&chunk);
         let st = rt.roots[slot];
         let result = rt
             .call_deep(st, &[arg])

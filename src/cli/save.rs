@@ -6,7 +6,6 @@ use clap::Args;
 use pallas_runtime::seed;
 
 use super::{Failure, RuntimeOpts};
-use crate::sire::session::Session;
 use crate::sire::state;
 
 /// Arguments of `pallas save`.
@@ -24,11 +23,7 @@ pub struct SaveArgs {
 /// Runs `pallas save`.
 pub fn run(opts: &RuntimeOpts, a: SaveArgs) -> Result<(), Failure> {
     let mut rt = opts.runtime();
-    let mut s = Session::new(&mut rt);
-    s.cache = opts.module_cache();
-    s.quiet();
-    s.load_file(&mut rt, &a.file)
-        .map_err(|e| Failure::input(format!("\n{e}")))?;
+    let s = super::load_sire_quietly(opts, &mut rt, &a.file)?;
     let st = s.state(&rt);
     let main = state::lookup_val(&mut rt, st, "main")
         .map_err(Failure::input)?

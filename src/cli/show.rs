@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use pallas_runtime::seed;
 
 use super::{Failure, RuntimeOpts};
 
@@ -19,15 +18,8 @@ pub struct ShowArgs {
 
 /// Runs `pallas show`.
 pub fn run(opts: &RuntimeOpts, a: ShowArgs) -> Result<(), Failure> {
-    let bytes = std::fs::read(&a.file)
-        .map_err(|e| Failure::input(format!("cannot read {}: {e}", a.file.display())))?;
     let mut rt = opts.runtime();
-    let v = if seed::is_pod(&bytes) {
-        seed::load_pod(&mut rt, &bytes)
-    } else {
-        seed::load(&mut rt, &bytes)
-    }
-    .map_err(|e| Failure::input(format!("{}: {e}", a.file.display())))?;
+    let v = super::read_seed_file(&mut rt, &a.file)?;
     if a.plan {
         println!("{}", pallas_runtime::print::show(v));
     } else {
