@@ -154,3 +154,35 @@ fn print_fib_bytecode() {
         println!("{}", l.bytecode.get().expect("compiled"));
     }
 }
+
+/// `g n = let m = add n n in if n (add m m) 0`: `m` is used twice, only in the then-arm.
+fn sunk_let_law() -> String {
+    let (add, iff) = (format!("<{}>", add_law()), format!("<{}>", common::IF));
+    format!("{{g 1 (1 (0 (0 (2 {add}) 1) 1) (0 (0 (0 (2 {iff}) 1) (0 (0 (2 {add}) 2) 2)) (2 0)))}}")
+}
+
+#[test]
+fn a_let_used_in_one_arm_is_built_only_there() {
+    let (mut rt, g) = run(&sunk_let_law(), Engine::Bytecode, true);
+    let r = rt.call(g, &[Value::small(5)]).expect("ok");
+    assert!(order::equal(r, Value::small(20)));
+    let r = rt.call(g, &[Value::small(0)]).expect("ok");
+    assert!(order::equal(r, Value::small(0)));
+    let text = rt.disassemble(g).expect("a law");
+    let lines: Vec<&str> = text.lines().collect();
+    let jump = lines
+        .iter()
+        .position(|l| l.contains("if"))
+        .unwrap_or_else(|| panic!("no branch in:\n{text}"));
+    let first_add = lines
+        .iter()
+        .position(|l| l.contains("_Add"))
+        .expect("an add");
+    assert!(
+        jump < first_add,
+        "the binding should be built after the branch:\n{text}"
+    );
+    let (mut oracle, g) = run(&sunk_let_law(), Engine::Oracle, true);
+    let r = oracle.call(g, &[Value::small(5)]).expect("ok");
+    assert!(order::equal(r, Value::small(20)));
+}

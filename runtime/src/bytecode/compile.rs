@@ -2,7 +2,11 @@
 //!
 //! - Let bindings not reachable from the result are dropped; bindings that are constants or
 //!   aliases of arguments cost nothing; bindings used exactly once outside any cycle are
-//!   substituted at their use; the rest become letrec placeholders filled in order.
+//!   substituted at their use. Bindings in a cycle (a recursive component) become letrec
+//!   placeholders filled at entry. The other bindings are sunk to their first use on each
+//!   path: built there (as a thunk, or computed directly when that use is strict), and
+//!   forgotten again at the end of a branch arm, so a binding used only in one arm of an
+//!   `_If` costs nothing on the other.
 //! - Expressions are compiled in three modes: *tail* (the law's result), *strict* (a value
 //!   that is certainly demanded, e.g. the condition of `_If` in a strict position), and *lazy*
 //!   (everything else: thunks). Strictness only flows where the PLAN code itself would force.
@@ -27,6 +31,8 @@ enum LetPlan {
     Inline,
     /// A letrec placeholder in this register.
     Slot(Reg),
+    /// Not built yet on this path: built at its first use.
+    Pending,
 }
 
 struct Cx<'a> {
@@ -173,6 +179,7 @@ impl Cx<'_> {
                 Expr::Const(c) => LetPlan::Alias(Arg::Const(*c)),
                 Expr::Ref(j) if *j <= self.arity => LetPlan::Alias(Arg::Reg(*j)),
                 _ if uses[i] == 1 && !cyclic[i] => LetPlan::Inline,
+                _ if !cyclic[i] => LetPlan::Pending,
                 _ => LetPlan::Slot(0),
             };
         }
@@ -236,7 +243,32 @@ impl Cx<'_> {
         }
     }
 
-    fn operand(&self, r: u32) -> Arg {
+    /// The pending binding a reference names, if any.
+    fn pending(&self, r: u32) -> Option<usize> {
+        let i = self.let_index(r)?;
+        matches!(self.plans.get(i)?, LetPlan::Pending).then_some(i)
+    }
+
+    /// Builds a pending binding as a lazy value here; later uses on this path share it.
+    fn build_lazily(&mut self, i: usize) -> Arg {
+        let e = self.code.lets[i].clone();
+        let a = self.lazy(&e);
+        self.plans[i] = LetPlan::Alias(a);
+        a
+    }
+
+    /// Runs `arm` (code on one branch of a jump), then forgets the bindings it built: other
+    /// paths, and the code after a join, have not built them.
+    fn branch(&mut self, arm: impl FnOnce(&mut Self)) {
+        let saved = self.plans.clone();
+        arm(self);
+        self.plans = saved;
+    }
+
+    fn operand(&mut self, r: u32) -> Arg {
+        if let Some(i) = self.pending(r) {
+            return self.build_lazily(i);
+        }
         match self.let_index(r).and_then(|i| self.plans.get(i)) {
             Some(LetPlan::Alias(a)) => *a,
             Some(LetPlan::Slot(s)) => Arg::Reg(*s),
@@ -308,10 +340,23 @@ impl Cx<'_> {
                     let x = x.clone();
                     self.strict(&x, dst)
                 }
-                None => {
-                    let src = self.operand(*r);
-                    self.out.push(Instr::Force { dst, src });
-                }
+                None => match self.pending(*r) {
+                    // The first use on this path is strict: compute the value directly.
+                    Some(i) => {
+                        let e = self.code.lets[i].clone();
+                        let t = self.temp();
+                        self.strict(&e, t);
+                        self.plans[i] = LetPlan::Alias(Arg::Reg(t));
+                        self.out.push(Instr::Move {
+                            dst,
+                            src: Arg::Reg(t),
+                        });
+                    }
+                    None => {
+                        let src = self.operand(*r);
+                        self.out.push(Instr::Force { dst, src });
+                    }
+                },
             },
             Expr::Const(c) => self.out.push(Instr::Move {
                 dst,
@@ -324,11 +369,11 @@ impl Cx<'_> {
                     self.strict(&xs[0], c);
                     let jump_at = self.out.len();
                     self.out.push(Self::jump_to_else(ifz, c));
-                    self.strict(&xs[1], dst);
+                    self.branch(|cx| cx.strict(&xs[1], dst));
                     let skip_at = self.out.len();
                     self.out.push(Instr::Jump { target: 0 });
                     let else_at = self.out.len() as u32;
-                    self.strict(&xs[2], dst);
+                    self.branch(|cx| cx.strict(&xs[2], dst));
                     let end = self.out.len() as u32;
                     self.patch(jump_at, else_at);
                     self.patch(skip_at, end);
@@ -350,12 +395,12 @@ impl Cx<'_> {
                     let mut targets = Vec::new();
                     for arm in &arms {
                         targets.push(self.out.len() as u32);
-                        self.strict(arm, dst);
+                        self.branch(|cx| cx.strict(arm, dst));
                         ends.push(self.out.len());
                         self.out.push(Instr::Jump { target: 0 });
                     }
                     let default = self.out.len() as u32;
-                    self.strict(&xs[1], dst);
+                    self.branch(|cx| cx.strict(&xs[1], dst));
                     let end = self.out.len() as u32;
                     for e in ends {
                         self.patch(e, end);
@@ -391,10 +436,17 @@ impl Cx<'_> {
                     let x = x.clone();
                     self.tail(&x)
                 }
-                None => {
-                    let src = self.operand(*r);
-                    self.out.push(Instr::Return { src });
-                }
+                None => match self.pending(*r) {
+                    // Used last on this path: no need to build a shared value.
+                    Some(i) => {
+                        let e = self.code.lets[i].clone();
+                        self.tail(&e);
+                    }
+                    None => {
+                        let src = self.operand(*r);
+                        self.out.push(Instr::Return { src });
+                    }
+                },
             },
             Expr::Const(c) => self.out.push(Instr::Return {
                 src: Arg::Const(*c),
@@ -406,9 +458,9 @@ impl Cx<'_> {
                     self.strict(&xs[0], c);
                     let jump_at = self.out.len();
                     self.out.push(Self::jump_to_else(ifz, c));
-                    self.tail(&xs[1]);
+                    self.branch(|cx| cx.tail(&xs[1]));
                     let else_at = self.out.len() as u32;
-                    self.tail(&xs[2]);
+                    self.branch(|cx| cx.tail(&xs[2]));
                     self.patch(jump_at, else_at);
                 }
                 Some(Known::Seq) => {
@@ -427,10 +479,10 @@ impl Cx<'_> {
                     let mut targets = Vec::new();
                     for arm in &arms {
                         targets.push(self.out.len() as u32);
-                        self.tail(arm);
+                        self.branch(|cx| cx.tail(arm));
                     }
                     let default = self.out.len() as u32;
-                    self.tail(&xs[1]);
+                    self.branch(|cx| cx.tail(&xs[1]));
                     self.out[at] = Self::switch_instr(c, keys, targets, default);
                 }
                 Some(Known::Op(..)) => {
