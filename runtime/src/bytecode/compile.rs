@@ -43,6 +43,8 @@ struct Cx<'a> {
     out: Vec<Instr>,
     next_reg: Reg,
     plans: Vec<LetPlan>,
+    /// Registers known to hold a value in weak head normal form on the current path.
+    whnf: Vec<bool>,
 }
 
 /// A control or inline jet recognised in head position.
@@ -123,6 +125,8 @@ pub fn compile(code: &LawCode, jets: &JetTable, use_jets: bool) -> Bytecode {
         out: Vec::new(),
         next_reg: first_let,
         plans: vec![LetPlan::Dropped; k],
+        // `self` (register 0) is a law or a pin.
+        whnf: vec![true],
     };
     cx.plan_lets();
     let body = &code.body;
@@ -260,9 +264,51 @@ impl Cx<'_> {
     /// Runs `arm` (code on one branch of a jump), then forgets the bindings it built: other
     /// paths, and the code after a join, have not built them.
     fn branch(&mut self, arm: impl FnOnce(&mut Self)) {
-        let saved = self.plans.clone();
+        let (plans, whnf) = (self.plans.clone(), self.whnf.clone());
         arm(self);
-        self.plans = saved;
+        self.plans = plans;
+        self.whnf = whnf;
+    }
+
+    fn is_whnf(&self, r: Reg) -> bool {
+        self.whnf.get(r as usize).copied().unwrap_or(false)
+    }
+
+    fn mark_whnf(&mut self, r: Reg) {
+        let i = r as usize;
+        if self.whnf.len() <= i {
+            self.whnf.resize(i + 1, false);
+        }
+        self.whnf[i] = true;
+    }
+
+    /// Emits code for a value of `e` that is certainly demanded and returns where it is: a
+    /// constant, a register already known to be evaluated, a register forced in place (the
+    /// same value, evaluated, so later uses on this path need no force), or a new one.
+    fn strict_operand(&mut self, e: &Expr) -> Arg {
+        match e {
+            Expr::Const(c) => return Arg::Const(*c),
+            Expr::Ref(r) if self.inlined(*r).is_none() && self.pending(*r).is_none() => {
+                match self.operand(*r) {
+                    Arg::Const(c) => return Arg::Const(c),
+                    Arg::Reg(x) => {
+                        if !self.is_whnf(x) {
+                            self.out.push(Instr::Force {
+                                dst: x,
+                                src: Arg::Reg(x),
+                            });
+                            self.mark_whnf(x);
+                        }
+                        return Arg::Reg(x);
+                    }
+                }
+            }
+            _ => {}
+        }
+        let t = self.temp();
+        self.strict(e, t);
+        self.mark_whnf(t);
+        Arg::Reg(t)
     }
 
     fn operand(&mut self, r: u32) -> Arg {
@@ -346,6 +392,7 @@ impl Cx<'_> {
                         let e = self.code.lets[i].clone();
                         let t = self.temp();
                         self.strict(&e, t);
+                        self.mark_whnf(t);
                         self.plans[i] = LetPlan::Alias(Arg::Reg(t));
                         self.out.push(Instr::Move {
                             dst,
@@ -354,7 +401,15 @@ impl Cx<'_> {
                     }
                     None => {
                         let src = self.operand(*r);
-                        self.out.push(Instr::Force { dst, src });
+                        let known = match src {
+                            Arg::Reg(x) => self.is_whnf(x),
+                            Arg::Const(_) => true,
+                        };
+                        if known {
+                            self.out.push(Instr::Move { dst, src });
+                        } else {
+                            self.out.push(Instr::Force { dst, src });
+                        }
                     }
                 },
             },
@@ -365,8 +420,7 @@ impl Cx<'_> {
             Expr::Call(h, xs) => match self.known(h, xs.len()) {
                 Some(Known::If) | Some(Known::Ifz) => {
                     let ifz = matches!(self.known(h, xs.len()), Some(Known::Ifz));
-                    let c = self.temp();
-                    self.strict(&xs[0], c);
+                    let c = self.strict_operand(&xs[0]);
                     let jump_at = self.out.len();
                     self.out.push(Self::jump_to_else(ifz, c));
                     self.branch(|cx| cx.strict(&xs[1], dst));
@@ -379,16 +433,14 @@ impl Cx<'_> {
                     self.patch(skip_at, end);
                 }
                 Some(Known::Seq) => {
-                    let t = self.temp();
-                    self.strict(&xs[0], t);
+                    self.strict_operand(&xs[0]);
                     self.strict(&xs[1], dst);
                 }
                 Some(k @ (Known::Switch | Known::TabSwitch))
                     if self.switch_arms(&k, xs).is_some() =>
                 {
                     let (keys, arms) = self.switch_arms(&k, xs).unwrap_or_default();
-                    let c = self.temp();
-                    self.strict(&xs[0], c);
+                    let c = self.strict_operand(&xs[0]);
                     let at = self.out.len();
                     self.out.push(Instr::Jump { target: 0 });
                     let mut ends = Vec::new();
@@ -408,16 +460,9 @@ impl Cx<'_> {
                     self.out[at] = Self::switch_instr(c, keys, targets, default);
                 }
                 Some(Known::Op(op, pin)) => {
-                    let (ta, tb) = (self.temp(), self.temp());
-                    self.strict(&xs[0], ta);
-                    self.strict(&xs[1], tb);
-                    self.out.push(Instr::Op2 {
-                        dst,
-                        op,
-                        pin,
-                        a: Arg::Reg(ta),
-                        b: Arg::Reg(tb),
-                    });
+                    let a = self.strict_operand(&xs[0]);
+                    let b = self.strict_operand(&xs[1]);
+                    self.out.push(Instr::Op2 { dst, op, pin, a, b });
                 }
                 _ => {
                     let f = self.lazy(h);
@@ -454,8 +499,7 @@ impl Cx<'_> {
             Expr::Call(h, xs) => match self.known(h, xs.len()) {
                 Some(Known::If) | Some(Known::Ifz) => {
                     let ifz = matches!(self.known(h, xs.len()), Some(Known::Ifz));
-                    let c = self.temp();
-                    self.strict(&xs[0], c);
+                    let c = self.strict_operand(&xs[0]);
                     let jump_at = self.out.len();
                     self.out.push(Self::jump_to_else(ifz, c));
                     self.branch(|cx| cx.tail(&xs[1]));
@@ -464,16 +508,14 @@ impl Cx<'_> {
                     self.patch(jump_at, else_at);
                 }
                 Some(Known::Seq) => {
-                    let t = self.temp();
-                    self.strict(&xs[0], t);
+                    self.strict_operand(&xs[0]);
                     self.tail(&xs[1]);
                 }
                 Some(k @ (Known::Switch | Known::TabSwitch))
                     if self.switch_arms(&k, xs).is_some() =>
                 {
                     let (keys, arms) = self.switch_arms(&k, xs).unwrap_or_default();
-                    let c = self.temp();
-                    self.strict(&xs[0], c);
+                    let c = self.strict_operand(&xs[0]);
                     let at = self.out.len();
                     self.out.push(Instr::Jump { target: 0 });
                     let mut targets = Vec::new();
@@ -514,15 +556,15 @@ impl Cx<'_> {
         }
     }
 
-    fn switch_instr(c: Reg, keys: Option<Vec<u64>>, targets: Vec<u32>, default: u32) -> Instr {
+    fn switch_instr(c: Arg, keys: Option<Vec<u64>>, targets: Vec<u32>, default: u32) -> Instr {
         match keys {
             None => Instr::Switch {
-                src: Arg::Reg(c),
+                src: c,
                 targets: targets.into(),
                 default,
             },
             Some(keys) => Instr::SwitchKeys {
-                src: Arg::Reg(c),
+                src: c,
                 keys: keys.into(),
                 targets: targets.into(),
                 default,
@@ -532,17 +574,11 @@ impl Cx<'_> {
 
     /// The jump to the else branch: `_If c t e` takes `e` when `N(c)` is 0 (non-nats too);
     /// `_Ifz c t e` takes `t` only when `c` is the nat 0, so non-nats go to `e`.
-    fn jump_to_else(ifz: bool, c: Reg) -> Instr {
+    fn jump_to_else(ifz: bool, c: Arg) -> Instr {
         if ifz {
-            Instr::JumpIfNotZero {
-                src: Arg::Reg(c),
-                target: 0,
-            }
+            Instr::JumpIfNotZero { src: c, target: 0 }
         } else {
-            Instr::JumpIfZero {
-                src: Arg::Reg(c),
-                target: 0,
-            }
+            Instr::JumpIfZero { src: c, target: 0 }
         }
     }
 

@@ -321,11 +321,22 @@ impl Runtime {
                     return Ok(State::Eval(v));
                 }
                 Instr::Loop { args } => {
-                    let mut xs = std::mem::take(&mut self.scratch);
-                    xs.clear();
-                    xs.extend(args.iter().map(|a| get(&regs, a)));
-                    regs[1..=xs.len()].copy_from_slice(&xs);
-                    self.scratch = xs;
+                    // The new arguments are all read before any is written.
+                    match &args[..] {
+                        [a] => regs[1] = get(&regs, a),
+                        [a, b] => {
+                            let (x, y) = (get(&regs, a), get(&regs, b));
+                            regs[1] = x;
+                            regs[2] = y;
+                        }
+                        _ => {
+                            let mut xs = std::mem::take(&mut self.scratch);
+                            xs.clear();
+                            xs.extend(args.iter().map(|a| get(&regs, a)));
+                            regs[1..=xs.len()].copy_from_slice(&xs);
+                            self.scratch = xs;
+                        }
+                    }
                     if self.profiler.is_some() {
                         self.profile_tick(Some(regs[0]));
                     }
