@@ -12,6 +12,7 @@ pub mod hash;
 pub mod heap;
 pub mod jets;
 pub mod law;
+pub mod machine;
 pub mod nat;
 pub mod order;
 pub mod print;

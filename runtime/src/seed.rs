@@ -673,7 +673,7 @@ const POD_MAGIC: &[u8] = b"SEEDPOD:";
 
 /// Every pin reachable from `v` (through pins' items), dependencies first, `v` last if it
 /// is a pin.
-fn pins_postorder(v: Value) -> Vec<Value> {
+pub fn pins_postorder(v: Value) -> Vec<Value> {
     let mut out = Vec::new();
     let mut done: std::collections::HashSet<Hash> = std::collections::HashSet::new();
     // (pin, children pushed?)

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod bytecode;
 pub mod jets;
+pub mod machine;
 pub mod plan;
 pub mod prof;
 pub mod profile;
@@ -116,6 +117,10 @@ pub enum Command {
     Sire(sire::SireArgs),
     /// List the jet table, or the jets matched while loading a file.
     Jets(jets::JetsArgs),
+    /// Create a persistent machine whose cog is a Sire file's `main`.
+    Boot(machine::BootArgs),
+    /// Run a persistent machine until SIGINT/SIGTERM (replaying its log first).
+    Start(machine::StartArgs),
 }
 
 /// An error for the user: the message and the exit status.
@@ -188,5 +193,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Prof(a) => prof::run(&cli.runtime, a),
         Command::Sire(a) => sire::run(&cli.runtime, a),
         Command::Jets(a) => jets::run(&cli.runtime, a),
+        Command::Boot(a) => machine::boot(&cli.runtime, a),
+        Command::Start(a) => machine::start(&cli.runtime, a),
     }
 }

@@ -85,7 +85,16 @@ impl JetTable {
             by_name: HashMap::new(),
             events: Vec::new(),
         };
-        for line in include_str!("reference_hashes.txt").lines() {
+        // The reference's hashes, then those of our own sire/ laws where they differ.
+        let tables = [
+            include_str!("reference_hashes.txt"),
+            include_str!("our_hashes.txt"),
+        ];
+        for line in tables
+            .iter()
+            .flat_map(|t| t.lines())
+            .filter(|l| !l.starts_with(';'))
+        {
             let mut parts = line.split_whitespace();
             if let (Some(name), Some(h)) = (parts.next(), parts.next()) {
                 if let Some(h) = from_base58(h) {
