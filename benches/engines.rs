@@ -1,5 +1,6 @@
-//! Oracle evaluator vs. bytecode interpreter vs. native Rust on the same workloads, as
-//! ratios measured in one run (best of several runs each). Run with
+//! Oracle evaluator vs. bytecode interpreter vs. JIT vs. native Rust on the same workloads,
+//! as ratios measured in one run (best of several runs each; the JIT compiles each eligible
+//! law on its first call, and compile time is included). Run with
 //! `cargo bench --bench engines`.
 
 use std::time::{Duration, Instant};
@@ -21,11 +22,19 @@ fn count_law() -> String {
     format!("{{count 1 (0 (0 (0 {iff} 1) (0 0 (0 (0 {sub} 1) (2 1)))) (2 0))}}")
 }
 
-fn runtime(engine: Engine) -> Runtime {
+fn runtime(engine: Engine, jit: bool) -> Runtime {
     let mut rt = Runtime::new(Config {
         engine,
+        jit: if jit {
+            pallas_runtime::native::JitMode::After(1)
+        } else {
+            pallas_runtime::native::JitMode::Off
+        },
         ..Config::default()
     });
+    if jit {
+        rt.native = pallas_jit::Jit::new(false).map(|j| Box::new(j) as _);
+    }
     for (name, law) in [("_Add", add_law()), ("_Sub", sub_law())] {
         let e = plan_syntax::parse(&law).expect("parse");
         let v = plan_syntax::build(&mut rt, &e);
@@ -35,11 +44,11 @@ fn runtime(engine: Engine) -> Runtime {
     rt
 }
 
-fn time_plan(engine: Engine, law: &str, arg: u64, runs: usize) -> (Duration, String) {
+fn time_plan(engine: Engine, jit: bool, law: &str, arg: u64, runs: usize) -> (Duration, String) {
     let mut best = Duration::MAX;
     let mut out = String::new();
     for _ in 0..runs {
-        let mut rt = runtime(engine);
+        let mut rt = runtime(engine, jit);
         let e = plan_syntax::parse(law).expect("parse");
         let f = plan_syntax::build(&mut rt, &e);
         let f = rt.normalize(f).expect("law");
@@ -79,23 +88,25 @@ fn time_native(f: fn(u64) -> u64, arg: u64, runs: usize) -> (Duration, String) {
 
 fn report(name: &str, law: &str, arg: u64, native: fn(u64) -> u64) {
     if std::env::var("BENCH_ONLY_BYTECODE").is_ok() {
-        let (b, _) = time_plan(Engine::Bytecode, law, arg, 3);
+        let (b, _) = time_plan(Engine::Bytecode, false, law, arg, 3);
         println!("{name:<12} bytecode {b:>9.2?}");
         return;
     }
-    let (o, ro) = time_plan(Engine::Oracle, law, arg, 3);
-    let (b, rb) = time_plan(Engine::Bytecode, law, arg, 3);
+    let (o, ro) = time_plan(Engine::Oracle, false, law, arg, 3);
+    let (b, rb) = time_plan(Engine::Bytecode, false, law, arg, 3);
+    let (j, rj) = time_plan(Engine::Bytecode, true, law, arg, 5);
     let (n, rn) = time_native(native, arg, 5);
     assert_eq!(ro, rb, "engines disagree");
+    assert_eq!(rb, rj, "the JIT disagrees");
     assert_eq!(ro, rn, "PLAN and native disagree");
     let ns = n.as_secs_f64().max(1e-9);
+    let secs = |d: Duration| d.as_secs_f64();
     println!(
-        "{name:<12} oracle {:>9.2?}  bytecode {:>9.2?}  native {:>9.2?}  | oracle/bytecode {:>6.1}x  bytecode/native {:>8.1}x",
-        o,
-        b,
-        n,
-        o.as_secs_f64() / b.as_secs_f64(),
-        b.as_secs_f64() / ns
+        "{name:<10} oracle {o:>9.2?} bytecode {b:>9.2?} jit {j:>9.2?} native {n:>9.2?} | oracle/bytecode {:>5.1}x  bytecode/jit {:>5.1}x  jit/native {:>5.1}x  bytecode/native {:>6.1}x",
+        secs(o) / secs(b),
+        secs(b) / secs(j),
+        secs(j) / ns,
+        secs(b) / ns
     );
 }
 

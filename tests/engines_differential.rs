@@ -1,5 +1,6 @@
 //! Differential testing: generated laws run under the oracle and the bytecode interpreter,
-//! with jets on and off, must give the same normal form or the same kind of crash.
+//! with jets on and off, and with the JIT compiling every eligible law on its first call,
+//! must give the same normal form or the same kind of crash.
 
 mod common;
 
@@ -62,12 +63,28 @@ fn program() -> impl Strategy<Value = String> {
 }
 
 fn outcome(src: &str, engine: Engine, jets: bool) -> Result<String, CrashKind> {
+    outcome_with(src, engine, jets, false)
+}
+
+/// [`outcome`], optionally with the JIT compiling every eligible law on its first call (with
+/// Cranelift's IR verifier on).
+fn outcome_with(src: &str, engine: Engine, jets: bool, jit: bool) -> Result<String, CrashKind> {
     let mut rt = Runtime::new(Config {
         engine,
         jets,
         max_frames: 200_000,
+        jit: if jit {
+            pallas_runtime::native::JitMode::After(1)
+        } else {
+            pallas_runtime::native::JitMode::Off
+        },
         ..Config::default()
     });
+    if jit {
+        rt.native = Some(Box::new(
+            pallas_jit::Jit::new(true).expect("a JIT for this host"),
+        ));
+    }
     for (name, law) in [("_Add", add_law()), ("_Sub", sub_law())] {
         let e = plan_syntax::parse(&law).expect("parse");
         let v = plan_syntax::build(&mut rt, &e);
@@ -95,6 +112,8 @@ proptest! {
             let oracle = outcome(&src, Engine::Oracle, jets);
             let bytecode = outcome(&src, Engine::Bytecode, jets);
             prop_assert_eq!(&bytecode, &oracle, "jets={} on {}", jets, src);
+            let jitted = outcome_with(&src, Engine::Bytecode, jets, true);
+            prop_assert_eq!(&jitted, &oracle, "jit, jets={} on {}", jets, src);
             by_jets.push(oracle);
         }
         match (&by_jets[0], &by_jets[1]) {

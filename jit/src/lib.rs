@@ -1,7 +1,114 @@
-//! Cranelift JIT tier for hot laws. Not implemented yet: every law runs in the runtime's
-//! evaluator, and this crate only reports that no native tier is available.
+//! The Cranelift tier: hot laws whose bytecode computes on small nats are compiled to machine
+//! code. The runtime decides when (see `pallas_runtime::native`); this crate decides whether a
+//! law is eligible and produces the code.
+//!
+//! Eligible bytecode uses only moves and forces, the inline arithmetic and comparison
+//! operations (`_Add`, `_Sub`, `_Mul`, `_Eql` … `_Gte`), jumps and switches, returns, self tail
+//! loops and saturated self calls, with small-nat constants. Registers then always hold small
+//! nats, which native code keeps decoded in machine registers. Overflow past the small-nat
+//! range and recursion deeper than `MAX_NATIVE_DEPTH` return `BAIL`, and the interpreter runs
+//! the call instead (law bodies are pure, so the answer is the same). Anything else keeps the
+//! law in the interpreter: native code never guesses.
 
-/// Whether this build has a native (JIT) tier. Always `false` until the JIT lands.
+mod lower;
+
+use std::time::Instant;
+
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module};
+use pallas_runtime::bytecode::Bytecode;
+use pallas_runtime::native::{NativeCompiler, NativeFn};
+
+/// Counters about the JIT's work.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct JitStats {
+    /// Laws compiled to machine code.
+    pub compiled: u64,
+    /// Laws looked at and left to the interpreter.
+    pub rejected: u64,
+    /// Time spent compiling, in nanoseconds.
+    pub nanos: u64,
+    /// Cranelift IR instructions generated.
+    pub instructions: u64,
+}
+
+/// The JIT compiler: one Cranelift module holding every compiled law.
+pub struct Jit {
+    module: JITModule,
+    /// What it has done so far.
+    pub stats: JitStats,
+}
+
+/// Whether this build has a native (JIT) tier for the current machine.
 pub fn available() -> bool {
-    false
+    cranelift_native::builder().is_ok()
+}
+
+impl Jit {
+    /// A JIT for the host machine; `verify` runs Cranelift's IR verifier on every function
+    /// (slower; for tests). `None` when the host is not supported by Cranelift.
+    pub fn new(verify: bool) -> Option<Jit> {
+        let mut flags = settings::builder();
+        flags.set("opt_level", "speed").ok()?;
+        flags
+            .set("enable_verifier", if verify { "true" } else { "false" })
+            .ok()?;
+        let isa = cranelift_native::builder()
+            .ok()?
+            .finish(settings::Flags::new(flags))
+            .ok()?;
+        let module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+        Some(Jit {
+            module,
+            stats: JitStats::default(),
+        })
+    }
+
+    fn compile_law(&mut self, code: &Bytecode) -> Option<NativeFn> {
+        if !lower::eligible(code) {
+            return None;
+        }
+        let name = format!("law{}", self.stats.compiled + self.stats.rejected);
+        let mut ctx = self.module.make_context();
+        ctx.func.signature = lower::signature(&self.module);
+        let id = self
+            .module
+            .declare_function(&name, Linkage::Local, &ctx.func.signature)
+            .ok()?;
+        let self_ref = self.module.declare_func_in_func(id, &mut ctx.func);
+        self.stats.instructions +=
+            lower::lower(code, &mut ctx.func, self_ref, self.module.target_config())? as u64;
+        self.module.define_function(id, &mut ctx).ok()?;
+        self.module.clear_context(&mut ctx);
+        self.module.finalize_definitions().ok()?;
+        let ptr = self.module.get_finalized_function(id);
+        // SAFETY: the function was generated with the `NativeFn` signature (pointer to the
+        // decoded arguments, depth) -> result.
+        Some(unsafe { std::mem::transmute::<*const u8, NativeFn>(ptr) })
+    }
+}
+
+impl NativeCompiler for Jit {
+    fn compile(&mut self, code: &Bytecode) -> Option<NativeFn> {
+        let t = Instant::now();
+        let f = self.compile_law(code);
+        self.stats.nanos += t.elapsed().as_nanos() as u64;
+        match f {
+            Some(_) => self.stats.compiled += 1,
+            None => self.stats.rejected += 1,
+        }
+        f
+    }
+
+    fn report(&self) -> String {
+        let s = self.stats;
+        format!(
+            "jit: {} laws compiled ({} IR instructions) in {:.2} ms, {} left to the interpreter",
+            s.compiled,
+            s.instructions,
+            s.nanos as f64 / 1e6,
+            s.rejected
+        )
+    }
 }

@@ -425,6 +425,9 @@ impl Runtime {
             self.profile_call(selfv, false, Some(selfv));
         }
         if self.config.engine == crate::runtime::Engine::Bytecode {
+            if let Some(v) = self.try_native(l, args) {
+                return Ok(State::Ret(v));
+            }
             let bc = self.law_bytecode(l);
             return self.interp_start(bc, selfv, args);
         }

@@ -14,6 +14,7 @@ pub mod jets;
 pub mod law;
 pub mod machine;
 pub mod nat;
+pub mod native;
 pub mod order;
 pub mod print;
 pub mod profile;

@@ -40,6 +40,8 @@ pub struct Config {
     pub max_frames: usize,
     /// Which engine runs law bodies.
     pub engine: Engine,
+    /// When laws run as machine code (needs [`Runtime::native`]).
+    pub jit: crate::native::JitMode,
 }
 
 impl Default for Config {
@@ -49,6 +51,7 @@ impl Default for Config {
             jet_mismatch: JetMismatch::Warn,
             max_frames: 20_000_000,
             engine: Engine::Bytecode,
+            jit: crate::native::JitMode::Off,
         }
     }
 }
@@ -85,6 +88,8 @@ pub struct Runtime {
     pub profiler: Option<Box<crate::profile::Profiler>>,
     /// Counters about compilation.
     pub stats: Stats,
+    /// The native-code compiler (the JIT), when one is installed.
+    pub native: Option<Box<dyn crate::native::NativeCompiler>>,
 }
 
 /// Counters kept by the runtime.
@@ -121,6 +126,7 @@ impl Runtime {
             reg_pool: Vec::new(),
             profiler: None,
             stats: Stats::default(),
+            native: None,
         }
     }
 
@@ -211,6 +217,7 @@ impl Runtime {
             shape,
             code: empty_code(),
             bytecode: std::cell::OnceCell::new(),
+            native: crate::native::new_slot(),
         }))
     }
 

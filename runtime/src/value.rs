@@ -177,6 +177,8 @@ pub struct LawObj {
     pub code: OnceCell<Rc<LawCode>>,
     /// The body compiled to bytecode, built on first call.
     pub bytecode: OnceCell<Rc<crate::bytecode::Bytecode>>,
+    /// Call counting and machine code for the native tier.
+    pub native: std::cell::Cell<crate::native::NativeSlot>,
 }
 
 /// A partial application.

@@ -50,9 +50,60 @@ pub struct RuntimeOpts {
     /// (`$PALLAS_CACHE_DIR`, else `~/.cache/pallas/modules`).
     #[arg(long, global = true)]
     pub no_cache: bool,
+    /// When laws run as machine code: `off`, `on` (after --jit-threshold calls) or `always`
+    /// (from the first call).
+    #[arg(long, global = true, value_enum, default_value_t = JitArg::On)]
+    pub jit: JitArg,
+    /// Calls of a law before `--jit on` compiles it.
+    #[arg(long, global = true, default_value_t = 100)]
+    pub jit_threshold: u32,
+    /// Print what the JIT did (laws compiled, time spent) when the command ends.
+    #[arg(long, global = true)]
+    pub jit_stats: bool,
     /// Sampling interval of the profiler, in microseconds.
     #[arg(long, global = true, default_value_t = 1000)]
     pub profile_interval_us: u64,
+}
+
+/// The `--jit` choices.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JitArg {
+    /// Interpret every law.
+    Off,
+    /// Compile a law to machine code once it has been called `--jit-threshold` times.
+    On,
+    /// Compile every eligible law on its first call.
+    Always,
+}
+
+/// The JIT as the runtime sees it, reporting its work when dropped if asked to.
+struct ReportingJit {
+    jit: pallas_jit::Jit,
+    report: bool,
+}
+
+impl pallas_runtime::native::NativeCompiler for ReportingJit {
+    fn compile(
+        &mut self,
+        code: &pallas_runtime::bytecode::Bytecode,
+    ) -> Option<pallas_runtime::native::NativeFn> {
+        self.jit.compile(code)
+    }
+
+    fn report(&self) -> String {
+        self.jit.report()
+    }
+}
+
+impl Drop for ReportingJit {
+    fn drop(&mut self) {
+        if self.report {
+            eprintln!(
+                "{}",
+                pallas_runtime::native::NativeCompiler::report(&self.jit)
+            );
+        }
+    }
 }
 
 /// The `--engine` choices.
@@ -84,15 +135,36 @@ impl RuntimeOpts {
         } else {
             JetMismatch::Warn
         };
-        Runtime::new(Config {
+        use pallas_runtime::native::JitMode;
+        let jit = match self.jit {
+            JitArg::Off => JitMode::Off,
+            JitArg::On => JitMode::After(self.jit_threshold.max(1)),
+            JitArg::Always => JitMode::After(1),
+        };
+        let mut rt = Runtime::new(Config {
             jets: !self.no_jets,
             jet_mismatch,
             engine: match self.engine {
                 EngineArg::Bytecode => Engine::Bytecode,
                 EngineArg::Oracle => Engine::Oracle,
             },
+            jit,
             ..Config::default()
-        })
+        });
+        if jit != JitMode::Off {
+            // The IR verifier doubles compile time; it runs in debug builds (tests of the JIT
+            // itself turn it on through the library).
+            match pallas_jit::Jit::new(cfg!(debug_assertions)) {
+                Some(j) => {
+                    rt.native = Some(Box::new(ReportingJit {
+                        jit: j,
+                        report: self.jit_stats,
+                    }))
+                }
+                None => rt.config.jit = JitMode::Off,
+            }
+        }
+        rt
     }
 }
 

@@ -111,7 +111,11 @@ impl Runtime {
 
     /// The bytecode and `self` value for a saturated call of `f` that can skip the generic
     /// application path: a law, or a pin of a law with no native jet in use.
-    fn direct_target(&mut self, f: Value, nargs: usize) -> Option<(Rc<Bytecode>, Value)> {
+    fn direct_target(
+        &mut self,
+        f: Value,
+        nargs: usize,
+    ) -> Option<(Rc<Bytecode>, Value, &'static crate::value::LawObj)> {
         let law = match f.kind()? {
             Kind::Law(l) => l,
             Kind::Pin(p) => {
@@ -132,7 +136,7 @@ impl Runtime {
         if law.arity != nargs as u64 {
             return None;
         }
-        Some((self.law_bytecode(law), f))
+        Some((self.law_bytecode(law), f, law))
     }
 
     fn fresh_regs(&mut self, n: usize) -> Vec<Value> {
@@ -199,7 +203,17 @@ impl Runtime {
                 }
                 Instr::Call { dst, f, args } => {
                     let f = get(&regs, f).deref();
-                    if let Some((callee, selfv)) = self.direct_target(f, args.len()) {
+                    if let Some((callee, selfv, law)) = self.direct_target(f, args.len()) {
+                        if self.config.jit != crate::native::JitMode::Off && args.len() <= 8 {
+                            let mut vals = [Value::small(0); 8];
+                            for (v, a) in vals.iter_mut().zip(args.iter()) {
+                                *v = get(&regs, a);
+                            }
+                            if let Some(v) = self.try_native(law, &vals[..args.len()]) {
+                                regs[*dst as usize] = v;
+                                continue;
+                            }
+                        }
                         let mut new_regs = self.fresh_regs(callee.nregs as usize);
                         new_regs[0] = selfv;
                         for (i, a) in args.iter().enumerate() {

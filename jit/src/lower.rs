@@ -1,0 +1,298 @@
+//! Lowering eligible bytecode to Cranelift IR.
+//!
+//! The function is `f(args: *const u64, depth: u64) -> u64`. Every bytecode register becomes
+//! a Cranelift variable holding a decoded small nat; every instruction gets its own block
+//! (Cranelift merges straight-line blocks), so jumps map one to one.
+
+use cranelift_codegen::ir::{
+    condcodes::IntCC, types, AbiParam, Block, FuncRef, Function, InstBuilder, MemFlagsData,
+    Signature, StackSlotData, StackSlotKind, Value,
+};
+use cranelift_codegen::isa::TargetFrontendConfig;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_module::Module;
+use pallas_runtime::bytecode::{Arg, BinOp, Bytecode, Instr};
+use pallas_runtime::native::{BAIL, MAX_NATIVE_DEPTH};
+use pallas_runtime::value::MAX_SMALL;
+
+/// The signature of every compiled law.
+pub fn signature(module: &impl Module) -> Signature {
+    let mut sig = module.make_signature();
+    sig.params.push(AbiParam::new(types::I64));
+    sig.params.push(AbiParam::new(types::I64));
+    sig.returns.push(AbiParam::new(types::I64));
+    sig
+}
+
+/// Whether an operand can live in a native register: a register other than `self`, or a
+/// small-nat constant.
+fn small_operand(a: &Arg) -> bool {
+    match a {
+        Arg::Reg(r) => *r != 0,
+        Arg::Const(c) => c.deref().as_small().is_some(),
+    }
+}
+
+/// Whether native code can run this bytecode exactly (see the crate documentation).
+pub fn eligible(code: &Bytecode) -> bool {
+    let arity = code.arity as usize;
+    if arity == 0 || arity > 8 {
+        return false;
+    }
+    code.code.iter().all(|ins| match ins {
+        Instr::Move { src, .. } | Instr::Force { src, .. } => small_operand(src),
+        Instr::Op2 { op, a, b, .. } | Instr::Op2Lazy { op, a, b, .. } => {
+            !matches!(op, BinOp::Get | BinOp::Idx) && small_operand(a) && small_operand(b)
+        }
+        Instr::JumpIfZero { src, .. }
+        | Instr::JumpIfNotZero { src, .. }
+        | Instr::Switch { src, .. }
+        | Instr::SwitchKeys { src, .. }
+        | Instr::Return { src } => small_operand(src),
+        Instr::Jump { .. } => true,
+        Instr::Loop { args } => args.iter().all(small_operand),
+        Instr::Call { f, args, .. } => {
+            matches!(f, Arg::Reg(0)) && args.len() == arity && args.iter().all(small_operand)
+        }
+        _ => false,
+    })
+}
+
+/// `v cc k` as a Cranelift boolean.
+fn cmp_const(b: &mut FunctionBuilder, cc: IntCC, v: Value, k: u64) -> Value {
+    let c = b.ins().iconst(types::I64, k as i64);
+    b.ins().icmp(cc, v, c)
+}
+
+struct Lowering<'a, 'b> {
+    b: FunctionBuilder<'b>,
+    vars: Vec<Variable>,
+    blocks: Vec<Block>,
+    bail: Block,
+    _code: &'a Bytecode,
+}
+
+impl Lowering<'_, '_> {
+    fn get(&mut self, a: &Arg) -> Value {
+        match a {
+            Arg::Reg(r) => self.b.use_var(self.vars[*r as usize]),
+            Arg::Const(c) => {
+                let n = c.deref().as_small().unwrap_or(0);
+                self.b.ins().iconst(types::I64, n as i64)
+            }
+        }
+    }
+
+    fn set(&mut self, r: u32, v: Value) {
+        self.b.def_var(self.vars[r as usize], v);
+    }
+
+    /// Bails when `v` is above the small-nat range.
+    fn check_small(&mut self, v: Value) {
+        let too_big = cmp_const(&mut self.b, IntCC::UnsignedGreaterThan, v, MAX_SMALL);
+        let ok = self.b.create_block();
+        self.b.ins().brif(too_big, self.bail, &[], ok, &[]);
+        self.b.switch_to_block(ok);
+    }
+
+    fn op2(&mut self, op: BinOp, x: Value, y: Value) -> Value {
+        let ins = self.b.ins();
+        let bit = |b: &mut FunctionBuilder, cc: IntCC| {
+            let c = b.ins().icmp(cc, x, y);
+            b.ins().uextend(types::I64, c)
+        };
+        match op {
+            BinOp::Add => {
+                // Both operands are below 2^63, so the sum fits in 64 bits.
+                let s = ins.iadd(x, y);
+                self.check_small(s);
+                s
+            }
+            BinOp::Sub => {
+                let d = ins.isub(x, y);
+                let zero = self.b.ins().iconst(types::I64, 0);
+                let ge = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, x, y);
+                self.b.ins().select(ge, d, zero)
+            }
+            BinOp::Mul => {
+                let hi = ins.umulhi(x, y);
+                let ok = self.b.create_block();
+                self.b.ins().brif(hi, self.bail, &[], ok, &[]);
+                self.b.switch_to_block(ok);
+                let p = self.b.ins().imul(x, y);
+                self.check_small(p);
+                p
+            }
+            BinOp::Eql => bit(&mut self.b, IntCC::Equal),
+            BinOp::Neq => bit(&mut self.b, IntCC::NotEqual),
+            BinOp::Lth => bit(&mut self.b, IntCC::UnsignedLessThan),
+            BinOp::Lte => bit(&mut self.b, IntCC::UnsignedLessThanOrEqual),
+            BinOp::Gth => bit(&mut self.b, IntCC::UnsignedGreaterThan),
+            BinOp::Gte => bit(&mut self.b, IntCC::UnsignedGreaterThanOrEqual),
+            // Not eligible (see `eligible`); bail to be safe.
+            BinOp::Get | BinOp::Idx => {
+                self.b.ins().jump(self.bail, &[]);
+                let dead = self.b.create_block();
+                self.b.switch_to_block(dead);
+                self.b.ins().iconst(types::I64, 0)
+            }
+        }
+    }
+
+    /// Jumps to `targets[i]` when `v == keys[i]`, else to `default`.
+    fn switch(&mut self, v: Value, keys: &[u64], targets: &[u32], default: u32) {
+        for (k, t) in keys.iter().zip(targets) {
+            let hit = cmp_const(&mut self.b, IntCC::Equal, v, *k);
+            let next = self.b.create_block();
+            self.b
+                .ins()
+                .brif(hit, self.blocks[*t as usize], &[], next, &[]);
+            self.b.switch_to_block(next);
+        }
+        self.b.ins().jump(self.blocks[default as usize], &[]);
+    }
+}
+
+/// Lowers `code` into `func` (whose signature is [`signature`]); `self_ref` calls the function
+/// itself. Returns the number of IR instructions, or `None` if the code is not eligible.
+pub fn lower(
+    code: &Bytecode,
+    func: &mut Function,
+    self_ref: FuncRef,
+    target: TargetFrontendConfig,
+) -> Option<usize> {
+    if !eligible(code) {
+        return None;
+    }
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(func, &mut fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    let vars: Vec<Variable> = (0..code.nregs.max(1))
+        .map(|_| b.declare_var(types::I64))
+        .collect();
+    let blocks: Vec<Block> = (0..code.code.len() + 1).map(|_| b.create_block()).collect();
+    let bail = b.create_block();
+    let arity = code.arity as usize;
+    let args_slot = b.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        (arity * 8) as u32,
+        3,
+    ));
+
+    b.switch_to_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let (args_ptr, depth) = (params[0], params[1]);
+    let zero = b.ins().iconst(types::I64, 0);
+    for v in &vars {
+        b.def_var(*v, zero);
+    }
+    for i in 0..arity {
+        let x = b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            args_ptr,
+            (8 * i) as i32,
+        );
+        b.def_var(vars[i + 1], x);
+    }
+    let too_deep = cmp_const(&mut b, IntCC::UnsignedGreaterThan, depth, MAX_NATIVE_DEPTH);
+    b.ins().brif(too_deep, bail, &[], blocks[0], &[]);
+
+    let mut lw = Lowering {
+        b,
+        vars,
+        blocks,
+        bail,
+        _code: code,
+    };
+    for (pc, ins) in code.code.iter().enumerate() {
+        lw.b.switch_to_block(lw.blocks[pc]);
+        let next = lw.blocks[pc + 1];
+        match ins {
+            Instr::Move { dst, src } | Instr::Force { dst, src } => {
+                let v = lw.get(src);
+                lw.set(*dst, v);
+                lw.b.ins().jump(next, &[]);
+            }
+            Instr::Op2 { dst, op, a, b, .. } | Instr::Op2Lazy { dst, op, a, b, .. } => {
+                let (x, y) = (lw.get(a), lw.get(b));
+                let v = lw.op2(*op, x, y);
+                lw.set(*dst, v);
+                lw.b.ins().jump(next, &[]);
+            }
+            Instr::JumpIfZero { src, target } => {
+                let v = lw.get(src);
+                let t = lw.blocks[*target as usize];
+                lw.b.ins().brif(v, next, &[], t, &[]);
+            }
+            Instr::JumpIfNotZero { src, target } => {
+                let v = lw.get(src);
+                let t = lw.blocks[*target as usize];
+                lw.b.ins().brif(v, t, &[], next, &[]);
+            }
+            Instr::Jump { target } => {
+                let t = lw.blocks[*target as usize];
+                lw.b.ins().jump(t, &[]);
+            }
+            Instr::Switch {
+                src,
+                targets,
+                default,
+            } => {
+                let v = lw.get(src);
+                let keys: Vec<u64> = (0..targets.len() as u64).collect();
+                lw.switch(v, &keys, targets, *default);
+            }
+            Instr::SwitchKeys {
+                src,
+                keys,
+                targets,
+                default,
+            } => {
+                let v = lw.get(src);
+                lw.switch(v, keys, targets, *default);
+            }
+            Instr::Return { src } => {
+                let v = lw.get(src);
+                lw.b.ins().return_(&[v]);
+            }
+            Instr::Loop { args } => {
+                let vals: Vec<Value> = args.iter().map(|a| lw.get(a)).collect();
+                for (i, v) in vals.into_iter().enumerate() {
+                    lw.set(i as u32 + 1, v);
+                }
+                lw.b.ins().jump(lw.blocks[0], &[]);
+            }
+            Instr::Call { dst, args, .. } => {
+                let vals: Vec<Value> = args.iter().map(|a| lw.get(a)).collect();
+                for (i, v) in vals.into_iter().enumerate() {
+                    lw.b.ins()
+                        .stack_store(types::I64, v, args_slot, (8 * i) as i32);
+                }
+                let ptr = lw.b.ins().stack_addr(types::I64, args_slot, 0);
+                let one = lw.b.ins().iconst(types::I64, 1);
+                let d = lw.b.ins().iadd(depth, one);
+                let call = lw.b.ins().call(self_ref, &[ptr, d]);
+                let r = lw.b.inst_results(call)[0];
+                let failed = cmp_const(&mut lw.b, IntCC::Equal, r, BAIL);
+                let ok = lw.b.create_block();
+                lw.b.ins().brif(failed, lw.bail, &[], ok, &[]);
+                lw.b.switch_to_block(ok);
+                lw.set(*dst, r);
+                lw.b.ins().jump(next, &[]);
+            }
+            _ => return None,
+        }
+    }
+    // Falling off the end returns 0, as the interpreter does.
+    lw.b.switch_to_block(lw.blocks[code.code.len()]);
+    let z = lw.b.ins().iconst(types::I64, 0);
+    lw.b.ins().return_(&[z]);
+    lw.b.switch_to_block(lw.bail);
+    let bail_v = lw.b.ins().iconst(types::I64, BAIL as i64);
+    lw.b.ins().return_(&[bail_v]);
+    lw.b.seal_all_blocks();
+    lw.b.finalize(target);
+    Some(func.dfg.num_insts())
+}

@@ -1,0 +1,116 @@
+//! The hook for a native tier (the JIT in crate `pallas-jit`): the runtime counts calls of
+//! each law and, past a threshold, asks a [`NativeCompiler`] for machine code. It never
+//! depends on the compiler itself: arrows point from the JIT to the runtime.
+//!
+//! Native code handles a narrow, common case exactly: every argument is a small nat and the
+//! law computes on small nats only. It receives the arguments decoded (`n`, not the tagged
+//! word) and returns the result decoded, or [`BAIL`] when it meets anything else (an overflow,
+//! recursion too deep for the machine stack). Law bodies are pure, so after a bail the
+//! interpreter runs the same call from the start and the result is the same; a law that bails
+//! often is sent back to the interpreter for good.
+
+use std::cell::Cell;
+
+use crate::bytecode::Bytecode;
+use crate::value::{LawObj, Value, MAX_SMALL};
+
+/// Machine code for a law: `f(args, depth)`; `args` points at `arity` decoded small nats.
+pub type NativeFn = unsafe extern "C" fn(*const u64, u64) -> u64;
+
+/// What native code returns when it cannot finish; the interpreter then runs the call.
+pub const BAIL: u64 = u64::MAX;
+
+/// How deep native calls may nest before bailing (the machine stack is finite).
+pub const MAX_NATIVE_DEPTH: u64 = 10_000;
+
+/// After this many bails a law stays in the interpreter.
+const MAX_BAILS: u32 = 16;
+
+/// When laws go native.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JitMode {
+    /// Never.
+    Off,
+    /// After this many calls.
+    After(u32),
+}
+
+/// Compiles bytecode to machine code.
+pub trait NativeCompiler {
+    /// Machine code for `code`, or `None` when the law uses anything native code does not
+    /// handle. Called at most once per law.
+    fn compile(&mut self, code: &Bytecode) -> Option<NativeFn>;
+    /// A one-line account of the work done (laws compiled, time spent).
+    fn report(&self) -> String;
+}
+
+/// Per-law tiering state, kept in the law object.
+#[derive(Clone, Copy, Default)]
+pub struct NativeSlot {
+    calls: u32,
+    bails: u32,
+    state: SlotState,
+}
+
+#[derive(Clone, Copy, Default)]
+enum SlotState {
+    #[default]
+    Counting,
+    Native(NativeFn),
+    Interpreted,
+}
+
+/// A fresh slot for a new law.
+pub fn new_slot() -> Cell<NativeSlot> {
+    Cell::new(NativeSlot::default())
+}
+
+impl crate::Runtime {
+    /// Runs `l` natively on `args` if it is (or now becomes) native and every argument is a
+    /// small nat in weak head normal form; `None` means "interpret it".
+    #[inline]
+    pub(crate) fn try_native(&mut self, l: &LawObj, args: &[Value]) -> Option<Value> {
+        let JitMode::After(threshold) = self.config.jit else {
+            return None;
+        };
+        let mut slot = l.native.get();
+        let f = match slot.state {
+            SlotState::Interpreted => return None,
+            SlotState::Native(f) => f,
+            SlotState::Counting => {
+                slot.calls = slot.calls.saturating_add(1);
+                if slot.calls < threshold {
+                    l.native.set(slot);
+                    return None;
+                }
+                let code = self.law_bytecode(l);
+                let compiled = self.native.as_mut().and_then(|c| c.compile(&code));
+                slot.state = match compiled {
+                    Some(f) => SlotState::Native(f),
+                    None => SlotState::Interpreted,
+                };
+                l.native.set(slot);
+                compiled?
+            }
+        };
+        let mut buf = [0u64; 8];
+        if args.len() > buf.len() {
+            return None;
+        }
+        for (b, a) in buf.iter_mut().zip(args) {
+            *b = a.deref().as_small()?;
+        }
+        // SAFETY: `f` was compiled for this law's bytecode, whose arity is `args.len()`; it
+        // reads exactly that many words from `buf` and touches nothing else.
+        let r = unsafe { f(buf.as_ptr(), 0) };
+        if r == BAIL || r > MAX_SMALL {
+            slot.bails += 1;
+            if slot.bails >= MAX_BAILS {
+                slot.state = SlotState::Interpreted;
+            }
+            l.native.set(slot);
+            return None;
+        }
+        Some(Value::small(r))
+    }
+}
