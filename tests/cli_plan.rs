@@ -127,3 +127,34 @@ fn bench_json_is_parseable_and_modes_agree() {
         "bytecode compiles laws"
     );
 }
+
+#[test]
+fn bench_of_a_sire_loop_compiles_it_natively_and_agrees() {
+    let (code, out, err) = pallas(&[
+        "bench",
+        "--json",
+        "--runs",
+        "3",
+        "--jit-threshold",
+        "50",
+        "--sire",
+        "sire/bench.sire",
+        "countDown 20000",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    let modes = v["modes"].as_array().expect("modes");
+    let names: Vec<&str> = modes.iter().filter_map(|m| m["mode"].as_str()).collect();
+    assert_eq!(names, ["jit off", "jit on"]);
+    for m in modes {
+        assert_eq!(m["result"], "0");
+    }
+    assert!(modes[0]["jit"].is_null(), "the JIT ran with --jit off");
+    let report = modes[1]["jit"].as_str().expect("a JIT report");
+    let compiled: u64 = report
+        .strip_prefix("jit: ")
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    assert!(compiled >= 1, "the loop was never compiled: {report}");
+}

@@ -6,6 +6,10 @@ use std::path::Path;
 use std::process::Command;
 
 fn load(engine: &str, file: &str) -> Option<(bool, String)> {
+    load_with(&["--engine", engine], file)
+}
+
+fn load_with(flags: &[&str], file: &str) -> Option<(bool, String)> {
     let root = Path::new("/work/ref");
     if !root.join(file).exists() {
         eprintln!("skipped: no reference checkout at {}", root.display());
@@ -13,9 +17,8 @@ fn load(engine: &str, file: &str) -> Option<(bool, String)> {
     }
     let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
         .current_dir(root)
+        .args(flags)
         .args([
-            "--engine",
-            engine,
             "--jet-mismatch-ignore",
             "--no-cache",
             "sire",
@@ -40,6 +43,13 @@ fn reference_chain_loads_with_bytecode() {
 #[test]
 fn reference_chain_loads_with_the_oracle() {
     if let Some((ok, err)) = load("oracle", "sire/sire.sire") {
+        assert!(ok, "{err}");
+    }
+}
+
+#[test]
+fn reference_chain_loads_with_the_jit_compiling_everything_it_can() {
+    if let Some((ok, err)) = load_with(&["--jit", "always"], "sire/sire.sire") {
         assert!(ok, "{err}");
     }
 }

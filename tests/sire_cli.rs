@@ -32,7 +32,7 @@ fn failing_assertion_exits_2() {
     assert!(err.contains("bad.sire:3"), "{err}");
 }
 
-/// Every Sire file of ours gives the same output under every engine and jet setting.
+/// Every Sire file of ours gives the same output under every engine, jet and JIT setting.
 #[test]
 fn our_sire_files_run_identically_under_every_engine() {
     let mut files: Vec<_> = std::fs::read_dir("tests/sire")
@@ -52,9 +52,11 @@ fn our_sire_files_run_identically_under_every_engine() {
     for f in files {
         let mut outputs = Vec::new();
         for flags in [
-            &["--engine", "bytecode"][..],
+            &["--engine", "bytecode", "--jit", "off"][..],
+            &["--engine", "bytecode", "--jit", "always"][..],
             &["--engine", "oracle"][..],
-            &["--engine", "bytecode", "--no-jets"][..],
+            &["--engine", "bytecode", "--no-jets", "--jit", "off"][..],
+            &["--engine", "bytecode", "--no-jets", "--jit", "always"][..],
         ] {
             let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
                 .args(flags)

@@ -1,21 +1,32 @@
-//! `pallas bench`: time one expression under several engine settings in one process, after a
-//! warm-up, and report min/median per mode, ratios, and compile statistics.
+//! `pallas bench`: time one expression under several settings in one process (the bytecode
+//! interpreter with the JIT off, with the JIT on, and on request the reference evaluator and
+//! the same without jets), after a warm-up, and report min/median per mode, ratios, and
+//! compile statistics (bytecode and native).
+//!
+//! The expression is PLAN text, or with `--sire FILE` a Sire expression in that file's scope,
+//! compiled once as the body of a one-argument law that each run calls.
 
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use pallas_runtime::{print, Config, Engine, Runtime, Value};
+use pallas_runtime::{print, Runtime, Value};
 use serde::Serialize;
 
-use super::{Failure, RuntimeOpts};
+use super::{EngineArg, Failure, JitArg, RuntimeOpts};
 use crate::plan_syntax::{self, PlanExpr};
 
 /// Arguments of `pallas bench`.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// The expression to time (PLAN syntax, e.g. `({f 1 ...} 25)`).
+    /// The expression to time: PLAN syntax (e.g. `({f 1 ...} 25)`), or Sire with `--sire`.
     pub expr: String,
+    /// Evaluate EXPR as Sire in the scope of this file.
+    #[arg(long, value_name = "FILE.sire")]
+    pub sire: Option<std::path::PathBuf>,
+    /// Also time the reference evaluator (the test oracle).
+    #[arg(long)]
+    pub with_oracle: bool,
     /// Timed runs per mode (after one warm-up run).
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
@@ -40,8 +51,10 @@ pub struct ModeResult {
     pub ratio_to_first: f64,
     /// Laws compiled to bytecode in this mode.
     pub laws_compiled: u64,
-    /// Time spent compiling, in seconds.
+    /// Time spent compiling to bytecode, in seconds.
     pub compile_s: f64,
+    /// What the JIT did in this mode (laws compiled to machine code, time), if it ran.
+    pub jit: Option<String>,
     /// The result, printed (the same in every mode).
     pub result: String,
 }
@@ -57,16 +70,76 @@ pub struct Report {
     pub modes: Vec<ModeResult>,
 }
 
-fn modes(a: &BenchArgs, opts: &RuntimeOpts) -> Vec<(String, Engine, bool)> {
-    let mut m = vec![
-        ("oracle".to_string(), Engine::Oracle, !opts.no_jets),
-        ("bytecode".to_string(), Engine::Bytecode, !opts.no_jets),
-    ];
+/// One mode: its name and the options it runs with.
+fn modes(a: &BenchArgs, opts: &RuntimeOpts) -> Vec<(String, RuntimeOpts)> {
+    let with = |engine: EngineArg, jit: JitArg, no_jets: bool| {
+        let mut o = opts.clone();
+        o.engine = engine;
+        o.jit = jit;
+        o.no_jets = no_jets;
+        o.jit_stats = false;
+        o
+    };
+    let jit_on = if opts.jit == JitArg::Always {
+        JitArg::Always
+    } else {
+        JitArg::On
+    };
+    let mut jet_settings = vec![opts.no_jets];
     if a.with_no_jets && !opts.no_jets {
-        m.push(("oracle --no-jets".into(), Engine::Oracle, false));
-        m.push(("bytecode --no-jets".into(), Engine::Bytecode, false));
+        jet_settings.push(true);
+    }
+    let mut m = Vec::new();
+    for no_jets in jet_settings {
+        let tag = if no_jets { " --no-jets" } else { "" };
+        m.push((
+            format!("jit off{tag}"),
+            with(EngineArg::Bytecode, JitArg::Off, no_jets),
+        ));
+        m.push((
+            format!(
+                "jit {}{tag}",
+                if jit_on == JitArg::Always {
+                    "always"
+                } else {
+                    "on"
+                }
+            ),
+            with(EngineArg::Bytecode, jit_on, no_jets),
+        ));
+        if a.with_oracle {
+            m.push((
+                format!("oracle{tag}"),
+                with(EngineArg::Oracle, JitArg::Off, no_jets),
+            ));
+        }
     }
     m
+}
+
+/// The function and arguments each run calls: the parts of a PLAN application, or the
+/// Sire expression compiled as a one-argument law (called with 0).
+fn prepare_any(
+    mode_opts: &RuntimeOpts,
+    rt: &mut Runtime,
+    a: &BenchArgs,
+    plan: Option<&PlanExpr>,
+) -> Result<(Value, Vec<Value>), Failure> {
+    if let Some(e) = plan {
+        return prepare(rt, e);
+    }
+    let file = a.sire.as_deref().unwrap_or(std::path::Path::new(""));
+    // The definition joins the file's own scope.
+    let mut s = super::load_sire_quietly(mode_opts, rt, file)?;
+    let src = format!("= (pallasBenchMain pallasBenchArg) | {}\n", a.expr);
+    s.run_source(rt, "<expr>", &src, true, &mut |_| {})
+        .map_err(|f| Failure::input(format!("\n{f}")))?;
+    let st = s.state(rt);
+    let f = crate::sire::state::lookup_val(rt, st, "pallasBenchMain")
+        .map_err(Failure::input)?
+        .ok_or_else(|| Failure::input("the expression did not compile"))?;
+    rt.roots.push(f);
+    Ok((f, vec![Value::small(0)]))
 }
 
 /// Splits `(f x ...)` into its evaluated parts, so that each run is only the call.
@@ -94,8 +167,13 @@ fn median(mut xs: Vec<Duration>) -> Duration {
 
 /// Runs `pallas bench`.
 pub fn run(opts: &RuntimeOpts, a: BenchArgs) -> Result<(), Failure> {
-    let expr = plan_syntax::parse(&a.expr)
-        .map_err(|e| Failure::input(format!("<expr>:{e}\n  {}", a.expr)))?;
+    let expr = match a.sire {
+        Some(_) => None,
+        None => Some(
+            plan_syntax::parse(&a.expr)
+                .map_err(|e| Failure::input(format!("<expr>:{e}\n  {}", a.expr)))?,
+        ),
+    };
     let modes = modes(&a, opts);
     let runs = a.runs.max(1);
     let bar = if a.json {
@@ -108,15 +186,11 @@ pub fn run(opts: &RuntimeOpts, a: BenchArgs) -> Result<(), Failure> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut results: Vec<ModeResult> = Vec::new();
-    for (name, engine, jets) in modes {
+    for (name, mode_opts) in modes {
         bar.set_message(name.clone());
-        let mut rt = Runtime::new(Config {
-            engine,
-            jets,
-            jet_mismatch: pallas_runtime::JetMismatch::Ignore,
-            ..Config::default()
-        });
-        let (head, args) = prepare(&mut rt, &expr)?;
+        let mut rt = mode_opts.runtime();
+        rt.config.jet_mismatch = pallas_runtime::JetMismatch::Ignore;
+        let (head, args) = prepare_any(&mode_opts, &mut rt, &a, expr.as_ref())?;
         let mut times = Vec::new();
         let mut shown = String::new();
         for i in 0..=runs {
@@ -153,6 +227,7 @@ pub fn run(opts: &RuntimeOpts, a: BenchArgs) -> Result<(), Failure> {
             ratio_to_first: med.as_secs_f64() / base.max(1e-12),
             laws_compiled: rt.stats.laws_compiled.get(),
             compile_s: rt.stats.compile_nanos.get() as f64 / 1e9,
+            jit: rt.native.as_ref().map(|n| n.report()),
             result: shown,
         });
     }
@@ -182,12 +257,14 @@ pub fn run(opts: &RuntimeOpts, a: BenchArgs) -> Result<(), Failure> {
                 Duration::from_secs_f64(m.compile_s)
             );
         }
+        for m in &report.modes {
+            if let Some(j) = &m.jit {
+                println!("{}: {j}", m.mode);
+            }
+        }
         if let Some(m) = report.modes.first() {
             println!("result: {}", m.result);
         }
-        println!(
-            "(no JIT tier yet: modes compare the reference evaluator and the bytecode interpreter)"
-        );
     }
     Ok(())
 }

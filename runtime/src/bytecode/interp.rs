@@ -139,6 +139,21 @@ impl Runtime {
         Some((self.law_bytecode(law), f, law))
     }
 
+    /// Runs the rest of a self loop natively if this law is (or now becomes) native: `regs`
+    /// holds `self` and the new arguments.
+    fn native_loop(&mut self, regs: &[Value], nargs: usize) -> Option<Value> {
+        let selfv = regs[0].deref();
+        let law = match selfv.kind()? {
+            Kind::Law(l) => l,
+            Kind::Pin(p) => match p.item.kind()? {
+                Kind::Law(l) => l,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        self.try_native(law, &regs[1..=nargs])
+    }
+
     fn fresh_regs(&mut self, n: usize) -> Vec<Value> {
         let mut r = self.reg_pool.pop().unwrap_or_default();
         r.clear();
@@ -353,6 +368,14 @@ impl Runtime {
                     }
                     if self.profiler.is_some() {
                         self.profile_tick(Some(regs[0]));
+                    }
+                    // A self tail call is a fresh call of this law: once the law is native
+                    // (each iteration counts as a call), the rest of the loop runs there.
+                    if self.config.jit != crate::native::JitMode::Off {
+                        if let Some(v) = self.native_loop(&regs, args.len()) {
+                            self.recycle(regs);
+                            return Ok(State::Ret(v));
+                        }
                     }
                     pc = 0;
                     if self.heap.wants_gc() {
