@@ -38,6 +38,13 @@ fn pool(name: &str) -> &'static str {
         "sh32" => "0 1 5 31 32 4294967303 k1",
         "sh64" => "0 1 5 63 64 18446744073709551623 k1",
         "c" => "0 47 48 53 57 58 1267650600228229401496703205379 k1 [1]",
+        // bars (empty, "a", "a\0", three zero bytes, nine zero bytes, "hello") and non-bars
+        // (a law whose body is not a bar body, another arity, a nat, a closure)
+        "b" => {
+            "(0 1 1 1) (0 1 1 353) (0 1 1 65633) (0 1 1 16777216) (0 1 1 4722366482869645213696)
+                (0 1 1 1578072040808) (0 1 1 5) (0 1 2 353) 7 k1"
+        }
+        "rb" => "[] [(0 1 1 353)] [(0 1 1 353) (0 1 1 1) (0 1 1 65633)] [(0 1 1 353) 7] 0 k1",
         other => panic!("no pool {other}"),
     }
 }
@@ -69,6 +76,16 @@ fn specs() -> Vec<(&'static str, Vec<&'static str>)> {
         ("_Dis", vec!["nb", "nb"]),
         ("_Con", vec!["nb", "nb"]),
         ("_Mix", vec!["nb", "nb"]),
+        ("isBar", vec!["b"]),
+        ("barLen", vec!["b"]),
+        ("barIsEmpty", vec!["b"]),
+        ("barNat", vec!["b"]),
+        ("natBar", vec!["nb"]),
+        ("barIdx", vec!["i", "b"]),
+        ("barTake", vec!["i", "b"]),
+        ("barDrop", vec!["i", "b"]),
+        ("barWeld", vec!["b", "b"]),
+        ("barCat", vec!["rb"]),
         ("_Len", vec!["r"]),
         ("_Get", vec!["r", "i"]),
         ("_Idx", vec!["i", "r"]),

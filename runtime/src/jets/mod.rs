@@ -5,6 +5,7 @@
 //! has a native implementation runs it (unless jets are disabled); a native implementation
 //! may still ask to fall back to the PLAN code for inputs it does not handle.
 
+mod bars;
 mod natives;
 mod row;
 mod seedjets;
