@@ -237,3 +237,92 @@ fn a_torn_tail_is_cut_and_mid_log_corruption_stops_the_start() {
         "a refused start must not touch the log"
     );
 }
+
+/// Starts a machine and hands its stdout lines over a channel.
+fn start_lines(dir: &Path) -> (Child, mpsc::Receiver<String>) {
+    let mut child = pallas()
+        .args(["start", &dir.to_string_lossy()])
+        .env_remove("PALLAS_TCP_PORT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn pallas start");
+    let out = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+/// One HTTP GET on loopback; the whole response.
+fn http_get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .expect("send");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    out
+}
+
+/// Waits for a trace line and returns its last number.
+fn next_number(lines: &mpsc::Receiver<String>, what: &str) -> u64 {
+    loop {
+        let l = lines
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no {what} line"));
+        if !l.contains(what) {
+            continue;
+        }
+        let digits: String = l
+            .chars()
+            .rev()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(|c| c.is_ascii_digit())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        return digits.parse().expect("a number");
+    }
+}
+
+#[test]
+fn http_hello_world_serves_and_its_count_survives_kill_9() {
+    let dir = store("http");
+    let out = boot(&dir, "sire/demo_http.sire");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (mut child, lines) = start_lines(&dir);
+    let port = next_number(&lines, "port") as u16;
+    for i in 1..=3u64 {
+        let resp = http_get(port);
+        assert!(resp.starts_with("HTTP/1.1 200 OK"), "{resp}");
+        assert!(resp.ends_with("hello, world\n"), "{resp}");
+        assert_eq!(next_number(&lines, "trk"), i, "request {i} was not counted");
+    }
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    let (mut child, lines) = start_lines(&dir);
+    let port = next_number(&lines, "port") as u16;
+    let resp = http_get(port);
+    assert!(resp.contains("hello, world"), "{resp}");
+    assert_eq!(
+        next_number(&lines, "trk"),
+        4,
+        "the count did not survive kill -9"
+    );
+    child.kill().expect("kill");
+    let _ = child.wait();
+}

@@ -10,11 +10,13 @@
 //!
 //! Drivers (`[1 P]` workers) live outside the cog: `P`'s last argument is its request row of
 //! `[reqIdx effect]`; each new entry is issued once and a response `x` makes `P' = P reqIdx x`.
-//! This module implements the effects `[0 %read q]`, `[0 %write c]`, `[%time %when]` and
-//! `[%time %wait t]`; any other effect is answered with 0. EVAL workers (`[0 f args]`) and
-//! the TCP device are not implemented yet: such workers are reported and left idle.
+//! This module implements the effects `[0 %read q]`, `[0 %write c]`, `[%time %when]`,
+//! `[%time %wait t]` and the TCP device (`%mine %hear %open %take %give %shut`, see
+//! [`tcp`]); any other effect is answered with 0. EVAL workers (`[0 f args]`) are not
+//! implemented yet: such workers are reported and left idle.
 
 pub mod store;
+pub mod tcp;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -105,6 +107,8 @@ enum Wait {
     Cog,
     /// Answered with 0 once the clock reaches this many unix seconds.
     Until(u64),
+    /// Answered by the TCP device.
+    Tcp(tcp::TcpWait),
 }
 
 /// A running driver: its worker entry (to notice changes), its process and open requests.
@@ -131,6 +135,7 @@ pub struct Machine {
     /// Take a snapshot every this many batches.
     pub snapshot_every: u64,
     drivers: Vec<Option<Driver>>,
+    tcp: tcp::Tcp,
     inputs: Vec<Value>,
     responses: VecDeque<(usize, u64, Value)>,
     traces: std::rc::Rc<std::cell::RefCell<Vec<Value>>>,
@@ -246,12 +251,16 @@ impl Machine {
             snapshot_batch: snap_batch,
             snapshot_every: 1000,
             drivers: Vec::new(),
+            tcp: tcp::Tcp::default(),
             inputs: Vec::new(),
             responses: VecDeque::new(),
             traces: Default::default(),
             print_trace,
             say,
         };
+        // Traces are held until they may be shown (see `step` and `respond`).
+        let traces = m.traces.clone();
+        m.rt.trace_hook = Some(Box::new(move |_, v| traces.borrow_mut().push(v)));
         let cog = m.store.load_value(&mut m.rt, &hash)?;
         m.set_cog(cog);
         check_cog(m.cog)?;
@@ -313,8 +322,6 @@ impl Machine {
 
     /// Evaluates one step; returns the next cog and the outputs.
     fn run_step(&mut self, inputs: Value) -> Result<(Value, Vec<Value>), MachineError> {
-        let traces = self.traces.clone();
-        self.rt.trace_hook = Some(Box::new(move |_, v| traces.borrow_mut().push(v)));
         let r = self.rt.call_deep(self.cog, &[inputs]);
         let r = r.map_err(|c| MachineError::Crashed(c.describe()))?;
         let parts = row(r);
@@ -478,6 +485,22 @@ impl Machine {
             [dev, op, t] if is_word(*dev, "time") && is_word(*op, "wait") => {
                 Wait::Until(nat(*t).unwrap_or(u64::MAX))
             }
+            [dev, rest @ ..] if is_word(*dev, "tcp") => match self.tcp_request(rest) {
+                Some(answer) => {
+                    self.responses.push_back((w, req, answer));
+                    Wait::Answered
+                }
+                None => match rest {
+                    [op] if is_word(*op, "hear") => Wait::Tcp(tcp::TcpWait::Hear),
+                    [op, h] if is_word(*op, "take") => {
+                        Wait::Tcp(tcp::TcpWait::Take(nat(*h).unwrap_or(0)))
+                    }
+                    _ => {
+                        self.responses.push_back((w, req, Value::small(0)));
+                        Wait::Answered
+                    }
+                },
+            },
             _ => {
                 self.responses.push_back((w, req, Value::small(0)));
                 Wait::Answered
@@ -494,6 +517,72 @@ impl Machine {
         }
     }
 
+    /// Answers a TCP request that needs no waiting (`%mine %open %give %shut`); `None` for
+    /// the ones that wait (`%hear %take`) or are malformed.
+    fn tcp_request(&mut self, rest: &[Value]) -> Option<Value> {
+        let maybe = |rt: &mut Runtime, x: Option<u64>| match x {
+            Some(v) => {
+                let v = rt.nat_u64(v);
+                rt.partial(Value::small(0), &[v])
+            }
+            None => Value::small(0),
+        };
+        match rest {
+            [op] if is_word(*op, "mine") => Some(Value::small(self.tcp.mine() as u64)),
+            [op, ip, port] if is_word(*op, "open") => {
+                let (ip, port) = (nat(*ip)?, nat(*port)?);
+                let h = self.tcp.open(ip as u32, port as u16);
+                Some(maybe(&mut self.rt, h))
+            }
+            [op, h, bar] if is_word(*op, "give") => {
+                let sent = datajet::bar_bytes(*bar)
+                    .and_then(|b| self.tcp.give(nat(*h)?, &b))
+                    .map(|n| n as u64);
+                Some(maybe(&mut self.rt, sent))
+            }
+            [op, h] if is_word(*op, "shut") => {
+                self.tcp.shut(nat(*h)?);
+                Some(Value::small(0))
+            }
+            _ => None,
+        }
+    }
+
+    /// Answers the TCP requests that can be answered now; returns whether any still wait.
+    fn poll_tcp(&mut self) -> bool {
+        let mut waiting = false;
+        let mut events = Vec::new();
+        for (w, d) in self.drivers.iter_mut().enumerate() {
+            let Some(d) = d else { continue };
+            for p in d.pending.iter_mut().filter(|p| !p.answered) {
+                if let Wait::Tcp(t) = p.wait {
+                    match self.tcp.poll(t) {
+                        Some(ev) => {
+                            p.answered = true;
+                            events.push((w, p.req, ev));
+                        }
+                        None => waiting = true,
+                    }
+                }
+            }
+        }
+        for (w, req, ev) in events {
+            let v = match ev {
+                tcp::TcpEvent::Heard(h, ip, port) => {
+                    let xs = [
+                        Value::small(h),
+                        Value::small(ip as u64),
+                        Value::small(port as u64),
+                    ];
+                    self.rt.row(&xs)
+                }
+                tcp::TcpEvent::Took(bytes) => self.rt.bar(&bytes),
+            };
+            self.responses.push_back((w, req, v));
+        }
+        waiting
+    }
+
     /// Gives driver `w` the response `x` to request `req`: `P' = P req x`. A crashing driver
     /// restarts from its worker entry.
     fn respond(&mut self, w: usize, req: u64, x: Value) {
@@ -502,7 +591,13 @@ impl Machine {
         };
         let proc = d.proc;
         self.sync_roots(&[x]);
-        match self.rt.call_deep(proc, &[Value::small(req), x]) {
+        let result = self.rt.call_deep(proc, &[Value::small(req), x]);
+        // Drivers are not persisted: what they trace can be shown at once.
+        let traces: Vec<Value> = std::mem::take(&mut *self.traces.borrow_mut());
+        for t in traces {
+            (self.print_trace)(t);
+        }
+        match result {
             Ok(p) => {
                 if let Some(Some(d)) = self.drivers.get_mut(w) {
                     d.proc = p.deref();
@@ -537,7 +632,7 @@ impl Machine {
                         self.responses.push_back((w, p.req, Value::small(0)));
                     }
                     Wait::Until(t) => next = Some(next.map_or(t, |n| n.min(t))),
-                    Wait::Answered | Wait::Cog => {}
+                    Wait::Answered | Wait::Cog | Wait::Tcp(_) => {}
                 }
             }
         }
@@ -567,14 +662,19 @@ impl Machine {
                 continue;
             }
             let next = self.fire_timers();
+            let tcp_waiting = self.poll_tcp();
             if !self.responses.is_empty() {
                 continue;
             }
+            // Sockets are polled: wait briefly while any request waits on one.
+            let idle = if tcp_waiting {
+                Duration::from_millis(1)
+            } else {
+                Duration::from_millis(50)
+            };
             let wait = match next {
-                Some(t) => {
-                    Duration::from_secs(t.saturating_sub(now_secs())).min(Duration::from_millis(50))
-                }
-                None => Duration::from_millis(50),
+                Some(t) => Duration::from_secs(t.saturating_sub(now_secs())).min(idle),
+                None => idle,
             };
             std::thread::sleep(wait.max(Duration::from_millis(1)));
         };
