@@ -326,3 +326,42 @@ fn http_hello_world_serves_and_its_count_survives_kill_9() {
     child.kill().expect("kill");
     let _ = child.wait();
 }
+
+#[test]
+fn eval_jobs_return_their_result_or_their_crash_as_inputs() {
+    let dir = store("jobs");
+    let out = boot(&dir, "tests/cog/jobs.sire");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = pallas()
+        .args(["start", &dir.to_string_lossy()])
+        .output()
+        .expect("run pallas start");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    let traces: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split_once(" trk ").map(|(_, v)| v))
+        .collect();
+    let mut seen = traces.join(" ");
+    seen.retain(|c| c != ' ');
+    assert!(seen.contains("[0[500500]]"), "the job's result: {traces:?}");
+    assert!(seen.contains("[1[742]]"), "the job's crash: {traces:?}");
+    assert!(stderr.contains("finished"), "{stderr}");
+    // The results were logged: a replay from boot reaches the same cog without running jobs.
+    let again = pallas()
+        .args([
+            "start",
+            &dir.to_string_lossy(),
+            "--replay-all",
+            "--print-hash",
+        ])
+        .output()
+        .expect("replay");
+    assert!(again.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -12,9 +12,11 @@
 //! `[reqIdx effect]`; each new entry is issued once and a response `x` makes `P' = P reqIdx x`.
 //! This module implements the effects `[0 %read q]`, `[0 %write c]`, `[%time %when]`,
 //! `[%time %wait t]` and the TCP device (`%mine %hear %open %take %give %shut`, see
-//! [`tcp`]); any other effect is answered with 0. EVAL workers (`[0 f args]`) are not
-//! implemented yet: such workers are reported and left idle.
+//! [`tcp`]); any other effect is answered with 0. EVAL workers (`[0 f args]`) run in threads
+//! of their own (see [`jobs`]) and their result comes back as the input `[worker result]`.
+//! Inputs are logged as they were given to the cog, so a replay does not run jobs again.
 
+pub mod jobs;
 pub mod store;
 pub mod tcp;
 
@@ -135,6 +137,9 @@ pub struct Machine {
     /// Take a snapshot every this many batches.
     pub snapshot_every: u64,
     drivers: Vec<Option<Driver>>,
+    /// Each worker entry as last started (to notice changes).
+    entries: Vec<Option<Value>>,
+    jobs: std::collections::HashMap<usize, jobs::Job>,
     tcp: tcp::Tcp,
     inputs: Vec<Value>,
     responses: VecDeque<(usize, u64, Value)>,
@@ -251,6 +256,8 @@ impl Machine {
             snapshot_batch: snap_batch,
             snapshot_every: 1000,
             drivers: Vec::new(),
+            entries: Vec::new(),
+            jobs: Default::default(),
             tcp: tcp::Tcp::default(),
             inputs: Vec::new(),
             responses: VecDeque::new(),
@@ -309,6 +316,7 @@ impl Machine {
         let rt = &mut self.rt;
         rt.roots.clear();
         rt.roots.push(self.cog);
+        rt.roots.extend(self.entries.iter().flatten().copied());
         for d in self.drivers.iter().flatten() {
             rt.roots.push(d.entry);
             rt.roots.push(d.proc);
@@ -391,32 +399,42 @@ impl Machine {
     /// Starts, restarts or stops drivers after the workers row changed.
     fn reconcile_workers(&mut self) -> Result<(), MachineError> {
         let workers = row(arg_from_end(self.cog, 0).unwrap_or(Value::small(0)));
-        self.drivers
-            .resize_with(workers.len().max(self.drivers.len()), || None);
-        for (i, slot) in self.drivers.iter_mut().enumerate() {
+        let n = workers.len().max(self.drivers.len());
+        self.drivers.resize_with(n, || None);
+        self.entries.resize(n, None);
+        for i in 0..n {
             let entry = workers.get(i).copied();
-            let same = match (entry, slot.as_ref()) {
-                (Some(e), Some(d)) => order::equal(e, d.entry),
+            let same = match (entry, self.entries[i]) {
+                (Some(e), Some(old)) => order::equal(e, old),
                 (None, None) => true,
                 _ => false,
             };
             if same {
                 continue;
             }
-            *slot = None;
+            // Changed: stop what ran for the old entry, start the new one.
+            self.drivers[i] = None;
+            self.jobs.remove(&i);
+            self.entries[i] = entry;
             let Some(e) = entry else { continue };
             let f = row(e);
             match f.as_slice() {
                 [mode, p] if nat(*mode) == Some(1) => {
-                    *slot = Some(Driver {
+                    self.drivers[i] = Some(Driver {
                         entry: e,
                         proc: *p,
                         pending: Vec::new(),
                     });
                 }
+                [mode, _, _] if nat(*mode) == Some(0) => {
+                    let parts = row(e);
+                    let job_row = self.rt.row(&parts[1..]);
+                    let job = jobs::spawn(&self.rt.config, job_row);
+                    self.jobs.insert(i, job);
+                }
                 _ if nat(e) == Some(0) => {}
                 _ => (self.say)(&format!(
-                    "worker {i}: only drivers ([1 P]) are supported; this one stays idle"
+                    "worker {i}: neither a driver ([1 P]) nor a job ([0 f args]); it stays idle"
                 )),
             }
         }
@@ -548,6 +566,28 @@ impl Machine {
         }
     }
 
+    /// Queues the results of finished jobs as inputs; returns whether any still run.
+    fn poll_jobs(&mut self) -> bool {
+        let mut done = Vec::new();
+        for (&w, job) in &self.jobs {
+            if let Some(d) = job.poll() {
+                done.push((w, d));
+            }
+        }
+        for (w, d) in done {
+            self.jobs.remove(&w);
+            let result = match d {
+                jobs::JobDone::Result(bytes) => {
+                    seed::load(&mut self.rt, &bytes).unwrap_or(Value::small(0))
+                }
+                jobs::JobDone::TimedOut => self.rt.row(&[]),
+            };
+            let input = self.rt.row(&[Value::small(w as u64), result]);
+            self.inputs.push(input);
+        }
+        !self.jobs.is_empty()
+    }
+
     /// Answers the TCP requests that can be answered now; returns whether any still wait.
     fn poll_tcp(&mut self) -> bool {
         let mut waiting = false;
@@ -647,6 +687,7 @@ impl Machine {
                 break Ended::Stopped;
             }
             if self.drivers.iter().all(|d| d.is_none())
+                && self.jobs.is_empty()
                 && row(arg_from_end(self.cog, 0).unwrap_or(Value::small(0)))
                     .iter()
                     .all(|w| nat(*w) == Some(0))
@@ -662,7 +703,7 @@ impl Machine {
                 continue;
             }
             let next = self.fire_timers();
-            let tcp_waiting = self.poll_tcp();
+            let tcp_waiting = self.poll_tcp() | self.poll_jobs();
             if !self.responses.is_empty() {
                 continue;
             }
