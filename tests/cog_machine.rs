@@ -365,3 +365,69 @@ fn eval_jobs_return_their_result_or_their_crash_as_inputs() {
     assert!(again.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_step_past_the_time_limit_stops_the_machine_without_committing_it() {
+    for jit in ["off", "always"] {
+        let dir = store(&format!("spin-{jit}"));
+        assert!(boot(&dir, "tests/cog/spin.sire").status.success());
+        let t = Instant::now();
+        let out = pallas()
+            .args([
+                "--jit",
+                jit,
+                "start",
+                &dir.to_string_lossy(),
+                "--step-limit",
+                "0.5",
+            ])
+            .output()
+            .expect("run pallas start");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "--jit {jit}: {stderr}");
+        assert!(
+            stderr.contains("ran past the limit"),
+            "--jit {jit}: {stderr}"
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "--jit {jit}: took {:?}",
+            t.elapsed()
+        );
+        // Nothing was committed: the cog is still the booted one.
+        let hash_now = cog_hash(&dir, false);
+        let hash_boot = cog_hash(&dir, true);
+        assert_eq!(hash_now, hash_boot);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn sigint_in_the_middle_of_a_step_stops_the_machine_cleanly() {
+    let dir = store("spin-sigint");
+    assert!(boot(&dir, "tests/cog/spin.sire").status.success());
+    let child = pallas()
+        .args(["--jit", "always", "start", &dir.to_string_lossy()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pallas start");
+    // Let the first step start spinning.
+    std::thread::sleep(Duration::from_millis(1500));
+    let t = Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("stopped at batch 0"), "{stderr}");
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        t.elapsed()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -12,6 +12,8 @@
 
 mod lower;
 
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Instant;
 
 use cranelift_codegen::settings::{self, Configurable};
@@ -36,6 +38,8 @@ pub struct JitStats {
 /// The JIT compiler: one Cranelift module holding every compiled law.
 pub struct Jit {
     module: JITModule,
+    /// The interrupt flags compiled code reads (kept alive as long as the code).
+    flags: Vec<Arc<AtomicBool>>,
     /// What it has done so far.
     pub stats: JitStats,
 }
@@ -61,11 +65,12 @@ impl Jit {
         let module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
         Some(Jit {
             module,
+            flags: Vec::new(),
             stats: JitStats::default(),
         })
     }
 
-    fn compile_law(&mut self, code: &Bytecode) -> Option<NativeFn> {
+    fn compile_law(&mut self, code: &Bytecode, interrupt: &Arc<AtomicBool>) -> Option<NativeFn> {
         if !lower::eligible(code) {
             return None;
         }
@@ -77,8 +82,16 @@ impl Jit {
             .declare_function(&name, Linkage::Local, &ctx.func.signature)
             .ok()?;
         let self_ref = self.module.declare_func_in_func(id, &mut ctx.func);
-        self.stats.instructions +=
-            lower::lower(code, &mut ctx.func, self_ref, self.module.target_config())? as u64;
+        self.stats.instructions += lower::lower(
+            code,
+            &mut ctx.func,
+            self_ref,
+            Arc::as_ptr(interrupt) as i64,
+            self.module.target_config(),
+        )? as u64;
+        if !self.flags.iter().any(|f| Arc::ptr_eq(f, interrupt)) {
+            self.flags.push(interrupt.clone());
+        }
         self.module.define_function(id, &mut ctx).ok()?;
         self.module.clear_context(&mut ctx);
         self.module.finalize_definitions().ok()?;
@@ -90,9 +103,9 @@ impl Jit {
 }
 
 impl NativeCompiler for Jit {
-    fn compile(&mut self, code: &Bytecode) -> Option<NativeFn> {
+    fn compile(&mut self, code: &Bytecode, interrupt: &Arc<AtomicBool>) -> Option<NativeFn> {
         let t = Instant::now();
-        let f = self.compile_law(code);
+        let f = self.compile_law(code, interrupt);
         self.stats.nanos += t.elapsed().as_nanos() as u64;
         match f {
             Some(_) => self.stats.compiled += 1,

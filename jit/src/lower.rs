@@ -24,6 +24,16 @@ pub fn signature(module: &impl Module) -> Signature {
     sig
 }
 
+/// Goes to `bail` when the interrupt flag (an `AtomicBool` at address `flag`) is set, to
+/// `go` otherwise. An atomic load (a plain load on common machines), since a plain one would
+/// be merged with the check before it: nothing in the loop stores to memory.
+fn interrupt_check(b: &mut FunctionBuilder, flag: Value, bail: Block, go: Block) {
+    let set = b
+        .ins()
+        .atomic_load(types::I8, MemFlagsData::trusted(), flag);
+    b.ins().brif(set, bail, &[], go, &[]);
+}
+
 /// Whether an operand can live in a native register: a register other than `self`, or a
 /// small-nat constant.
 fn small_operand(a: &Arg) -> bool {
@@ -159,6 +169,7 @@ pub fn lower(
     code: &Bytecode,
     func: &mut Function,
     self_ref: FuncRef,
+    interrupt: i64,
     target: TargetFrontendConfig,
 ) -> Option<usize> {
     if !eligible(code) {
@@ -197,7 +208,11 @@ pub fn lower(
         b.def_var(vars[i + 1], x);
     }
     let too_deep = cmp_const(&mut b, IntCC::UnsignedGreaterThan, depth, MAX_NATIVE_DEPTH);
-    b.ins().brif(too_deep, bail, &[], blocks[0], &[]);
+    let checked = b.create_block();
+    b.ins().brif(too_deep, bail, &[], checked, &[]);
+    b.switch_to_block(checked);
+    let flag = b.ins().iconst(types::I64, interrupt);
+    interrupt_check(&mut b, flag, bail, blocks[0]);
 
     let mut lw = Lowering {
         b,
@@ -262,7 +277,8 @@ pub fn lower(
                 for (i, v) in vals.into_iter().enumerate() {
                     lw.set(i as u32 + 1, v);
                 }
-                lw.b.ins().jump(lw.blocks[0], &[]);
+                let flag = lw.b.ins().iconst(types::I64, interrupt);
+                interrupt_check(&mut lw.b, flag, lw.bail, lw.blocks[0]);
             }
             Instr::Call { dst, args, .. } => {
                 let vals: Vec<Value> = args.iter().map(|a| lw.get(a)).collect();

@@ -24,6 +24,8 @@ pub enum CrashKind {
     InfiniteLoop,
     /// The evaluator ran out of frames.
     StackExhausted,
+    /// The evaluation was stopped from outside (a time limit, a signal).
+    Interrupted,
     /// A jet refused to run (for example a hash mismatch under the strict policy).
     Jet(String),
 }
@@ -52,6 +54,10 @@ impl Crash {
         Crash::special(CrashKind::StackExhausted)
     }
 
+    pub(crate) fn interrupted() -> Crash {
+        Crash::special(CrashKind::Interrupted)
+    }
+
     fn special(kind: CrashKind) -> Crash {
         Crash {
             kind,
@@ -70,6 +76,7 @@ impl Crash {
             ),
             CrashKind::InfiniteLoop => "crash: infinite loop (a value depends on itself)".into(),
             CrashKind::StackExhausted => "crash: stack exhausted (recursion too deep)".into(),
+            CrashKind::Interrupted => "interrupted (time limit or signal)".into(),
             CrashKind::Jet(m) => format!("crash: {m}"),
         }
     }
@@ -239,6 +246,11 @@ impl Runtime {
                 State::Eval(v) => {
                     if self.heap.wants_gc() {
                         self.gc_at_safe_point(v);
+                    }
+                    if self.interrupted() {
+                        let c = Crash::interrupted();
+                        self.unwind(base, &c);
+                        return Err(c);
                     }
                     self.eval_step(v)
                 }

@@ -39,7 +39,13 @@ pub enum JitMode {
 pub trait NativeCompiler {
     /// Machine code for `code`, or `None` when the law uses anything native code does not
     /// handle. Called at most once per law.
-    fn compile(&mut self, code: &Bytecode) -> Option<NativeFn>;
+    /// The code must return [`BAIL`] soon after `interrupt` becomes true (it checks at
+    /// entry and on every loop iteration); the flag outlives the code.
+    fn compile(
+        &mut self,
+        code: &Bytecode,
+        interrupt: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> Option<NativeFn>;
     /// A one-line account of the work done (laws compiled, time spent).
     fn report(&self) -> String;
 }
@@ -84,7 +90,8 @@ impl crate::Runtime {
                     return None;
                 }
                 let code = self.law_bytecode(l);
-                let compiled = self.native.as_mut().and_then(|c| c.compile(&code));
+                let flag = self.interrupt.clone();
+                let compiled = self.native.as_mut().and_then(|c| c.compile(&code, &flag));
                 slot.state = match compiled {
                     Some(f) => SlotState::Native(f),
                     None => SlotState::Interpreted,

@@ -90,6 +90,9 @@ pub struct Runtime {
     pub stats: Stats,
     /// The native-code compiler (the JIT), when one is installed.
     pub native: Option<Box<dyn crate::native::NativeCompiler>>,
+    /// Set from anywhere (a watchdog, a signal handler) to make the running evaluation stop
+    /// with an [`Interrupted`](crate::eval::CrashKind::Interrupted) crash.
+    pub interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Counters kept by the runtime.
@@ -127,7 +130,20 @@ impl Runtime {
             profiler: None,
             stats: Stats::default(),
             native: None,
+            interrupt: Default::default(),
         }
+    }
+
+    /// Whether someone asked the running evaluation to stop.
+    #[inline]
+    pub fn interrupted(&self) -> bool {
+        self.interrupt.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Lets evaluations run again after an interrupt.
+    pub fn clear_interrupt(&self) {
+        self.interrupt
+            .store(false, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Protects the caller's values until the returned guard is dropped. Host code holding

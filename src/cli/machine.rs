@@ -35,6 +35,10 @@ pub struct StartArgs {
     /// Print the cog's hash after loading and replaying, then stop (for checking replays).
     #[arg(long)]
     pub print_hash: bool,
+    /// How many seconds one step (or one driver call, or one read) may run. A step past it
+    /// stops the machine without committing the step; a driver past it restarts.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub step_limit: f64,
 }
 
 /// Where a STORE argument points.
@@ -87,14 +91,26 @@ pub fn start(opts: &RuntimeOpts, a: StartArgs) -> Result<(), Failure> {
     let mut m = Machine::start(rt, &dir, a.replay_all, say, print)
         .map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
     m.snapshot_every = a.snapshot_every.max(1);
+    m.step_limit = std::time::Duration::try_from_secs_f64(a.step_limit)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            Failure::input(format!(
+                "--step-limit {}: not a positive number of seconds",
+                a.step_limit
+            ))
+        })?;
     if a.print_hash {
         println!("{}", pallas_runtime::hash::base58(&m.cog_hash()));
         return Ok(());
     }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, stop.clone())
-            .map_err(|e| Failure::input(format!("cannot handle signals: {e}")))?;
+        // The stop flag ends the run loop; the interrupt flag cuts short a running step.
+        for flag in [stop.clone(), m.interrupt_flag()] {
+            signal_hook::flag::register(sig, flag)
+                .map_err(|e| Failure::input(format!("cannot handle signals: {e}")))?;
+        }
     }
     eprintln!("started {} at batch {}", dir.display(), m.batch());
     match m.run(&stop) {

@@ -86,8 +86,9 @@ impl pallas_runtime::native::NativeCompiler for ReportingJit {
     fn compile(
         &mut self,
         code: &pallas_runtime::bytecode::Bytecode,
+        interrupt: &std::sync::Arc<std::sync::atomic::AtomicBool>,
     ) -> Option<pallas_runtime::native::NativeFn> {
-        self.jit.compile(code)
+        self.jit.compile(code, interrupt)
     }
 
     fn report(&self) -> String {

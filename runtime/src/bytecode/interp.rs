@@ -237,6 +237,9 @@ impl Runtime {
                         if self.frames.len() >= self.config.max_frames {
                             return Err(crate::eval::Crash::stack_exhausted());
                         }
+                        if self.interrupted() {
+                            return Err(crate::eval::Crash::interrupted());
+                        }
                         self.suspend(code.clone(), pc, regs, *dst);
                         if self.profiler.is_some() {
                             self.profile_call(selfv, false, Some(selfv));
@@ -378,6 +381,9 @@ impl Runtime {
                         }
                     }
                     pc = 0;
+                    if self.interrupted() {
+                        return Err(crate::eval::Crash::interrupted());
+                    }
                     if self.heap.wants_gc() {
                         self.suspend(code.clone(), 0, regs, 0);
                         self.gc_now();

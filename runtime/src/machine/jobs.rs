@@ -1,9 +1,12 @@
 //! EVAL workers: `[0 f args]` evaluates `f` applied to the elements of the row `args` in a
 //! thread of its own, with a runtime of its own (values cross as seeds), so jobs run in
 //! parallel with each other and with the cog. The result is `[r]`, `[op e]` for a crash, or
-//! `[]` when the job runs past its time limit (the thread is then abandoned).
+//! `[]` when the job runs past its time limit. A job that times out or is dropped (its
+//! worker entry changed) is interrupted, and its thread ends soon after.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, TryRecvError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::runtime::{Config, Runtime};
@@ -17,6 +20,13 @@ pub const JOB_LIMIT: Duration = Duration::from_secs(30);
 pub struct Job {
     rx: Receiver<Vec<u8>>,
     started: Instant,
+    interrupt: Arc<AtomicBool>,
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        self.interrupt.store(true, Ordering::Relaxed);
+    }
 }
 
 /// What a finished job gives: the result row as a seed, or a timeout.
@@ -34,16 +44,20 @@ pub fn spawn(config: &Config, job: Value) -> Job {
     // The JIT belongs to the machine's runtime; jobs interpret.
     config.jit = crate::native::JitMode::Off;
     let (tx, rx) = channel();
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
     let _ = std::thread::Builder::new()
         .name("eval-job".into())
         .spawn(move || {
             let mut rt = Runtime::new(config);
+            rt.interrupt = flag;
             let out = run(&mut rt, &bytes);
             let _ = tx.send(out);
         });
     Job {
         rx,
         started: Instant::now(),
+        interrupt,
     }
 }
 

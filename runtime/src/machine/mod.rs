@@ -19,6 +19,7 @@
 pub mod jobs;
 pub mod store;
 pub mod tcp;
+pub mod watchdog;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::datajet;
+use crate::eval::{Crash, CrashKind};
 use crate::order;
 use crate::runtime::Runtime;
 use crate::seed;
@@ -79,9 +81,15 @@ pub enum MachineError {
     /// A step crashed; the machine stops and keeps its log.
     #[error("the cog crashed: {0}")]
     Crashed(String),
+    /// A step ran past its time limit; the machine stops and keeps its log.
+    #[error("a step ran past the limit of {0:?} and was abandoned (nothing of it was committed)")]
+    TimedOut(Duration),
     /// A step returned something other than `[cog' outputs]`.
     #[error("a step returned {0} instead of [cog outputs]")]
     BadStep(String),
+    /// The machine was asked to stop in the middle of a step (which is dropped).
+    #[error("stopped in the middle of a step")]
+    Interrupted,
 }
 
 /// How a machine run ended.
@@ -136,6 +144,11 @@ pub struct Machine {
     snapshot_batch: u64,
     /// Take a snapshot every this many batches.
     pub snapshot_every: u64,
+    /// How long one step, one driver call or one read may run (not applied to replays).
+    pub step_limit: Duration,
+    watchdog: watchdog::Watchdog,
+    /// Set when the machine is asked to stop (see [`Machine::run`]).
+    stop: Arc<AtomicBool>,
     drivers: Vec<Option<Driver>>,
     /// Each worker entry as last started (to notice changes).
     entries: Vec<Option<Value>>,
@@ -247,6 +260,7 @@ impl Machine {
                 format!("follows batch {snap_batch} but the log ends at batch {last}"),
             ));
         }
+        let rt_interrupt = rt.interrupt.clone();
         let mut m = Machine {
             rt,
             store,
@@ -255,6 +269,9 @@ impl Machine {
             batch: snap_batch,
             snapshot_batch: snap_batch,
             snapshot_every: 1000,
+            step_limit: Duration::from_secs(30),
+            watchdog: watchdog::Watchdog::new(rt_interrupt),
+            stop: Arc::new(AtomicBool::new(false)),
             drivers: Vec::new(),
             entries: Vec::new(),
             jobs: Default::default(),
@@ -328,10 +345,31 @@ impl Machine {
         rt.roots.extend_from_slice(extra);
     }
 
+    /// Evaluates `f args` fully under the time limit.
+    fn call_limited(&mut self, f: Value, args: &[Value]) -> Result<Value, Crash> {
+        self.watchdog.arm(self.step_limit);
+        let r = self.rt.call_deep(f, args);
+        self.watchdog.disarm();
+        if !self.stop.load(Ordering::Relaxed) {
+            // A late tick of the watchdog must not hit the next evaluation.
+            self.rt.clear_interrupt();
+        }
+        r
+    }
+
+    /// Whether a crash means the machine was asked to stop mid-evaluation.
+    fn stopping(&self, c: &Crash) -> bool {
+        matches!(c.kind, CrashKind::Interrupted) && self.stop.load(Ordering::Relaxed)
+    }
+
     /// Evaluates one step; returns the next cog and the outputs.
     fn run_step(&mut self, inputs: Value) -> Result<(Value, Vec<Value>), MachineError> {
-        let r = self.rt.call_deep(self.cog, &[inputs]);
-        let r = r.map_err(|c| MachineError::Crashed(c.describe()))?;
+        let r = self.call_limited(self.cog, &[inputs]);
+        let r = r.map_err(|c| match c.kind {
+            _ if self.stopping(&c) => MachineError::Interrupted,
+            CrashKind::Interrupted => MachineError::TimedOut(self.step_limit),
+            _ => MachineError::Crashed(c.describe()),
+        })?;
         let parts = row(r);
         let [next, outs] = parts.as_slice() else {
             return Err(MachineError::BadStep(crate::print::show_short(r, 300)));
@@ -484,8 +522,7 @@ impl Machine {
                 let reqv = Value::small(req);
                 self.sync_roots(&[effect]);
                 let answer = self
-                    .rt
-                    .call_deep(r, &[s, reqv, *q])
+                    .call_limited(r, &[s, reqv, *q])
                     .unwrap_or(Value::small(0));
                 self.responses.push_back((w, req, answer));
                 Wait::Answered
@@ -631,7 +668,7 @@ impl Machine {
         };
         let proc = d.proc;
         self.sync_roots(&[x]);
-        let result = self.rt.call_deep(proc, &[Value::small(req), x]);
+        let result = self.call_limited(proc, &[Value::small(req), x]);
         // Drivers are not persisted: what they trace can be shown at once.
         let traces: Vec<Value> = std::mem::take(&mut *self.traces.borrow_mut());
         for t in traces {
@@ -682,6 +719,7 @@ impl Machine {
     /// Runs until `stop` is set or the cog has no workers left; then snapshots (if anything
     /// happened since the last snapshot) and closes the log.
     pub fn run(&mut self, stop: &Arc<AtomicBool>) -> Result<Ended, MachineError> {
+        self.stop = stop.clone();
         let ended = loop {
             if stop.load(Ordering::Relaxed) {
                 break Ended::Stopped;
@@ -699,7 +737,10 @@ impl Machine {
                 continue;
             }
             if !self.inputs.is_empty() {
-                self.step()?;
+                match self.step() {
+                    Err(MachineError::Interrupted) => break Ended::Stopped,
+                    r => r?,
+                }
                 continue;
             }
             let next = self.fire_timers();
@@ -721,6 +762,11 @@ impl Machine {
         };
         self.close()?;
         Ok(ended)
+    }
+
+    /// The flag that interrupts the machine's running evaluation (for signal handlers).
+    pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
+        self.rt.interrupt.clone()
     }
 
     /// Snapshots if anything happened since the last snapshot, and closes the log.
