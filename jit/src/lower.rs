@@ -46,7 +46,7 @@ fn small_operand(a: &Arg) -> bool {
 /// Whether native code can run this bytecode exactly (see the crate documentation).
 pub fn eligible(code: &Bytecode) -> bool {
     let arity = code.arity as usize;
-    if arity == 0 || arity > 8 {
+    if arity == 0 || arity > pallas_runtime::native::MAX_NATIVE_ARGS {
         return false;
     }
     code.code.iter().all(|ins| match ins {
@@ -132,6 +132,24 @@ impl Lowering<'_, '_> {
                 let p = self.b.ins().imul(x, y);
                 self.check_small(p);
                 p
+            }
+            BinOp::Div | BinOp::Mod => {
+                // Cranelift's division traps on a zero divisor: branch around it.
+                let zero = self.b.ins().iconst(types::I64, 0);
+                let nonzero = self.b.create_block();
+                let join = self.b.create_block();
+                self.b.append_block_param(join, types::I64);
+                let by_zero = if op == BinOp::Div { zero } else { x };
+                self.b.ins().brif(y, nonzero, &[], join, &[by_zero.into()]);
+                self.b.switch_to_block(nonzero);
+                let r = if op == BinOp::Div {
+                    self.b.ins().udiv(x, y)
+                } else {
+                    self.b.ins().urem(x, y)
+                };
+                self.b.ins().jump(join, &[r.into()]);
+                self.b.switch_to_block(join);
+                self.b.block_params(join)[0]
             }
             BinOp::Eql => bit(&mut self.b, IntCC::Equal),
             BinOp::Neq => bit(&mut self.b, IntCC::NotEqual),

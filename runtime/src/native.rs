@@ -23,6 +23,9 @@ pub const BAIL: u64 = u64::MAX;
 /// How deep native calls may nest before bailing (the machine stack is finite).
 pub const MAX_NATIVE_DEPTH: u64 = 10_000;
 
+/// Laws with more arguments than this stay in the interpreter.
+pub const MAX_NATIVE_ARGS: usize = 16;
+
 /// After this many bails a law stays in the interpreter.
 const MAX_BAILS: u32 = 16;
 
@@ -100,7 +103,7 @@ impl crate::Runtime {
                 compiled?
             }
         };
-        let mut buf = [0u64; 8];
+        let mut buf = [0u64; MAX_NATIVE_ARGS];
         if args.len() > buf.len() {
             return None;
         }

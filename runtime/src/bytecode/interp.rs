@@ -63,6 +63,8 @@ fn inline_op(rt: &mut Runtime, op: BinOp, a: Value, b: Value) -> OpResult {
                     Some(p) => OpResult::Value(rt.nat_u64(p)),
                     None => OpResult::Fallback,
                 },
+                BinOp::Div => OpResult::Value(Value::small(x.checked_div(y).unwrap_or(0))),
+                BinOp::Mod => OpResult::Value(Value::small(x.checked_rem(y).unwrap_or(x))),
                 BinOp::Eql => bit(x == y),
                 BinOp::Neq => bit(x != y),
                 BinOp::Lth => bit(x < y),
@@ -219,8 +221,10 @@ impl Runtime {
                 Instr::Call { dst, f, args } => {
                     let f = get(&regs, f).deref();
                     if let Some((callee, selfv, law)) = self.direct_target(f, args.len()) {
-                        if self.config.jit != crate::native::JitMode::Off && args.len() <= 8 {
-                            let mut vals = [Value::small(0); 8];
+                        if self.config.jit != crate::native::JitMode::Off
+                            && args.len() <= crate::native::MAX_NATIVE_ARGS
+                        {
+                            let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
                             for (v, a) in vals.iter_mut().zip(args.iter()) {
                                 *v = get(&regs, a);
                             }

@@ -36,6 +36,10 @@ pub enum BinOp {
     Sub,
     /// `_Mul`.
     Mul,
+    /// `_Div` (0 for a zero divisor).
+    Div,
+    /// `_Mod` (the dividend for a zero divisor).
+    Mod,
     /// `_Eql`.
     Eql,
     /// `_Neq`.
@@ -61,6 +65,8 @@ impl BinOp {
             BinOp::Add => "_Add",
             BinOp::Sub => "_Sub",
             BinOp::Mul => "_Mul",
+            BinOp::Div => "_Div",
+            BinOp::Mod => "_Mod",
             BinOp::Eql => "_Eql",
             BinOp::Neq => "_Neq",
             BinOp::Lth => "_Lth",
@@ -78,6 +84,8 @@ impl BinOp {
             "_Add" => BinOp::Add,
             "_Sub" => BinOp::Sub,
             "_Mul" => BinOp::Mul,
+            "_Div" => BinOp::Div,
+            "_Mod" => BinOp::Mod,
             "_Eql" => BinOp::Eql,
             "_Neq" => BinOp::Neq,
             "_Lth" => BinOp::Lth,

@@ -1,0 +1,107 @@
+//! The laws of our own sire/ modules that carry a jet: each is run with its native attached
+//! and detached on generated arguments (small nats, non-nats, rows), and the two must agree.
+//! This checks that the hashes we added to the jet table (runtime/src/jets/our_hashes.txt)
+//! name laws that compute what the natives compute.
+
+use pallas::sire::session::Session;
+use pallas::sire::state;
+use pallas_runtime::{order, Config, CrashKind, Kind, Runtime, Value};
+
+/// Arguments tried in every position.
+fn pool(rt: &mut Runtime) -> Vec<Value> {
+    let mut v: Vec<Value> = [0u64, 1, 2, 3, 7, 13].map(Value::small).to_vec();
+    let law = rt.law(Value::small(5), Value::small(2), Value::small(1));
+    v.push(law);
+    let app = rt.partial(law, &[Value::small(3)]);
+    v.push(app);
+    let row = rt.row(&[Value::small(4), Value::small(2)]);
+    v.push(row);
+    v
+}
+
+fn outcome(rt: &mut Runtime, f: Value, args: &[Value]) -> Result<Value, String> {
+    rt.call_deep(f, args).map_err(|c| match c.kind {
+        CrashKind::Plan => format!("crash {:?} {:?}", c.op, c.arg),
+        k => format!("{k:?}"),
+    })
+}
+
+#[test]
+fn every_jetted_law_of_our_sire_files_agrees_with_its_native() {
+    let mut files: Vec<_> = std::fs::read_dir("sire")
+        .expect("sire/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sire"))
+        .collect();
+    files.sort();
+    let mut checked = std::collections::BTreeSet::new();
+    let mut failures = Vec::new();
+    for file in files {
+        let mut rt = Runtime::new(Config {
+            max_frames: 2_000_000,
+            ..Config::default()
+        });
+        let mut s = Session::new(&mut rt);
+        s.quiet();
+        s.load_file(&mut rt, &file)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let st = s.state(&rt);
+        let names: Vec<String> = rt
+            .jets
+            .events
+            .iter()
+            .filter(|e| e.matched)
+            .map(|e| e.name.clone())
+            .collect();
+        let pool = pool(&mut rt);
+        rt.roots.extend(pool.iter().copied());
+        for name in names {
+            if checked.contains(&name) {
+                continue;
+            }
+            let Ok(Some(pin)) = state::lookup_val(&mut rt, st, &name) else {
+                continue;
+            };
+            let Some(Kind::Pin(p)) = pin.kind() else {
+                continue;
+            };
+            let Some(jet) = p.jet.get() else { continue };
+            if rt.jets.entry(jet).native.is_none() {
+                continue;
+            }
+            let arity = p.arity as usize;
+            assert!(arity <= 3, "{name}: extend the test to arity {arity}");
+            checked.insert(name.clone());
+            let mut idx = vec![0usize; arity];
+            'combos: loop {
+                let args: Vec<Value> = idx.iter().map(|&i| pool[i]).collect();
+                let on = outcome(&mut rt, pin, &args);
+                p.jet.set(None);
+                let off = outcome(&mut rt, pin, &args);
+                p.jet.set(Some(jet));
+                let same = match (&on, &off) {
+                    (Ok(x), Ok(y)) => order::equal(*x, *y),
+                    (Err(x), Err(y)) => x == y,
+                    _ => false,
+                };
+                if !same {
+                    failures.push(format!("{name} {args:?}: native {on:?}, law {off:?}"));
+                }
+                for k in (0..arity).rev() {
+                    idx[k] += 1;
+                    if idx[k] < pool.len() {
+                        continue 'combos;
+                    }
+                    idx[k] = 0;
+                }
+                break;
+            }
+        }
+    }
+    for must in [
+        "_If", "_Add", "_Sub", "_Mul", "_Div", "_Mod", "_Eqz", "_Met", "_Dis", "_Cmp", "_Lte",
+    ] {
+        assert!(checked.contains(must), "{must} was not checked: {checked:?}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
