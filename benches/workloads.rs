@@ -31,7 +31,11 @@ fn runtime(mode: Mode) -> Runtime {
             Mode::Oracle => Engine::Oracle,
             _ => Engine::Bytecode,
         },
-        jit: if jit { JitMode::After(100) } else { JitMode::Off },
+        jit: if jit {
+            JitMode::After(100)
+        } else {
+            JitMode::Off
+        },
         ..Config::default()
     });
     if jit {
@@ -254,7 +258,9 @@ fn main() {
     use std::hint::black_box as bb;
     report("fib 25", || fib(bb(25)));
     report("ackermann 2 300", || ackermann(bb(2), bb(300)));
-    report("triangle 0 1000000", || (1..=bb(1_000_000u64)).fold(0, |a, x| bb(a + x)));
+    report("triangle 0 1000000", || {
+        (1..=bb(1_000_000u64)).fold(0, |a, x| bb(a + x))
+    });
     report("primes 3000", || primes(bb(3000)));
     report("nrev 400", || nrev(bb(400)));
     report("tabInserts 1000", || tab_inserts(bb(1000)));

@@ -16,6 +16,8 @@ fn pool(rt: &mut Runtime) -> Vec<Value> {
     v.push(app);
     let row = rt.row(&[Value::small(4), Value::small(2)]);
     v.push(row);
+    let pin = rt.pin(Value::small(3));
+    v.push(pin);
     v
 }
 
@@ -100,8 +102,12 @@ fn every_jetted_law_of_our_sire_files_agrees_with_its_native() {
     }
     for must in [
         "_If", "_Add", "_Sub", "_Mul", "_Div", "_Mod", "_Eqz", "_Met", "_Dis", "_Cmp", "_Lte",
+        "_IsApp", "_Car", "_Cdr", "_Len", "_Weld", "_Gen", "take", "bsearch",
     ] {
-        assert!(checked.contains(must), "{must} was not checked: {checked:?}");
+        assert!(
+            checked.contains(must),
+            "{must} was not checked: {checked:?}"
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

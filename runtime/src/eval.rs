@@ -433,13 +433,15 @@ impl Runtime {
     }
 
     fn exec_law(&mut self, selfv: Value, l: &'static LawObj, args: &[Value]) -> Step {
+        if self.config.engine == crate::runtime::Engine::Bytecode {
+            if let Some(v) = self.try_native(selfv, l, args) {
+                return Ok(State::Ret(v));
+            }
+        }
         if self.profiler.is_some() {
             self.profile_call(selfv, false, Some(selfv));
         }
         if self.config.engine == crate::runtime::Engine::Bytecode {
-            if let Some(v) = self.try_native(l, args) {
-                return Ok(State::Ret(v));
-            }
             let bc = self.law_bytecode(l);
             return self.interp_start(bc, selfv, args);
         }

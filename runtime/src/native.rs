@@ -78,7 +78,7 @@ impl crate::Runtime {
     /// Runs `l` natively on `args` if it is (or now becomes) native and every argument is a
     /// small nat in weak head normal form; `None` means "interpret it".
     #[inline]
-    pub(crate) fn try_native(&mut self, l: &LawObj, args: &[Value]) -> Option<Value> {
+    pub(crate) fn try_native(&mut self, selfv: Value, l: &LawObj, args: &[Value]) -> Option<Value> {
         let JitMode::After(threshold) = self.config.jit else {
             return None;
         };
@@ -112,7 +112,11 @@ impl crate::Runtime {
         }
         // SAFETY: `f` was compiled for this law's bytecode, whose arity is `args.len()`; it
         // reads exactly that many words from `buf` and touches nothing else.
+        let started = self.profiler.is_some().then(std::time::Instant::now);
         let r = unsafe { f(buf.as_ptr(), 0) };
+        if let Some(t) = started {
+            self.profile_native(selfv, t.elapsed());
+        }
         if r == BAIL || r > MAX_SMALL {
             slot.bails += 1;
             if slot.bails >= MAX_BAILS {

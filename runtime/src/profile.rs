@@ -31,6 +31,10 @@ pub struct LawStats {
     pub calls: u64,
     /// Calls answered by a native jet.
     pub jet_calls: u64,
+    /// Calls run as machine code compiled by the JIT.
+    pub native_calls: u64,
+    /// Time spent in those calls (measured, not sampled; shown as self time).
+    pub native_nanos: u64,
     /// Samples with this law on top.
     pub self_samples: u64,
     /// Samples with this law anywhere on the stack.
@@ -143,12 +147,11 @@ impl Profiler {
     pub fn table(&self) -> String {
         let ms = self.interval.as_secs_f64() * 1000.0;
         let mut rows: Vec<&LawStats> = self.laws.iter().collect();
+        let self_ms = |r: &LawStats| r.self_samples as f64 * ms + r.native_nanos as f64 / 1e6;
         rows.sort_by(|a, b| {
-            (b.self_samples, b.total_samples, b.calls).cmp(&(
-                a.self_samples,
-                a.total_samples,
-                a.calls,
-            ))
+            self_ms(b)
+                .total_cmp(&self_ms(a))
+                .then((b.total_samples, b.calls).cmp(&(a.total_samples, a.calls)))
         });
         let mut out = String::new();
         let _ = writeln!(
@@ -158,14 +161,19 @@ impl Profiler {
         );
         for r in rows {
             let jet = if r.jet_calls > 0 { "native" } else { "-" };
-            let engine = if r.calls > 0 { self.engine } else { "-" };
+            let engine = match (r.calls > 0, r.native_calls > 0) {
+                (true, true) => format!("{}+jit", self.engine),
+                (false, true) => "jit".to_string(),
+                (true, false) => self.engine.to_string(),
+                (false, false) => "-".to_string(),
+            };
             let _ = writeln!(
                 out,
                 "{:<40} {:>12} {:>10.1} {:>10.1} {:>10} {:>6} {:>9}",
                 truncate(&r.name, 40),
-                r.calls + r.jet_calls,
-                r.self_samples as f64 * ms,
-                r.total_samples as f64 * ms,
+                r.calls + r.jet_calls + r.native_calls,
+                self_ms(r),
+                (r.total_samples as f64 * ms).max(self_ms(r)),
                 r.allocs,
                 jet,
                 engine
@@ -334,6 +342,15 @@ impl Runtime {
             if p.due() {
                 self.take_sample(running);
             }
+        }
+    }
+
+    /// Counts a call of `f` that ran as JIT-compiled code for `took`.
+    pub(crate) fn profile_native(&mut self, f: Value, took: Duration) {
+        if let Some(p) = self.profiler.as_mut() {
+            let i = p.id_of(f);
+            p.laws[i].native_calls += 1;
+            p.laws[i].native_nanos += took.as_nanos() as u64;
         }
     }
 

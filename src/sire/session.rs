@@ -228,7 +228,15 @@ impl Session {
             self.set_state(rt, st);
         }
         for (i, m) in chain.iter().enumerate().skip(first) {
-            self.run_source(rt, &m.file, &m.src, true, &mut |_| {})?;
+            // Only the file itself prints its bindings: predecessors are quiet, whether they
+            // run or come from the cache.
+            let last = i + 1 == chain.len();
+            let print = (!last).then(|| std::mem::replace(&mut self.print, Box::new(|_| {})));
+            let r = self.run_source(rt, &m.file, &m.src, true, &mut |_| {});
+            if let Some(p) = print {
+                self.print = p;
+            }
+            r?;
             // Saving a state costs about as much as compiling a small module, so only the
             // states a later load can start from are saved: the file's and its predecessor's.
             if let Some(c) = &self.cache {

@@ -153,7 +153,7 @@ impl Runtime {
             },
             _ => return None,
         };
-        self.try_native(law, &regs[1..=nargs])
+        self.try_native(selfv, law, &regs[1..=nargs])
     }
 
     fn fresh_regs(&mut self, n: usize) -> Vec<Value> {
@@ -228,7 +228,7 @@ impl Runtime {
                             for (v, a) in vals.iter_mut().zip(args.iter()) {
                                 *v = get(&regs, a);
                             }
-                            if let Some(v) = self.try_native(law, &vals[..args.len()]) {
+                            if let Some(v) = self.try_native(selfv, law, &vals[..args.len()]) {
                                 regs[*dst as usize] = v;
                                 continue;
                             }

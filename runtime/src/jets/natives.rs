@@ -88,6 +88,20 @@ fn modulo(rt: &mut Runtime, a: &[Value]) -> JetOut {
     nat_ret(rt, if y.is_zero() { x } else { x % y })
 }
 
+/// The reflective tag of a value in weak head normal form: pin 0, law 1, app 2, nat 3.
+fn plan_tag(x: Value) -> u8 {
+    let x = x.deref();
+    if x.is_small() {
+        return 3;
+    }
+    match x.kind() {
+        Some(Kind::Pin(_)) => 0,
+        Some(Kind::Law(_)) => 1,
+        Some(Kind::App(_)) => 2,
+        _ => 3,
+    }
+}
+
 fn dec(rt: &mut Runtime, a: &[Value]) -> JetOut {
     let x = n(a[0]);
     nat_ret(rt, if x.is_zero() { x } else { x - 1u32 })
@@ -178,6 +192,50 @@ fn table_core() -> Vec<(&'static str, Native)> {
         };
         let (d, m) = (rt.nat_big(d), rt.nat_big(m));
         JetOut::Ret(rt.row(&[d, m]))
+    });
+    // Reflection: what kind of value, and its parts.
+    put("_IsPin", W1, |_, a| bit(plan_tag(a[0]) == 0));
+    put("_IsLaw", W1, |_, a| bit(plan_tag(a[0]) == 1));
+    put("_IsApp", W1, |_, a| bit(plan_tag(a[0]) == 2));
+    put("_PlanTag", W1, |_, a| {
+        JetOut::Ret(Value::small(plan_tag(a[0]) as u64))
+    });
+    put("_LawName", W1, |_, a| match a[0].deref().kind() {
+        Some(Kind::Law(l)) => JetOut::Ret(l.name),
+        _ => JetOut::Ret(Value::small(0)),
+    });
+    put("_LawArgs", W1, |_, a| match a[0].deref().kind() {
+        Some(Kind::Law(l)) => JetOut::Ret(l.arity_nat),
+        _ => JetOut::Ret(Value::small(0)),
+    });
+    put("_LawBody", W1, |_, a| match a[0].deref().kind() {
+        Some(Kind::Law(l)) => JetOut::Ret(l.body),
+        _ => JetOut::Ret(Value::small(0)),
+    });
+    put("_Car", W1, |rt, a| {
+        let x = a[0].deref();
+        JetOut::Ret(match x.kind() {
+            Some(Kind::Pin(_)) => Value::small(4),
+            Some(Kind::Law(l)) => rt.partial(Value::small(0), &[l.name, l.arity_nat]),
+            Some(Kind::App(app)) => {
+                let xs = app.args();
+                if xs.len() == 1 {
+                    app.head
+                } else {
+                    rt.partial(app.head, &xs[..xs.len() - 1])
+                }
+            }
+            _ => Value::small(0),
+        })
+    });
+    put("_Cdr", W1, |_, a| {
+        let x = a[0].deref();
+        JetOut::Ret(match x.kind() {
+            Some(Kind::Pin(p)) => p.item,
+            Some(Kind::Law(l)) => l.body,
+            Some(Kind::App(app)) => app.args()[app.args().len() - 1],
+            _ => Value::small(0),
+        })
     });
     put("_PinItem", W1, |_, a| match a[0].deref().kind() {
         Some(Kind::Pin(p)) => JetOut::Ret(p.item),

@@ -73,6 +73,22 @@ fn map(rt: &mut Runtime, a: &[Value]) -> JetOut {
     ret_row(rt, &ys)
 }
 
+/// Rows this long or longer are left to the PLAN code (which will not manage either).
+const MAX_GEN: u64 = 1 << 32;
+
+/// `_Gen n f`: the row `[f 0 ... f (n-1)]`, elements unevaluated as in the PLAN code.
+fn gen(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let n = match index(a[0]) {
+        Some(n) if n < MAX_GEN => n,
+        _ => return JetOut::Fallback,
+    };
+    let f = a[1];
+    let ys: Vec<Value> = (0..n)
+        .map(|i| rt.apply_lazy(f, &[Value::small(i)]))
+        .collect();
+    ret_row(rt, &ys)
+}
+
 fn rev(rt: &mut Runtime, a: &[Value]) -> JetOut {
     let Some(mut xs) = row_elems(a[0]) else {
         return JetOut::Fallback;
@@ -198,6 +214,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
     put_("_Weld", W2, |rt, a| weld(rt, a[0], a[1]));
     put_("_Map", &[Lazy, Whnf], map);
     put_("_Rev", W1, rev);
+    put_("_Gen", &[Whnf, Lazy], gen);
     put_("rowCons", &[Lazy, Whnf], |rt, a| {
         let one = rt.row(&[a[0]]);
         weld(rt, one, a[1])
