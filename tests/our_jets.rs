@@ -18,6 +18,13 @@ fn pool(rt: &mut Runtime) -> Vec<Value> {
     v.push(row);
     let pin = rt.pin(Value::small(3));
     v.push(pin);
+    // A set {1 2 [1 3]} and a tab of it.
+    let keys = rt.row(&[Value::small(1), Value::small(3)]);
+    let set = rt.law(Value::small(1), Value::small(2), keys);
+    v.push(set);
+    let vals = rt.row(&[Value::small(7), Value::small(8)]);
+    let tab = rt.partial(set, &[vals]);
+    v.push(tab);
     v
 }
 
@@ -101,8 +108,28 @@ fn every_jetted_law_of_our_sire_files_agrees_with_its_native() {
         }
     }
     for must in [
-        "_If", "_Add", "_Sub", "_Mul", "_Div", "_Mod", "_Eqz", "_Met", "_Dis", "_Cmp", "_Lte",
-        "_IsApp", "_Car", "_Cdr", "_Len", "_Weld", "_Gen", "take", "bsearch",
+        "_If",
+        "_Add",
+        "_Sub",
+        "_Mul",
+        "_Div",
+        "_Mod",
+        "_Eqz",
+        "_Met",
+        "_Dis",
+        "_Cmp",
+        "_Lte",
+        "_IsApp",
+        "_Car",
+        "_Cdr",
+        "_Len",
+        "_Weld",
+        "_Gen",
+        "take",
+        "bsearch",
+        "setIns",
+        "tabIns",
+        "_TabLookup",
     ] {
         assert!(
             checked.contains(must),

@@ -707,8 +707,9 @@ impl Runtime {
             Prim::Op(op) => Err(Crash::plan(Value::small(op), args[0].deref())),
             Prim::BadOp(op) => Err(Crash::plan(op, args[0].deref())),
             Prim::Jet(j, pin) => match self.run_jet(j, &args) {
-                JetOut::Ret(v) => Ok(State::Ret(v)),
-                JetOut::Eval(v) => Ok(State::Eval(v)),
+                // A native that hands back something unevaluated gets it evaluated.
+                JetOut::Ret(v) if v.deref().is_whnf() => Ok(State::Ret(v)),
+                JetOut::Ret(v) | JetOut::Eval(v) => Ok(State::Eval(v)),
                 JetOut::Apply(f, xs) => self.apply_start(f, xs.into()),
                 JetOut::Crash(op, arg) => Err(Crash::plan(op, arg)),
                 JetOut::Fail(c) => Err(c),

@@ -45,6 +45,13 @@ fn pool(name: &str) -> &'static str {
                 (0 1 1 1578072040808) (0 1 1 5) (0 1 2 353) 7 k1"
         }
         "rb" => "[] [(0 1 1 353)] [(0 1 1 353) (0 1 1 1) (0 1 1 65633)] [(0 1 1 353) 7] 0 k1",
+        // sets (empty, nats, rows) and non-sets (a law of another shape, a row, a nat)
+        "s" => "(0 1 2 []) (0 1 2 [1 3 5]) (0 1 2 [0 2 4 6 8]) (0 1 2 [[1] [2 3]]) k1 [1 2] 0",
+        // tabs and non-tabs
+        "t" => {
+            "((0 1 2 []) []) ((0 1 2 [1 3]) [7 8]) ((0 1 2 [0 2 4]) [[1] 5 k1]) ((0 1 2 [[1]]) [2])
+                (k3 1) [1 2] 0"
+        }
         other => panic!("no pool {other}"),
     }
 }
@@ -104,6 +111,21 @@ fn specs() -> Vec<(&'static str, Vec<&'static str>)> {
         ("_LawBody", vec!["v"]),
         ("_Car", vec!["v"]),
         ("_Cdr", vec!["v"]),
+        ("setHas", vec!["v", "s"]),
+        ("setIns", vec!["v", "s"]),
+        ("setDel", vec!["v", "s"]),
+        ("setWeld", vec!["s", "s"]),
+        ("setLen", vec!["s"]),
+        ("setIsEmpty", vec!["s"]),
+        ("setMin", vec!["s"]),
+        ("setSing", vec!["v"]),
+        ("tabSing", vec!["v", "x"]),
+        ("_TabLen", vec!["t"]),
+        ("_TabIsEmpty", vec!["t"]),
+        ("tabIdx", vec!["v", "t"]),
+        ("_TabHas", vec!["v", "t"]),
+        ("_TabLookup", vec!["v", "t"]),
+        ("tabIns", vec!["v", "x", "t"]),
         ("_Rev", vec!["r"]),
         ("rowCons", vec!["x", "r"]),
         ("rowSnoc", vec!["r", "x"]),

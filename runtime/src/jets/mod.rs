@@ -9,6 +9,7 @@ mod bars;
 mod natives;
 mod row;
 mod seedjets;
+mod sets;
 mod word;
 
 use std::collections::HashMap;
@@ -103,8 +104,13 @@ impl JetTable {
                 }
             }
         }
+        // `PALLAS_PLAN_ONLY=a,b` runs the named jets as PLAN code (to find a faulty native).
+        let plan_only = std::env::var("PALLAS_PLAN_ONLY").unwrap_or_default();
+        let plan_only: Vec<&str> = plan_only.split(',').map(str::trim).collect();
         for (name, native) in natives::table() {
-            t.set_native(name, native);
+            if !plan_only.contains(&name) {
+                t.set_native(name, native);
+            }
         }
         t
     }

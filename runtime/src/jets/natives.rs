@@ -228,9 +228,10 @@ fn table_core() -> Vec<(&'static str, Native)> {
             _ => Value::small(0),
         })
     });
+    // The last argument of an app may be unevaluated: evaluate it as the tail.
     put("_Cdr", W1, |_, a| {
         let x = a[0].deref();
-        JetOut::Ret(match x.kind() {
+        JetOut::Eval(match x.kind() {
             Some(Kind::Pin(p)) => p.item,
             Some(Kind::Law(l)) => l.body,
             Some(Kind::App(app)) => app.args()[app.args().len() - 1],
@@ -278,6 +279,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
     let mut t = table_core();
     t.extend(super::word::table());
     t.extend(super::row::table());
+    t.extend(super::sets::table());
     t.extend(super::seedjets::table());
     t.extend(super::bars::table());
     t

@@ -1,0 +1,210 @@
+//! Set and tab jets. A set is the law `{1 2 keys}` whose body is a strictly ascending row
+//! (PLAN order); a tab is a set applied to a row of as many values. Each native handles
+//! proper sets and tabs whose keys (and the key asked about) are fully evaluated, and falls
+//! back to the PLAN code for anything else.
+
+use std::cmp::Ordering;
+
+use super::natives::{bit, is_normal, W1, W2};
+use super::{JetOut, Native};
+use crate::datajet::{set_keys, tab_parts};
+use crate::eval::Strict::{Deep, Lazy, Whnf};
+use crate::order::compare;
+use crate::runtime::Runtime;
+use crate::value::Value;
+
+/// Where `key` is in the ascending `keys`: `Ok(i)` when it is element `i`, `Err(i)` where it
+/// would go. `None` when a comparison would need evaluation.
+fn search(key: Value, keys: &[Value]) -> Option<Result<usize, usize>> {
+    if !is_normal(key) {
+        return None;
+    }
+    let (mut lo, mut hi) = (0usize, keys.len());
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        match compare(key, keys[mid]) {
+            Ordering::Less => hi = mid,
+            Ordering::Equal => return Some(Ok(mid)),
+            Ordering::Greater => lo = mid + 1,
+        }
+    }
+    Some(Err(lo))
+}
+
+/// The set of `keys` (already ascending and distinct).
+fn make_set(rt: &mut Runtime, keys: &[Value]) -> Value {
+    let row = rt.row(keys);
+    rt.law(Value::small(1), Value::small(2), row)
+}
+
+/// The tab of `keys` (ascending, distinct) and `vals`.
+fn make_tab(rt: &mut Runtime, keys: &[Value], vals: &[Value]) -> Value {
+    let set = make_set(rt, keys);
+    let row = rt.row(vals);
+    rt.partial(set, &[row])
+}
+
+/// A set's keys, when it is a proper set with normal keys.
+fn keys_of(s: Value) -> Option<Vec<Value>> {
+    set_keys(s).filter(|ks| ks.iter().all(|k| is_normal(*k)))
+}
+
+/// A tab's keys and values, when it is a proper tab with normal keys.
+fn parts_of(t: Value) -> Option<(Vec<Value>, Vec<Value>)> {
+    tab_parts(t).filter(|(ks, _)| ks.iter().all(|k| is_normal(*k)))
+}
+
+fn set_has(_: &mut Runtime, a: &[Value]) -> JetOut {
+    let Some(keys) = keys_of(a[1]) else {
+        return JetOut::Fallback;
+    };
+    match search(a[0], &keys) {
+        Some(r) => bit(r.is_ok()),
+        None => JetOut::Fallback,
+    }
+}
+
+fn set_ins(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let Some(mut keys) = keys_of(a[1]) else {
+        return JetOut::Fallback;
+    };
+    match search(a[0], &keys) {
+        Some(Ok(_)) => JetOut::Ret(a[1]),
+        Some(Err(at)) => {
+            keys.insert(at, a[0].deref());
+            JetOut::Ret(make_set(rt, &keys))
+        }
+        None => JetOut::Fallback,
+    }
+}
+
+fn set_del(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let Some(mut keys) = keys_of(a[1]) else {
+        return JetOut::Fallback;
+    };
+    match search(a[0], &keys) {
+        Some(Ok(at)) => {
+            keys.remove(at);
+            JetOut::Ret(make_set(rt, &keys))
+        }
+        Some(Err(_)) => JetOut::Ret(a[1]),
+        None => JetOut::Fallback,
+    }
+}
+
+fn set_weld(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let (Some(xs), Some(ys)) = (keys_of(a[0]), keys_of(a[1])) else {
+        return JetOut::Fallback;
+    };
+    let mut out = Vec::with_capacity(xs.len() + ys.len());
+    let (mut i, mut j) = (0, 0);
+    while i < xs.len() && j < ys.len() {
+        match compare(xs[i], ys[j]) {
+            Ordering::Less => {
+                out.push(xs[i]);
+                i += 1;
+            }
+            Ordering::Greater => {
+                out.push(ys[j]);
+                j += 1;
+            }
+            Ordering::Equal => {
+                out.push(xs[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&xs[i..]);
+    out.extend_from_slice(&ys[j..]);
+    JetOut::Ret(make_set(rt, &out))
+}
+
+fn tab_idx(_: &mut Runtime, a: &[Value]) -> JetOut {
+    let Some((keys, vals)) = parts_of(a[1]) else {
+        return JetOut::Fallback;
+    };
+    match search(a[0], &keys) {
+        Some(Ok(at)) => JetOut::Eval(vals[at]),
+        Some(Err(_)) => JetOut::Ret(Value::small(0)),
+        None => JetOut::Fallback,
+    }
+}
+
+fn tab_has(_: &mut Runtime, a: &[Value]) -> JetOut {
+    let Some((keys, _)) = parts_of(a[1]) else {
+        return JetOut::Fallback;
+    };
+    match search(a[0], &keys) {
+        Some(r) => bit(r.is_ok()),
+        None => JetOut::Fallback,
+    }
+}
+
+fn tab_lookup(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let Some((keys, vals)) = parts_of(a[1]) else {
+        return JetOut::Fallback;
+    };
+    match search(a[0], &keys) {
+        // `SOME x` is `(0 x)`.
+        Some(Ok(at)) => JetOut::Ret(rt.partial(Value::small(0), &[vals[at]])),
+        Some(Err(_)) => JetOut::Ret(Value::small(0)),
+        None => JetOut::Fallback,
+    }
+}
+
+fn tab_ins(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let Some((mut keys, mut vals)) = parts_of(a[2]) else {
+        return JetOut::Fallback;
+    };
+    match search(a[0], &keys) {
+        Some(Ok(at)) => vals[at] = a[1],
+        Some(Err(at)) => {
+            keys.insert(at, a[0].deref());
+            vals.insert(at, a[1]);
+        }
+        None => return JetOut::Fallback,
+    }
+    JetOut::Ret(make_tab(rt, &keys, &vals))
+}
+
+/// The set and tab natives.
+pub fn table() -> Vec<(&'static str, Native)> {
+    let mut t: Vec<(&'static str, Native)> = Vec::new();
+    let mut put = |name, strict, run| t.push((name, Native { strict, run }));
+    put("setHas", W2, set_has);
+    put("setIns", W2, set_ins);
+    put("setDel", W2, set_del);
+    put("setWeld", W2, set_weld);
+    put("setLen", W1, |rt, a| match set_keys(a[0]) {
+        Some(ks) => JetOut::Ret(rt.nat_u64(ks.len() as u64)),
+        None => JetOut::Fallback,
+    });
+    put("setIsEmpty", W1, |_, a| match set_keys(a[0]) {
+        Some(ks) => bit(ks.is_empty()),
+        None => JetOut::Fallback,
+    });
+    put("setMin", W1, |_, a| match set_keys(a[0]) {
+        Some(ks) => JetOut::Ret(ks.first().copied().unwrap_or(Value::small(0))),
+        None => JetOut::Fallback,
+    });
+    put("setSing", &[Deep], |rt, a| {
+        JetOut::Ret(make_set(rt, &[a[0]]))
+    });
+    put("tabSing", &[Deep, Lazy], |rt, a| {
+        JetOut::Ret(make_tab(rt, &[a[0]], &[a[1]]))
+    });
+    put("_TabLen", W1, |rt, a| match tab_parts(a[0]) {
+        Some((ks, _)) => JetOut::Ret(rt.nat_u64(ks.len() as u64)),
+        None => JetOut::Fallback,
+    });
+    put("_TabIsEmpty", W1, |_, a| match tab_parts(a[0]) {
+        Some((ks, _)) => bit(ks.is_empty()),
+        None => JetOut::Fallback,
+    });
+    put("tabIdx", W2, tab_idx);
+    put("_TabHas", W2, tab_has);
+    put("_TabLookup", W2, tab_lookup);
+    put("tabIns", &[Whnf, Lazy, Whnf], tab_ins);
+    t
+}
