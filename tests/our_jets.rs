@@ -85,6 +85,11 @@ fn every_jetted_law_of_our_sire_files_agrees_with_its_native() {
             'combos: loop {
                 let args: Vec<Value> = idx.iter().map(|&i| pool[i]).collect();
                 let on = outcome(&mut rt, pin, &args);
+                // The first result must survive collections during the second evaluation.
+                let held = rt.roots.len();
+                if let Ok(v) = on {
+                    rt.roots.push(v);
+                }
                 p.jet.set(None);
                 let off = outcome(&mut rt, pin, &args);
                 p.jet.set(Some(jet));
@@ -96,6 +101,7 @@ fn every_jetted_law_of_our_sire_files_agrees_with_its_native() {
                 if !same {
                     failures.push(format!("{name} {args:?}: native {on:?}, law {off:?}"));
                 }
+                rt.roots.truncate(held);
                 for k in (0..arity).rev() {
                     idx[k] += 1;
                     if idx[k] < pool.len() {

@@ -280,6 +280,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
     t.extend(super::word::table());
     t.extend(super::row::table());
     t.extend(super::sets::table());
+    t.extend(super::more::table());
     t.extend(super::seedjets::table());
     t.extend(super::bars::table());
     t

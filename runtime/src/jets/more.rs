@@ -1,0 +1,194 @@
+//! Smaller jets: boolean connectives, more bit operations on nats, min/max in PLAN order,
+//! closure arity and the row/cow predicates, and the set/tab accessors. Each computes what
+//! its PLAN law computes; where that needs evaluation a native cannot do, it falls back.
+
+use std::cmp::Ordering;
+
+use num_bigint::BigUint;
+use num_traits::{ToPrimitive, Zero};
+
+use super::natives::{bit, is_normal, n, nat_ret, truthy, W1, W2};
+use super::{JetOut, Native};
+use crate::datajet::row_elems;
+use crate::eval::Strict::{Deep, Lazy, Whnf};
+use crate::nat::nat_or_zero;
+use crate::order::compare;
+use crate::value::{Kind, Value};
+
+/// `N(x)` as a shift or width: `None` when it is too large to act on natively.
+fn width(x: Value) -> Option<u64> {
+    nat_or_zero(x).to_u64().filter(|w| *w < (1 << 32))
+}
+
+/// `n mod 2^w`.
+fn trunc(x: BigUint, w: u64) -> BigUint {
+    if x.bits() <= w {
+        x
+    } else {
+        x & ((BigUint::from(1u32) << w) - 1u32)
+    }
+}
+
+/// The arity of a value as PLAN counts it (`None` when it does not fit a machine word).
+fn arity(x: Value) -> Option<u64> {
+    let x = x.deref();
+    if let Some(k) = x.as_small() {
+        return Some(match k {
+            0 | 2 => 3,
+            1 => 5,
+            _ => 1,
+        });
+    }
+    match x.kind() {
+        Some(Kind::Pin(p)) => arity(p.item),
+        Some(Kind::Law(l)) => l.arity_nat.as_small(),
+        Some(Kind::App(a)) => Some(arity(a.head)?.saturating_sub(a.args().len() as u64)),
+        _ => Some(1),
+    }
+}
+
+/// Whether a value is a cow (a law named 0 with body 0).
+fn is_cow(x: Value) -> bool {
+    match x.deref().kind() {
+        Some(Kind::Law(l)) => l.name.as_small() == Some(0) && l.body.as_small() == Some(0),
+        _ => false,
+    }
+}
+
+/// `_Min`/`_Max`: `x` when `keep_x(compare(x, y))`, else `y`.
+fn pick(a: &[Value], keep_x: fn(Ordering) -> bool) -> JetOut {
+    if !is_normal(a[0]) || !is_normal(a[1]) {
+        return JetOut::Fallback;
+    }
+    JetOut::Ret(if keep_x(compare(a[0], a[1])) {
+        a[0]
+    } else {
+        a[1]
+    })
+}
+
+/// The natives of this module.
+pub fn table() -> Vec<(&'static str, Native)> {
+    let mut t: Vec<(&'static str, Native)> = Vec::new();
+    let mut put = |name, strict, run| t.push((name, Native { strict, run }));
+    put("_Xor", W2, |_, a| bit(truthy(a[0]) != truthy(a[1])));
+    put("_Xnor", W2, |_, a| bit(truthy(a[0]) == truthy(a[1])));
+    // Lazy in the second argument, like their PLAN code.
+    put("_Nand", &[Whnf, Lazy], |_, a| {
+        if truthy(a[0]) {
+            JetOut::Fallback
+        } else {
+            bit(true)
+        }
+    });
+    put("_Nor", &[Whnf, Lazy], |_, a| {
+        if truthy(a[0]) {
+            bit(false)
+        } else {
+            JetOut::Fallback
+        }
+    });
+    put("_Ifz", &[Whnf, Lazy, Lazy], |_, a| {
+        let zero = a[0].deref().as_small() == Some(0);
+        JetOut::Eval(if zero { a[1] } else { a[2] })
+    });
+    put("_ToNat", W1, |_, a| {
+        JetOut::Ret(if a[0].is_nat() { a[0] } else { Value::small(0) })
+    });
+    put("_Force", &[Deep], |_, a| JetOut::Ret(a[0]));
+    put("_Min", W2, |_, a| pick(a, |o| o != Ordering::Greater));
+    put("_Max", W2, |_, a| pick(a, |o| o != Ordering::Less));
+    put("_Bix", W2, |rt, a| match width(a[0]) {
+        Some(i) => nat_ret(rt, BigUint::from(n(a[1]).bit(i) as u32)),
+        None => JetOut::Ret(Value::small(0)),
+    });
+    put("_TestBit", W2, |rt, a| match width(a[0]) {
+        Some(i) => nat_ret(rt, BigUint::from(n(a[1]).bit(i) as u32)),
+        None => JetOut::Ret(Value::small(0)),
+    });
+    put("_Trunc", W2, |rt, a| match width(a[0]) {
+        Some(w) => nat_ret(rt, trunc(n(a[1]), w)),
+        None => JetOut::Fallback,
+    });
+    put("_BitSlice", &[Whnf, Whnf, Whnf], |rt, a| {
+        match (width(a[0]), width(a[1])) {
+            (Some(o), Some(w)) => nat_ret(rt, trunc(n(a[2]) >> o, w)),
+            (None, _) => JetOut::Ret(Value::small(0)),
+            _ => JetOut::Fallback,
+        }
+    });
+    put("_SetBit", W2, |rt, a| match width(a[0]) {
+        Some(i) => {
+            let mut x = n(a[1]);
+            x.set_bit(i, true);
+            nat_ret(rt, x)
+        }
+        None => JetOut::Fallback,
+    });
+    put("_ClearBit", W2, |rt, a| match width(a[0]) {
+        Some(i) if a[1].is_nat() => {
+            let mut x = n(a[1]);
+            x.set_bit(i, false);
+            nat_ret(rt, x)
+        }
+        // No bit to clear: the argument itself, nat or not.
+        _ => JetOut::Ret(a[1]),
+    });
+    put("_PopCount", W1, |rt, a| {
+        let c: u64 = n(a[0])
+            .iter_u64_digits()
+            .map(|d| d.count_ones() as u64)
+            .sum();
+        JetOut::Ret(rt.nat_u64(c))
+    });
+    put("_Pow", W2, |rt, a| {
+        let (b, p) = (n(a[0]), n(a[1]));
+        match p.to_u32() {
+            _ if b.is_zero() || b == BigUint::from(1u32) => {
+                nat_ret(rt, if p.is_zero() { 1u32.into() } else { b })
+            }
+            Some(p) if (b.bits() as u128) * (p as u128) < (1 << 32) => nat_ret(rt, b.pow(p)),
+            _ => JetOut::Fallback,
+        }
+    });
+    put("_Null", W1, |_, a| {
+        bit(!matches!(a[0].deref().kind(), Some(Kind::App(_))))
+    });
+    put("_Arity", W1, |rt, a| match arity(a[0]) {
+        Some(k) => JetOut::Ret(rt.nat_u64(k)),
+        None => JetOut::Fallback,
+    });
+    put("_IsCow", W1, |_, a| bit(is_cow(a[0])));
+    put("_CowSize", W1, |rt, a| match a[0].deref().kind() {
+        Some(Kind::Law(l)) => nat_ret(rt, {
+            let k = nat_or_zero(l.arity_nat).into_owned();
+            if k.is_zero() {
+                k
+            } else {
+                k - 1u32
+            }
+        }),
+        _ => JetOut::Ret(Value::small(0)),
+    });
+    put("_IsRow", W1, |_, a| match row_elems(a[0]) {
+        Some(_) => bit(true),
+        None => JetOut::Fallback,
+    });
+    put("_Last", W1, |_, a| match row_elems(a[0]) {
+        Some(xs) => JetOut::Eval(xs.last().copied().unwrap_or(Value::small(0))),
+        None => JetOut::Fallback,
+    });
+    // Set and tab accessors: a set's keys are its law body; a tab is `(set vals)`.
+    put("_SetToRow", W1, |_, a| match a[0].deref().kind() {
+        Some(Kind::Law(l)) => JetOut::Ret(l.body),
+        _ => JetOut::Ret(Value::small(0)),
+    });
+    put("_TabKeysRow", W1, |_, a| match a[0].deref().kind() {
+        Some(Kind::App(app)) if app.args().len() == 1 => match app.head.deref().kind() {
+            Some(Kind::Law(l)) => JetOut::Ret(l.body),
+            _ => JetOut::Fallback,
+        },
+        _ => JetOut::Fallback,
+    });
+    t
+}
