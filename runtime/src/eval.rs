@@ -407,7 +407,7 @@ impl Runtime {
                 if self.config.jets {
                     if let Some(j) = p.jet.get() {
                         if self.jets.entry(j).native.is_some() {
-                            if self.profiler.is_some() {
+                            if self.profiling() {
                                 self.profile_call(f, true, None);
                             }
                             return self.prim_continue(Prim::Jet(j, f), args, 0);
@@ -438,7 +438,7 @@ impl Runtime {
                 return Ok(State::Ret(v));
             }
         }
-        if self.profiler.is_some() {
+        if self.profiling() {
             self.profile_call(selfv, false, Some(selfv));
         }
         if self.config.engine == crate::runtime::Engine::Bytecode {

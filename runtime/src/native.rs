@@ -112,7 +112,7 @@ impl crate::Runtime {
         }
         // SAFETY: `f` was compiled for this law's bytecode, whose arity is `args.len()`; it
         // reads exactly that many words from `buf` and touches nothing else.
-        let started = self.profiler.is_some().then(std::time::Instant::now);
+        let started = self.profiling().then(std::time::Instant::now);
         let r = unsafe { f(buf.as_ptr(), 0) };
         if let Some(t) = started {
             self.profile_native(selfv, t.elapsed());

@@ -245,7 +245,7 @@ impl Runtime {
                             return Err(crate::eval::Crash::interrupted());
                         }
                         self.suspend(code.clone(), pc, regs, *dst);
-                        if self.profiler.is_some() {
+                        if self.profiling() {
                             self.profile_call(selfv, false, Some(selfv));
                         }
                         code = callee;
@@ -373,7 +373,7 @@ impl Runtime {
                             self.scratch = xs;
                         }
                     }
-                    if self.profiler.is_some() {
+                    if self.profiling() {
                         self.profile_tick(Some(regs[0]));
                     }
                     // A self tail call is a fresh call of this law: once the law is native
