@@ -431,3 +431,46 @@ fn sigint_in_the_middle_of_a_step_stops_the_machine_cleanly() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One HTTP GET of `path` on loopback; the body of the response.
+fn http_get_body(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").expect("send");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    assert!(out.starts_with("HTTP/1.0 200 OK\r\n"), "{out}");
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_web_demo_counts_visits_per_path_across_kill_9() {
+    let dir = store("web");
+    let out = boot(&dir, "sire/demo_web.sire");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (mut child, lines) = start_lines(&dir);
+    let port = next_number(&lines, "port") as u16;
+    assert_eq!(http_get_body(port, "/a"), "/a: 1\n");
+    assert_eq!(http_get_body(port, "/a"), "/a: 2\n");
+    assert_eq!(http_get_body(port, "/b/c"), "/b/c: 1\n");
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    let (mut child, lines) = start_lines(&dir);
+    let port = next_number(&lines, "port") as u16;
+    assert_eq!(
+        http_get_body(port, "/a"),
+        "/a: 3\n",
+        "visits lost across kill -9"
+    );
+    child.kill().expect("kill");
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

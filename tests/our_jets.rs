@@ -25,6 +25,10 @@ fn pool(rt: &mut Runtime) -> Vec<Value> {
     let vals = rt.row(&[Value::small(7), Value::small(8)]);
     let tab = rt.partial(set, &[vals]);
     v.push(tab);
+    let bar = rt.bar(b"hi");
+    v.push(bar);
+    let empty = rt.bar(b"");
+    v.push(empty);
     v
 }
 
@@ -136,6 +140,10 @@ fn every_jetted_law_of_our_sire_files_agrees_with_its_native() {
         "setIns",
         "tabIns",
         "_TabLookup",
+        "barWeld",
+        "barTake",
+        "natBar",
+        "isBar",
     ] {
         assert!(
             checked.contains(must),
