@@ -260,17 +260,37 @@ fn start_lines(dir: &Path) -> (Child, mpsc::Receiver<String>) {
     (child, rx)
 }
 
-/// One HTTP GET on loopback; the whole response.
-fn http_get(port: u16) -> String {
+/// One HTTP GET of `path` on loopback; the whole response.
+fn http_get_path(port: u16, path: &str) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
-    s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
-        .expect("send");
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").expect("send");
     let mut out = String::new();
     s.read_to_string(&mut out).expect("read");
     out
+}
+
+/// One HTTP GET of `/` on loopback; the whole response.
+fn http_get(port: u16) -> String {
+    http_get_path(port, "/")
+}
+
+/// Boots (unless `file` is `None`) and starts a machine that serves HTTP; returns it, its
+/// output lines and the port it listens on.
+fn serving(dir: &Path, file: Option<&str>) -> (Child, mpsc::Receiver<String>, u16) {
+    if let Some(file) = file {
+        let out = boot(dir, file);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (child, lines) = start_lines(dir);
+    let port = next_number(&lines, "port") as u16;
+    (child, lines, port)
 }
 
 /// Waits for a trace line and returns its last number.
@@ -298,14 +318,7 @@ fn next_number(lines: &mpsc::Receiver<String>, what: &str) -> u64 {
 #[test]
 fn http_hello_world_serves_and_its_count_survives_kill_9() {
     let dir = store("http");
-    let out = boot(&dir, "sire/demo_http.sire");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (mut child, lines) = start_lines(&dir);
-    let port = next_number(&lines, "port") as u16;
+    let (mut child, lines, port) = serving(&dir, Some("sire/demo_http.sire"));
     for i in 1..=3u64 {
         let resp = http_get(port);
         assert!(resp.starts_with("HTTP/1.1 200 OK"), "{resp}");
@@ -314,8 +327,7 @@ fn http_hello_world_serves_and_its_count_survives_kill_9() {
     }
     child.kill().expect("kill -9");
     let _ = child.wait();
-    let (mut child, lines) = start_lines(&dir);
-    let port = next_number(&lines, "port") as u16;
+    let (mut child, lines, port) = serving(&dir, None);
     let resp = http_get(port);
     assert!(resp.contains("hello, world"), "{resp}");
     assert_eq!(
@@ -432,15 +444,9 @@ fn sigint_in_the_middle_of_a_step_stops_the_machine_cleanly() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// One HTTP GET of `path` on loopback; the body of the response.
+/// One HTTP GET of `path` on loopback; the body of the `200 OK` response.
 fn http_get_body(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").expect("send");
-    let mut out = String::new();
-    s.read_to_string(&mut out).expect("read");
+    let out = http_get_path(port, path);
     assert!(out.starts_with("HTTP/1.0 200 OK\r\n"), "{out}");
     out.split_once("\r\n\r\n")
         .map(|(_, b)| b.to_string())
@@ -450,21 +456,13 @@ fn http_get_body(port: u16, path: &str) -> String {
 #[test]
 fn the_web_demo_counts_visits_per_path_across_kill_9() {
     let dir = store("web");
-    let out = boot(&dir, "sire/demo_web.sire");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (mut child, lines) = start_lines(&dir);
-    let port = next_number(&lines, "port") as u16;
+    let (mut child, _lines, port) = serving(&dir, Some("sire/demo_web.sire"));
     assert_eq!(http_get_body(port, "/a"), "/a: 1\n");
     assert_eq!(http_get_body(port, "/a"), "/a: 2\n");
     assert_eq!(http_get_body(port, "/b/c"), "/b/c: 1\n");
     child.kill().expect("kill -9");
     let _ = child.wait();
-    let (mut child, lines) = start_lines(&dir);
-    let port = next_number(&lines, "port") as u16;
+    let (mut child, _lines, port) = serving(&dir, None);
     assert_eq!(
         http_get_body(port, "/a"),
         "/a: 3\n",

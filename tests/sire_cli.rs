@@ -50,6 +50,11 @@ fn our_sire_files_run_identically_under_every_engine() {
     }
     assert!(!files.is_empty());
     for f in files {
+        // Files marked `needs-jets` compute on byte strings: their PLAN arithmetic is unary,
+        // so without jets it would need more steps than there is time.
+        let needs_jets = std::fs::read_to_string(&f)
+            .map(|s| s.contains("needs-jets"))
+            .unwrap_or(false);
         let mut outputs = Vec::new();
         for flags in [
             &["--engine", "bytecode", "--jit", "off"][..],
@@ -58,6 +63,9 @@ fn our_sire_files_run_identically_under_every_engine() {
             &["--engine", "bytecode", "--no-jets", "--jit", "off"][..],
             &["--engine", "bytecode", "--no-jets", "--jit", "always"][..],
         ] {
+            if needs_jets && flags.contains(&"--no-jets") {
+                continue;
+            }
             let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
                 .args(flags)
                 .args(["sire", "--no-repl"])
