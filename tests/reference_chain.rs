@@ -1,5 +1,6 @@
 //! Conformance with the reference: when a checkout of the reference implementation is at
 //! /work/ref (it never enters this repository), its Sire chain `sire_01_fan` ... `sire.sire`
+//! (and on to `prelude.sire`)
 //! must load with every assertion passing, under both engines. Skipped when it is absent.
 
 use std::path::Path;
@@ -50,6 +51,15 @@ fn reference_chain_loads_with_the_oracle() {
 #[test]
 fn reference_chain_loads_with_the_jit_compiling_everything_it_can() {
     if let Some((ok, err)) = load_with(&["--jit", "always"], "sire/sire.sire") {
+        assert!(ok, "{err}");
+    }
+}
+
+/// Further up the chain (blake3, json, kern, datom, ... prelude.sire): more of the
+/// reference's assertions run on our natives.
+#[test]
+fn reference_chain_loads_through_the_prelude() {
+    if let Some((ok, err)) = load("bytecode", "sire/prelude.sire") {
         assert!(ok, "{err}");
     }
 }

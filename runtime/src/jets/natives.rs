@@ -88,6 +88,37 @@ fn modulo(rt: &mut Runtime, a: &[Value]) -> JetOut {
     nat_ret(rt, if y.is_zero() { x } else { x % y })
 }
 
+/// `_Car` (and `_TabKeys`): opcode 1's first part of a value: the pin opcode 4 for a pin,
+/// `0 name arity` for a law, the head of an app, 0 for a nat.
+fn car(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let x = a[0].deref();
+    JetOut::Ret(match x.kind() {
+        Some(Kind::Pin(_)) => Value::small(4),
+        Some(Kind::Law(l)) => rt.partial(Value::small(0), &[l.name, l.arity_nat]),
+        Some(Kind::App(app)) => {
+            let xs = app.args();
+            if xs.len() == 1 {
+                app.head
+            } else {
+                rt.partial(app.head, &xs[..xs.len() - 1])
+            }
+        }
+        _ => Value::small(0),
+    })
+}
+
+/// `_Cdr` (and `_TabVals`): the item of a pin, the body of a law, the last argument of an
+/// app (evaluated as the tail: it may be a thunk), 0 for a nat.
+fn cdr(_: &mut Runtime, a: &[Value]) -> JetOut {
+    let x = a[0].deref();
+    JetOut::Eval(match x.kind() {
+        Some(Kind::Pin(p)) => p.item,
+        Some(Kind::Law(l)) => l.body,
+        Some(Kind::App(app)) => app.args()[app.args().len() - 1],
+        _ => Value::small(0),
+    })
+}
+
 /// The reflective tag of a value in weak head normal form: pin 0, law 1, app 2, nat 3.
 fn plan_tag(x: Value) -> u8 {
     let x = x.deref();
@@ -212,32 +243,10 @@ fn table_core() -> Vec<(&'static str, Native)> {
         Some(Kind::Law(l)) => JetOut::Ret(l.body),
         _ => JetOut::Ret(Value::small(0)),
     });
-    put("_Car", W1, |rt, a| {
-        let x = a[0].deref();
-        JetOut::Ret(match x.kind() {
-            Some(Kind::Pin(_)) => Value::small(4),
-            Some(Kind::Law(l)) => rt.partial(Value::small(0), &[l.name, l.arity_nat]),
-            Some(Kind::App(app)) => {
-                let xs = app.args();
-                if xs.len() == 1 {
-                    app.head
-                } else {
-                    rt.partial(app.head, &xs[..xs.len() - 1])
-                }
-            }
-            _ => Value::small(0),
-        })
-    });
-    // The last argument of an app may be unevaluated: evaluate it as the tail.
-    put("_Cdr", W1, |_, a| {
-        let x = a[0].deref();
-        JetOut::Eval(match x.kind() {
-            Some(Kind::Pin(p)) => p.item,
-            Some(Kind::Law(l)) => l.body,
-            Some(Kind::App(app)) => app.args()[app.args().len() - 1],
-            _ => Value::small(0),
-        })
-    });
+    put("_Car", W1, car);
+    put("_TabKeys", W1, car);
+    put("_Cdr", W1, cdr);
+    put("_TabVals", W1, cdr);
     put("_PinItem", W1, |_, a| match a[0].deref().kind() {
         Some(Kind::Pin(p)) => JetOut::Ret(p.item),
         _ => JetOut::Ret(Value::small(0)),

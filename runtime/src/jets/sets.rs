@@ -168,6 +168,64 @@ fn tab_ins(rt: &mut Runtime, a: &[Value]) -> JetOut {
     JetOut::Ret(make_tab(rt, &keys, &vals))
 }
 
+/// `N(x)` as a count, when it is a small nat (other counts are left to the PLAN code).
+fn count(x: Value) -> Option<usize> {
+    let x = x.deref();
+    x.as_small().map(|k| k.min(usize::MAX as u64) as usize)
+}
+
+/// `setTake`/`setDrop`/`setSplitAt`: the first `k` keys and the rest, as sets.
+fn set_split(
+    rt: &mut Runtime,
+    a: &[Value],
+    parts: fn(&mut Runtime, Value, Value) -> Value,
+) -> JetOut {
+    let (Some(k), Some(keys)) = (count(a[0]), keys_of(a[1])) else {
+        return JetOut::Fallback;
+    };
+    let k = k.min(keys.len());
+    let left = make_set(rt, &keys[..k]);
+    let right = make_set(rt, &keys[k..]);
+    JetOut::Ret(parts(rt, left, right))
+}
+
+/// The `[key value]` pairs of a tab.
+fn pairs(rt: &mut Runtime, keys: &[Value], vals: &[Value]) -> Vec<Value> {
+    keys.iter()
+        .zip(vals)
+        .map(|(k, v)| rt.row(&[*k, *v]))
+        .collect()
+}
+
+fn tab_weld(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let (Some((xk, xv)), Some((yk, yv))) = (parts_of(a[0]), parts_of(a[1])) else {
+        return JetOut::Fallback;
+    };
+    let (mut keys, mut vals) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < xk.len() || j < yk.len() {
+        let order = match (xk.get(i), yk.get(j)) {
+            (Some(x), Some(y)) => compare(*x, *y),
+            (Some(_), None) => Ordering::Less,
+            _ => Ordering::Greater,
+        };
+        // Left-biased: a key in both keeps the first tab's value.
+        if order != Ordering::Greater {
+            keys.push(xk[i]);
+            vals.push(xv[i]);
+            i += 1;
+            if order == Ordering::Equal {
+                j += 1;
+            }
+        } else {
+            keys.push(yk[j]);
+            vals.push(yv[j]);
+            j += 1;
+        }
+    }
+    JetOut::Ret(make_tab(rt, &keys, &vals))
+}
+
 /// The set and tab natives.
 pub fn table() -> Vec<(&'static str, Native)> {
     let mut t: Vec<(&'static str, Native)> = Vec::new();
@@ -206,5 +264,80 @@ pub fn table() -> Vec<(&'static str, Native)> {
     put("_TabHas", W2, tab_has);
     put("_TabLookup", W2, tab_lookup);
     put("tabIns", &[Whnf, Lazy, Whnf], tab_ins);
+    put("setTake", W2, |rt, a| set_split(rt, a, |_, l, _| l));
+    put("setDrop", W2, |rt, a| set_split(rt, a, |_, _, r| r));
+    put("setSplitAt", W2, |rt, a| {
+        set_split(rt, a, |rt, l, r| rt.row(&[l, r]))
+    });
+    put("setIntersect", W2, |rt, a| {
+        let (Some(xs), Some(ys)) = (keys_of(a[0]), keys_of(a[1])) else {
+            return JetOut::Fallback;
+        };
+        let both: Vec<Value> = ys
+            .iter()
+            .copied()
+            .filter(|y| xs.binary_search_by(|x| compare(*x, *y)).is_ok())
+            .collect();
+        JetOut::Ret(make_set(rt, &both))
+    });
+    put("setSub", W2, |rt, a| {
+        let (Some(xs), Some(ys)) = (keys_of(a[0]), keys_of(a[1])) else {
+            return JetOut::Fallback;
+        };
+        let rest: Vec<Value> = xs
+            .iter()
+            .copied()
+            .filter(|x| ys.binary_search_by(|y| compare(*y, *x)).is_err())
+            .collect();
+        JetOut::Ret(make_set(rt, &rest))
+    });
+    put("isSet", W1, |_, a| match set_keys(a[0]) {
+        Some(_) => bit(true),
+        None => JetOut::Fallback,
+    });
+    put("isTab", W1, |_, a| match tab_parts(a[0]) {
+        Some(_) => bit(true),
+        None => JetOut::Fallback,
+    });
+    put("tabToPairs", W1, |rt, a| match tab_parts(a[0]) {
+        Some((ks, vs)) => {
+            let ps = pairs(rt, &ks, &vs);
+            JetOut::Ret(rt.row(&ps))
+        }
+        None => JetOut::Fallback,
+    });
+    put("tabMinKey", W1, |_, a| match tab_parts(a[0]) {
+        Some((ks, _)) => JetOut::Ret(ks.first().copied().unwrap_or(Value::small(0))),
+        None => JetOut::Fallback,
+    });
+    put("tabElemIdx", W2, |rt, a| {
+        match (count(a[0]), tab_parts(a[1])) {
+            (Some(i), Some((ks, vs))) => JetOut::Ret(match (ks.get(i), vs.get(i)) {
+                (Some(k), Some(v)) => rt.row(&[*k, *v]),
+                _ => Value::small(0),
+            }),
+            _ => JetOut::Fallback,
+        }
+    });
+    put("tabSplitAt", W2, |rt, a| {
+        match (count(a[0]), parts_of(a[1])) {
+            (Some(i), Some((ks, vs))) => {
+                let i = i.min(ks.len());
+                let left = make_tab(rt, &ks[..i], &vs[..i]);
+                let right = make_tab(rt, &ks[i..], &vs[i..]);
+                JetOut::Ret(rt.row(&[left, right]))
+            }
+            _ => JetOut::Fallback,
+        }
+    });
+    put("tabWeld", W2, tab_weld);
+    put("tabMap", &[Lazy, Whnf], |rt, a| match parts_of(a[1]) {
+        Some((ks, vs)) => {
+            let f = a[0];
+            let mapped: Vec<Value> = vs.iter().map(|v| rt.apply_lazy(f, &[*v])).collect();
+            JetOut::Ret(make_tab(rt, &ks, &mapped))
+        }
+        None => JetOut::Fallback,
+    });
     t
 }
