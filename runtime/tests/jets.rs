@@ -49,6 +49,8 @@ fn pool(name: &str) -> &'static str {
         "rb" => "[] [(0 1 1 353)] [(0 1 1 353) (0 1 1 1) (0 1 1 65633)] [(0 1 1 353) 7] 0 k1",
         // sets (empty, nats, rows) and non-sets (a law of another shape, a row, a nat)
         "s" => "(0 1 2 []) (0 1 2 [1 3 5]) (0 1 2 [0 2 4 6 8]) (0 1 2 [[1] [2 3]]) k1 [1 2] 0",
+        // rows of sets
+        "ss" => "[] [(0 1 2 [1 2]) (0 1 2 [5])] [(0 1 2 []) (0 1 2 [3])] [(0 1 2 [4]) (0 1 2 [1])] [1] 0",
         // tabs and non-tabs
         "t" => {
             "((0 1 2 []) []) ((0 1 2 [1 3]) [7 8]) ((0 1 2 [0 2 4]) [[1] 5 k1]) ((0 1 2 [[1]]) [2])
@@ -168,6 +170,25 @@ fn specs() -> Vec<(&'static str, Vec<&'static str>)> {
         ("tabSplitAt", vec!["nm", "t"]),
         ("tabWeld", vec!["t", "t"]),
         ("tabMap", vec!["f", "t"]),
+        ("_MkSet", vec!["rs"]),
+        ("_MkTab", vec!["rs", "r"]),
+        ("_TabKeysList", vec!["t"]),
+        ("tabToPairList", vec!["t"]),
+        ("setCatRowAsc", vec!["ss"]),
+        ("setSplitLT", vec!["v", "s"]),
+        ("tabSplitLT", vec!["v", "t"]),
+        ("tabSwitch", vec!["v", "x", "t"]),
+        ("_Head", vec!["v"]),
+        ("par", vec!["x", "x"]),
+        ("pseq", vec!["x", "x"]),
+        ("_DeepTrace", vec!["x", "v"]),
+        ("_DataTag", vec!["v"]),
+        ("_Cow", vec!["ns"]),
+        ("_Bar", vec!["c"]),
+        ("_NatToSizedBar", vec!["sh", "c"]),
+        ("_BarSliceToNat", vec!["nm", "nm", "b"]),
+        ("barElemIndexEnd", vec!["c", "b"]),
+        ("barElemIndexOff", vec!["c", "nm", "b"]),
         ("_Rev", vec!["r"]),
         ("rowCons", vec!["x", "r"]),
         ("rowSnoc", vec!["r", "x"]),

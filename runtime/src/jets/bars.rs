@@ -102,6 +102,67 @@ fn bar_cat(rt: &mut Runtime, a: &[Value]) -> JetOut {
     JetOut::Ret(rt.bar(&out))
 }
 
+/// `SOME x` (`(0 x)`) or `NONE` (0).
+fn maybe(rt: &mut Runtime, x: Option<u64>) -> Value {
+    match x {
+        Some(i) => rt.partial(Value::small(0), &[Value::small(i)]),
+        None => Value::small(0),
+    }
+}
+
+/// `barElemIndexEnd e b`: `SOME` the last index of byte `e` in `b`, or `NONE`.
+fn bar_elem_index_end(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let b = bytes_or_fallback!(a[1]);
+    let e = a[0].deref().as_small();
+    let at = b.iter().rposition(|&x| Some(x as u64) == e);
+    JetOut::Ret(maybe(rt, at.map(|i| i as u64)))
+}
+
+/// `barElemIndexOff byte off bar`: the first index from `off` holding `byte`, or the length.
+fn bar_elem_index_off(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let b = bytes_or_fallback!(a[2]);
+    let e = a[0].deref().as_small();
+    let off = if a[1].is_nat() { count(a[1]) } else { None };
+    let found = off.and_then(|o| {
+        b.iter()
+            .enumerate()
+            .skip(o.min(b.len() as u64) as usize)
+            .find(|(_, &x)| Some(x as u64) == e)
+            .map(|(i, _)| i as u64)
+    });
+    JetOut::Ret(rt.nat_u64(found.unwrap_or(b.len() as u64)))
+}
+
+/// `_BarSliceToNat off wid bar`: the nat of bytes `off .. off+wid` of the bar.
+fn bar_slice_to_nat(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let b = bytes_or_fallback!(a[2]);
+    let (Some(off), Some(wid)) = (a[0].deref().as_small(), a[1].deref().as_small()) else {
+        return JetOut::Fallback;
+    };
+    let start = off.min(b.len() as u64) as usize;
+    let end = start + (wid.min((b.len() - start) as u64) as usize);
+    JetOut::Ret(rt.nat_bytes(&b[start..end]))
+}
+
+/// `_NatToSizedBar sz nat`: the law `{1 1 (2^(8 sz) + nat)}` (a bar of `sz` bytes when `nat`
+/// fits).
+fn nat_to_sized_bar(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let Some(sz) = a[0].deref().as_small().filter(|s| *s < (1 << 28)) else {
+        return if a[0].is_nat() {
+            JetOut::Fallback
+        } else {
+            JetOut::Ret(bar_law(rt, 0, a[1]))
+        };
+    };
+    JetOut::Ret(bar_law(rt, sz, a[1]))
+}
+
+fn bar_law(rt: &mut Runtime, sz: u64, nat: Value) -> Value {
+    let body = (num_bigint::BigUint::from(1u32) << (8 * sz)) + super::natives::n(nat);
+    let body = rt.nat_big(body);
+    rt.law(Value::small(1), Value::small(1), body)
+}
+
 /// The bar jets.
 pub fn table() -> Vec<(&'static str, Native)> {
     const W1: &[crate::eval::Strict] = &[Whnf];
@@ -176,6 +237,41 @@ pub fn table() -> Vec<(&'static str, Native)> {
             Native {
                 strict: D1,
                 run: bar_cat,
+            },
+        ),
+        (
+            "barElemIndexEnd",
+            Native {
+                strict: W2,
+                run: bar_elem_index_end,
+            },
+        ),
+        (
+            "barElemIndexOff",
+            Native {
+                strict: &[Whnf, Whnf, Whnf],
+                run: bar_elem_index_off,
+            },
+        ),
+        (
+            "_BarSliceToNat",
+            Native {
+                strict: &[Whnf, Whnf, Whnf],
+                run: bar_slice_to_nat,
+            },
+        ),
+        (
+            "_NatToSizedBar",
+            Native {
+                strict: W2,
+                run: nat_to_sized_bar,
+            },
+        ),
+        (
+            "_Bar",
+            Native {
+                strict: D1,
+                run: |rt, a| JetOut::Ret(rt.law(Value::small(1), Value::small(1), a[0])),
             },
         ),
     ]

@@ -178,6 +178,36 @@ pub fn table() -> Vec<(&'static str, Native)> {
         Some(xs) => JetOut::Eval(xs.last().copied().unwrap_or(Value::small(0))),
         None => JetOut::Fallback,
     });
+    put("_Head", W1, |_, a| {
+        let mut x = a[0].deref();
+        while let Some(Kind::App(app)) = x.kind() {
+            x = app.head.deref();
+        }
+        JetOut::Ret(x)
+    });
+    put("par", &[Lazy, Lazy], |_, a| JetOut::Eval(a[1]));
+    put("pseq", &[Whnf, Lazy], |_, a| JetOut::Eval(a[1]));
+    // Like `_Trace`, but the message is fully evaluated first (as its PLAN code does).
+    put("_DeepTrace", &[Deep, Lazy], |rt, a| {
+        rt.emit_trace(a[0]);
+        JetOut::Eval(a[1])
+    });
+    put("_DataTag", W1, |_, a| {
+        if a[0].is_nat() {
+            return JetOut::Ret(a[0]);
+        }
+        match row_elems(a[0]) {
+            Some(xs) => JetOut::Eval(xs.first().copied().unwrap_or(Value::small(0))),
+            None => JetOut::Fallback,
+        }
+    });
+    put("_Cow", W1, |rt, a| match nat_or_zero(a[0]).to_u64() {
+        Some(k) if k < u64::MAX => {
+            let arity = rt.nat_u64(k + 1);
+            JetOut::Ret(rt.law(Value::small(0), arity, Value::small(0)))
+        }
+        _ => JetOut::Fallback,
+    });
     // Set and tab accessors: a set's keys are its law body; a tab is `(set vals)`.
     put("_SetToRow", W1, |_, a| match a[0].deref().kind() {
         Some(Kind::Law(l)) => JetOut::Ret(l.body),

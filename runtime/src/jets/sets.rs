@@ -189,6 +189,15 @@ fn set_split(
     JetOut::Ret(parts(rt, left, right))
 }
 
+/// The list (`[x [y ... 0]]`) of some values.
+fn list(rt: &mut Runtime, xs: &[Value]) -> Value {
+    let mut l = Value::small(0);
+    for x in xs.iter().rev() {
+        l = rt.row(&[*x, l]);
+    }
+    l
+}
+
 /// The `[key value]` pairs of a tab.
 fn pairs(rt: &mut Runtime, keys: &[Value], vals: &[Value]) -> Vec<Value> {
     keys.iter()
@@ -331,6 +340,72 @@ pub fn table() -> Vec<(&'static str, Native)> {
         }
     });
     put("tabWeld", W2, tab_weld);
+    // Construction: opcode 0 makes the law, fully evaluating its body.
+    put("_MkSet", &[Deep], |rt, a| {
+        JetOut::Ret(rt.law(Value::small(1), Value::small(2), a[0]))
+    });
+    put("_MkTab", &[Deep, Lazy], |rt, a| {
+        let set = rt.law(Value::small(1), Value::small(2), a[0]);
+        JetOut::Ret(rt.partial(set, &[a[1]]))
+    });
+    put("_TabKeysList", W1, |rt, a| match tab_parts(a[0]) {
+        Some((ks, _)) => JetOut::Ret(list(rt, &ks)),
+        None => JetOut::Fallback,
+    });
+    put("tabToPairList", W1, |rt, a| match tab_parts(a[0]) {
+        Some((ks, vs)) => {
+            let ps = pairs(rt, &ks, &vs);
+            JetOut::Ret(list(rt, &ps))
+        }
+        None => JetOut::Fallback,
+    });
+    put("setCatRowAsc", W1, |rt, a| {
+        let Some(sets) = crate::datajet::row_elems(a[0]) else {
+            return JetOut::Fallback;
+        };
+        let mut keys = Vec::new();
+        for s in sets {
+            match set_keys(s) {
+                Some(ks) => keys.extend(ks),
+                None => return JetOut::Fallback,
+            }
+        }
+        JetOut::Ret(make_set(rt, &keys))
+    });
+    put("setSplitLT", W2, |rt, a| {
+        let Some(keys) = keys_of(a[1]) else {
+            return JetOut::Fallback;
+        };
+        let at = match search(a[0], &keys) {
+            Some(Ok(i) | Err(i)) => i,
+            None => return JetOut::Fallback,
+        };
+        let left = make_set(rt, &keys[..at]);
+        let right = make_set(rt, &keys[at..]);
+        JetOut::Ret(rt.row(&[left, right]))
+    });
+    put("tabSplitLT", W2, |rt, a| {
+        let Some((ks, vs)) = parts_of(a[1]) else {
+            return JetOut::Fallback;
+        };
+        let at = match search(a[0], &ks) {
+            Some(Ok(i) | Err(i)) => i,
+            None => return JetOut::Fallback,
+        };
+        let left = make_tab(rt, &ks[..at], &vs[..at]);
+        let right = make_tab(rt, &ks[at..], &vs[at..]);
+        JetOut::Ret(rt.row(&[left, right]))
+    });
+    put("tabSwitch", &[Whnf, Lazy, Whnf], |_, a| {
+        let Some((ks, vs)) = parts_of(a[2]) else {
+            return JetOut::Fallback;
+        };
+        match search(a[0], &ks) {
+            Some(Ok(i)) => JetOut::Eval(vs[i]),
+            Some(Err(_)) => JetOut::Eval(a[1]),
+            None => JetOut::Fallback,
+        }
+    });
     put("tabMap", &[Lazy, Whnf], |rt, a| match parts_of(a[1]) {
         Some((ks, vs)) => {
             let f = a[0];
