@@ -13,6 +13,9 @@ use crate::value::{Kind, Obj, Thunk, ThunkCell, Value};
 /// Owner of every heap object.
 pub struct Heap {
     objects: Vec<*mut Obj>,
+    /// The object list of the collection before last, kept for its capacity (the sweep
+    /// fills it instead of a fresh allocation of the same large size).
+    spare: Vec<*mut Obj>,
     /// Approximate bytes allocated since the last collection.
     allocated_since_gc: usize,
     /// Collect when `allocated_since_gc` passes this.
@@ -29,6 +32,7 @@ impl Default for Heap {
     fn default() -> Self {
         Heap {
             objects: Vec::new(),
+            spare: Vec::new(),
             allocated_since_gc: 0,
             threshold: 256 << 20,
             collections: 0,
@@ -112,7 +116,9 @@ impl Heap {
             o.mark.set(true);
             push_children(o, &mut stack);
         }
-        let mut kept = Vec::with_capacity(self.objects.len() / 2);
+        let mut kept = std::mem::take(&mut self.spare);
+        kept.clear();
+        kept.reserve(self.objects.len() / 2);
         kept.extend_from_slice(&self.objects[..first_young]);
         for &p in &self.objects[first_young..] {
             // SAFETY: every pointer in `objects` came from Box::into_raw and is freed once.
@@ -124,7 +130,8 @@ impl Heap {
                 drop(unsafe { Box::from_raw(p) });
             }
         }
-        self.objects = kept;
+        self.spare = std::mem::replace(&mut self.objects, kept);
+        self.spare.clear();
         self.allocated_since_gc = 0;
         self.collections += 1;
         if watermark > 0 {
