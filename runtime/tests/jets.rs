@@ -49,6 +49,10 @@ fn pool(name: &str) -> &'static str {
         "rb" => "[] [(0 1 1 353)] [(0 1 1 353) (0 1 1 1) (0 1 1 65633)] [(0 1 1 353) 7] 0 k1",
         // sets (empty, nats, rows) and non-sets (a law of another shape, a row, a nat)
         "s" => "(0 1 2 []) (0 1 2 [1 3 5]) (0 1 2 [0 2 4 6 8]) (0 1 2 [[1] [2 3]]) k1 [1 2] 0",
+        // two-argument functions
+        "f2" => "_Add k2 (k3 7) _Weld",
+        // rows of pairs (later ones win) and rows of other things
+        "ps" => "[] [[1 2]] [[3 4] [1 2] [3 5]] [[[1] 2] [0 0]] [1 2] [[1]] 0",
         // rows of sets
         "ss" => "[] [(0 1 2 [1 2]) (0 1 2 [5])] [(0 1 2 []) (0 1 2 [3])] [(0 1 2 [4]) (0 1 2 [1])] [1] 0",
         // tabs and non-tabs
@@ -171,6 +175,10 @@ fn specs() -> Vec<(&'static str, Vec<&'static str>)> {
         ("tabWeld", vec!["t", "t"]),
         ("tabMap", vec!["f", "t"]),
         ("_MkSet", vec!["rs"]),
+        ("tabMapWithKey", vec!["f2", "t"]),
+        ("tabUnionWith", vec!["f2", "t", "t"]),
+        ("tabFromPairs", vec!["ps"]),
+        ("_Times", vec!["f", "x", "ns"]),
         ("_MkTab", vec!["rs", "r"]),
         ("_TabKeysList", vec!["t"]),
         ("tabToPairList", vec!["t"]),

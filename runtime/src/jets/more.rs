@@ -178,6 +178,21 @@ pub fn table() -> Vec<(&'static str, Native)> {
         Some(xs) => JetOut::Eval(xs.last().copied().unwrap_or(Value::small(0))),
         None => JetOut::Fallback,
     });
+    // `f (f ... (f z))`, `x` times, left unevaluated until the tail call (as the PLAN code).
+    put("_Times", &[Lazy, Lazy, Whnf], |rt, a| {
+        let Some(times) = (if a[2].is_nat() {
+            a[2].deref().as_small().filter(|t| *t < (1 << 24))
+        } else {
+            Some(0)
+        }) else {
+            return JetOut::Fallback;
+        };
+        let mut acc = a[1];
+        for _ in 0..times {
+            acc = rt.apply_lazy(a[0], &[acc]);
+        }
+        JetOut::Eval(acc)
+    });
     put("_Head", W1, |_, a| {
         let mut x = a[0].deref();
         while let Some(Kind::App(app)) = x.kind() {

@@ -235,6 +235,68 @@ fn tab_weld(rt: &mut Runtime, a: &[Value]) -> JetOut {
     JetOut::Ret(make_tab(rt, &keys, &vals))
 }
 
+/// `tabUnionWith f a b`: every key of both; a key in both gets `f va vb`.
+fn tab_union_with(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let (Some((xk, xv)), Some((yk, yv))) = (parts_of(a[1]), parts_of(a[2])) else {
+        return JetOut::Fallback;
+    };
+    let f = a[0];
+    let (mut keys, mut vals) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < xk.len() || j < yk.len() {
+        let order = match (xk.get(i), yk.get(j)) {
+            (Some(x), Some(y)) => compare(*x, *y),
+            (Some(_), None) => Ordering::Less,
+            _ => Ordering::Greater,
+        };
+        match order {
+            Ordering::Less => {
+                keys.push(xk[i]);
+                vals.push(xv[i]);
+                i += 1;
+            }
+            Ordering::Greater => {
+                keys.push(yk[j]);
+                vals.push(yv[j]);
+                j += 1;
+            }
+            Ordering::Equal => {
+                keys.push(xk[i]);
+                let v = rt.apply_lazy(f, &[xv[i], yv[j]]);
+                vals.push(v);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    JetOut::Ret(make_tab(rt, &keys, &vals))
+}
+
+/// `tabFromPairs pairs`: the tab of `[key value]` rows, later pairs winning; natively when
+/// every pair is an evaluated row of two with a normal key.
+fn tab_from_pairs(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let Some(ps) = crate::datajet::row_elems(a[0]) else {
+        return JetOut::Fallback;
+    };
+    let (mut keys, mut vals): (Vec<Value>, Vec<Value>) = (Vec::new(), Vec::new());
+    for p in ps {
+        let Some([k, v]) =
+            crate::datajet::row_elems(p).and_then(|kv| <[Value; 2]>::try_from(kv).ok())
+        else {
+            return JetOut::Fallback;
+        };
+        match search(k, &keys) {
+            Some(Ok(at)) => vals[at] = v,
+            Some(Err(at)) => {
+                keys.insert(at, k.deref());
+                vals.insert(at, v);
+            }
+            None => return JetOut::Fallback,
+        }
+    }
+    JetOut::Ret(make_tab(rt, &keys, &vals))
+}
+
 /// The set and tab natives.
 pub fn table() -> Vec<(&'static str, Native)> {
     let mut t: Vec<(&'static str, Native)> = Vec::new();
@@ -340,6 +402,23 @@ pub fn table() -> Vec<(&'static str, Native)> {
         }
     });
     put("tabWeld", W2, tab_weld);
+    // Higher-order: the function's results stay unevaluated, as in the PLAN code.
+    put("tabMapWithKey", &[Lazy, Whnf], |rt, a| {
+        match parts_of(a[1]) {
+            Some((ks, vs)) => {
+                let f = a[0];
+                let mapped: Vec<Value> = ks
+                    .iter()
+                    .zip(&vs)
+                    .map(|(k, v)| rt.apply_lazy(f, &[*k, *v]))
+                    .collect();
+                JetOut::Ret(make_tab(rt, &ks, &mapped))
+            }
+            None => JetOut::Fallback,
+        }
+    });
+    put("tabUnionWith", &[Lazy, Whnf, Whnf], tab_union_with);
+    put("tabFromPairs", W1, tab_from_pairs);
     // Construction: opcode 0 makes the law, fully evaluating its body.
     put("_MkSet", &[Deep], |rt, a| {
         JetOut::Ret(rt.law(Value::small(1), Value::small(2), a[0]))
