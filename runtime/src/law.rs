@@ -65,6 +65,24 @@ pub fn compile(arity: u64, body: Value) -> LawCode {
     }
 }
 
+/// A constant partial application of a law or pin, `(f a b)`, applied to more arguments is
+/// the call of `f` on all of them: spreading it lets the compilers see the known function
+/// (a jet, an inline operation, a direct call) and its full argument count.
+fn spread(f: Expr) -> Expr {
+    let Expr::Const(c) = &f else { return f };
+    match c.deref().kind() {
+        Some(Kind::App(a))
+            if matches!(a.head.deref().kind(), Some(Kind::Pin(_) | Kind::Law(_))) =>
+        {
+            Expr::Call(
+                Box::new(Expr::Const(a.head.deref())),
+                a.args().iter().map(|x| Expr::Const(x.deref())).collect(),
+            )
+        }
+        _ => f,
+    }
+}
+
 fn expr(max_ref: u64, v: Value) -> Expr {
     stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
         let v = v.deref();
@@ -75,7 +93,7 @@ fn expr(max_ref: u64, v: Value) -> Expr {
             return Expr::Const(v);
         }
         if let Some(a) = op_args(v, 0, 2) {
-            let f = expr(max_ref, a[0]);
+            let f = spread(expr(max_ref, a[0]));
             let x = expr(max_ref, a[1]);
             return match f {
                 Expr::Call(h, mut xs) => {

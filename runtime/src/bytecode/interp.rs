@@ -220,23 +220,32 @@ impl Runtime {
                 }
                 Instr::Call { dst, f, args } => {
                     let f = get(&regs, f).deref();
-                    if let Some((callee, selfv, law)) = self.direct_target(f, args.len()) {
+                    // A closure (a law partly applied) that these arguments saturate is called
+                    // as directly as the law itself: its arguments come first.
+                    let (head, pre): (Value, &[Value]) = match f.kind() {
+                        Some(Kind::App(app)) => (app.head.deref(), app.args()),
+                        _ => (f, &[]),
+                    };
+                    let n = pre.len() + args.len();
+                    if let Some((callee, selfv, law)) = self.direct_target(head, n) {
                         if self.config.jit != crate::native::JitMode::Off
-                            && args.len() <= crate::native::MAX_NATIVE_ARGS
+                            && n <= crate::native::MAX_NATIVE_ARGS
                         {
                             let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
-                            for (v, a) in vals.iter_mut().zip(args.iter()) {
+                            vals[..pre.len()].copy_from_slice(pre);
+                            for (v, a) in vals[pre.len()..].iter_mut().zip(args.iter()) {
                                 *v = get(&regs, a);
                             }
-                            if let Some(v) = self.try_native(selfv, law, &vals[..args.len()]) {
+                            if let Some(v) = self.try_native(selfv, law, &vals[..n]) {
                                 regs[*dst as usize] = v;
                                 continue;
                             }
                         }
                         let mut new_regs = self.fresh_regs(callee.nregs as usize);
                         new_regs[0] = selfv;
+                        new_regs[1..=pre.len()].copy_from_slice(pre);
                         for (i, a) in args.iter().enumerate() {
-                            new_regs[i + 1] = get(&regs, a);
+                            new_regs[pre.len() + i + 1] = get(&regs, a);
                         }
                         if self.frames.len() >= self.config.max_frames {
                             return Err(crate::eval::Crash::stack_exhausted());
@@ -334,7 +343,44 @@ impl Runtime {
                     regs[*dst as usize] = self.row(&xs);
                 }
                 Instr::TailCall { f, args } => {
-                    let f = get(&regs, f);
+                    let f = get(&regs, f).deref();
+                    // A known law or a closure that these arguments saturate replaces this
+                    // activation (no frame grows); anything else goes through `apply`.
+                    let (head, pre): (Value, &[Value]) = match f.kind() {
+                        Some(Kind::App(app)) => (app.head.deref(), app.args()),
+                        _ => (f, &[]),
+                    };
+                    let n = pre.len() + args.len();
+                    if !self.interrupted() {
+                        if let Some((callee, selfv, law)) = self.direct_target(head, n) {
+                            if self.config.jit != crate::native::JitMode::Off
+                                && n <= crate::native::MAX_NATIVE_ARGS
+                            {
+                                let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
+                                vals[..pre.len()].copy_from_slice(pre);
+                                for (v, a) in vals[pre.len()..].iter_mut().zip(args.iter()) {
+                                    *v = get(&regs, a);
+                                }
+                                if let Some(v) = self.try_native(selfv, law, &vals[..n]) {
+                                    self.recycle(regs);
+                                    return Ok(State::Ret(v));
+                                }
+                            }
+                            let mut new_regs = self.fresh_regs(callee.nregs as usize);
+                            new_regs[0] = selfv;
+                            new_regs[1..=pre.len()].copy_from_slice(pre);
+                            for (i, a) in args.iter().enumerate() {
+                                new_regs[pre.len() + i + 1] = get(&regs, a);
+                            }
+                            self.recycle(std::mem::replace(&mut regs, new_regs));
+                            if self.profiling() {
+                                self.profile_call(selfv, false, Some(selfv));
+                            }
+                            code = callee;
+                            pc = 0;
+                            continue;
+                        }
+                    }
                     let xs = args_of(&regs, args);
                     self.recycle(regs);
                     return Ok(State::Apply(f, xs));
