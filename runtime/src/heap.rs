@@ -34,7 +34,10 @@ impl Default for Heap {
             objects: Vec::new(),
             spare: Vec::new(),
             allocated_since_gc: 0,
-            threshold: 256 << 20,
+            // Small enough that freed memory is reused while it is still mapped and cached
+            // (tabInserts 2000: 127 -> 40 ms, peak memory 270 -> 72 MB against 256 MB); the
+            // threshold then grows with the live heap.
+            threshold: 32 << 20,
             collections: 0,
             total_allocs: 0,
             young_collections: 0,
