@@ -255,6 +255,7 @@ fn report_load(n: usize) {
 }
 
 fn main() {
+    pallas::tune_allocator();
     use std::hint::black_box as bb;
     report("fib 25", || fib(bb(25)));
     report("ackermann 2 300", || ackermann(bb(2), bb(300)));
