@@ -49,6 +49,16 @@ fn pool(name: &str) -> &'static str {
         "rb" => "[] [(0 1 1 353)] [(0 1 1 353) (0 1 1 1) (0 1 1 65633)] [(0 1 1 353) 7] 0 k1",
         // sets (empty, nats, rows) and non-sets (a law of another shape, a row, a nat)
         "s" => "(0 1 2 []) (0 1 2 [1 3 5]) (0 1 2 [0 2 4 6 8]) (0 1 2 [[1] [2 3]]) k1 [1 2] 0",
+        // pads (1 is empty; 0 and non-nats read as empty) and rows and trees of them
+        "pad" => "0 1 2 5 6 13 255 256 1267650600228229401496703205379 k1 [1]",
+        "pads" => "[] [5 6] [1 0 13] [[5 6] 2 [[3] 13]] [k1 5] 7 0 (k3 5 6)",
+        // rows of text nats
+        "strs" => "[] [104 105] [26984 0 33] [256 1] [k1 97] 0",
+        // trees of bars
+        "btree" => {
+            "(0 1 1 353) [(0 1 1 353) (0 1 1 65633)] [[(0 1 1 353)] 7 (0 1 1 1)] (k3 (0 1 1 353))
+                [] 5 k1"
+        }
         // two-argument functions
         "f2" => "_Add k2 (k3 7) _Weld",
         // rows of pairs (later ones win) and rows of other things
@@ -175,6 +185,11 @@ fn specs() -> Vec<(&'static str, Vec<&'static str>)> {
         ("tabWeld", vec!["t", "t"]),
         ("tabMap", vec!["f", "t"]),
         ("_MkSet", vec!["rs"]),
+        ("padWeld", vec!["pad", "pad"]),
+        ("padCat", vec!["pads"]),
+        ("padFlat", vec!["pads"]),
+        ("implode", vec!["strs"]),
+        ("barFlat", vec!["btree"]),
         ("tabMapWithKey", vec!["f2", "t"]),
         ("tabUnionWith", vec!["f2", "t", "t"]),
         ("tabFromPairs", vec!["ps"]),

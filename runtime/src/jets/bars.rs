@@ -163,6 +163,26 @@ fn bar_law(rt: &mut Runtime, sz: u64, nat: Value) -> Value {
     rt.law(Value::small(1), Value::small(1), body)
 }
 
+/// `barFlat x`: the bars in a tree of rows (and other applications) welded in order; nats,
+/// laws and pins that are not bars add nothing. Falls back on unevaluated parts.
+fn bar_flat(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let mut out = Vec::new();
+    let mut stack = vec![a[0]];
+    while let Some(x) = stack.pop() {
+        let x = x.deref();
+        if !x.is_whnf() {
+            return JetOut::Fallback;
+        }
+        if let Some(b) = bar_bytes(x) {
+            out.extend_from_slice(&b);
+        } else if let Some(crate::value::Kind::App(app)) = x.kind() {
+            // Element 0 is the last argument: push so that it is popped first.
+            stack.extend(app.args().iter().copied());
+        }
+    }
+    JetOut::Ret(rt.bar(&out))
+}
+
 /// The bar jets.
 pub fn table() -> Vec<(&'static str, Native)> {
     const W1: &[crate::eval::Strict] = &[Whnf];
@@ -272,6 +292,13 @@ pub fn table() -> Vec<(&'static str, Native)> {
             Native {
                 strict: D1,
                 run: |rt, a| JetOut::Ret(rt.law(Value::small(1), Value::small(1), a[0])),
+            },
+        ),
+        (
+            "barFlat",
+            Native {
+                strict: W1,
+                run: bar_flat,
             },
         ),
     ]

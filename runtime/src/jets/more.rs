@@ -67,6 +67,50 @@ fn pick(a: &[Value], keep_x: fn(Ordering) -> bool) -> JetOut {
     })
 }
 
+/// `toPad x`: a pad is a nat whose highest 1 bit marks its length; 0 (and non-nats) mean the
+/// empty pad 1.
+fn to_pad(x: Value) -> BigUint {
+    let x = n(x);
+    if x.is_zero() {
+        BigUint::from(1u32)
+    } else {
+        x
+    }
+}
+
+/// `padWeld x y`: the bits of pad `x` followed by those of pad `y`.
+fn pad_weld(x: BigUint, y: BigUint) -> BigUint {
+    let wid = x.bits() - 1;
+    (x - (BigUint::from(1u32) << wid)) + (y << wid)
+}
+
+/// The elements of a row when all are evaluated (a native cannot evaluate them).
+fn evaluated_elems(x: Value) -> Option<Vec<Value>> {
+    row_elems(x).filter(|xs| xs.iter().all(|v| v.deref().is_whnf()))
+}
+
+/// `padFlat x`: a nat is itself; a row's elements are flattened and welded. `None` for
+/// anything a native leaves to the PLAN code (unevaluated parts, other closures).
+fn pad_flat(x: Value) -> Option<BigUint> {
+    let x = x.deref();
+    if x.is_nat() {
+        return Some(n(x));
+    }
+    let mut acc = BigUint::from(1u32);
+    for e in evaluated_elems(x)? {
+        acc = pad_weld(acc, to_pad_big(pad_flat(e)?));
+    }
+    Some(acc)
+}
+
+fn to_pad_big(x: BigUint) -> BigUint {
+    if x.is_zero() {
+        BigUint::from(1u32)
+    } else {
+        x
+    }
+}
+
 /// The natives of this module.
 pub fn table() -> Vec<(&'static str, Native)> {
     let mut t: Vec<(&'static str, Native)> = Vec::new();
@@ -192,6 +236,35 @@ pub fn table() -> Vec<(&'static str, Native)> {
             acc = rt.apply_lazy(a[0], &[acc]);
         }
         JetOut::Eval(acc)
+    });
+    put("padWeld", W2, |rt, a| {
+        nat_ret(rt, pad_weld(to_pad(a[0]), to_pad(a[1])))
+    });
+    put("padCat", W1, |rt, a| match evaluated_elems(a[0]) {
+        Some(xs) => nat_ret(
+            rt,
+            xs.iter()
+                .fold(BigUint::from(1u32), |acc, x| pad_weld(acc, to_pad(*x))),
+        ),
+        None => JetOut::Fallback,
+    });
+    put("padFlat", W1, |rt, a| {
+        match stacker::maybe_grow(64 * 1024, 1024 * 1024, || pad_flat(a[0])) {
+            Some(p) => nat_ret(rt, p),
+            None => JetOut::Fallback,
+        }
+    });
+    // `implode cs`: the bytes of the nats of a row, each welded after the whole bytes of the
+    // ones before.
+    put("implode", W1, |rt, a| match evaluated_elems(a[0]) {
+        Some(xs) => nat_ret(
+            rt,
+            xs.iter().fold(BigUint::zero(), |acc, c| {
+                let shift = acc.bits().div_ceil(8) * 8;
+                acc + (n(*c) << shift)
+            }),
+        ),
+        None => JetOut::Fallback,
     });
     put("_Head", W1, |_, a| {
         let mut x = a[0].deref();
