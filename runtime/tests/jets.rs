@@ -59,6 +59,8 @@ fn pool(name: &str) -> &'static str {
             "(0 1 1 353) [(0 1 1 353) (0 1 1 65633)] [[(0 1 1 353)] 7 (0 1 1 1)] (k3 (0 1 1 353))
                 [] 5 k1"
         }
+        // lists (cells `[x rest]`, 0 at the end) and things that are not
+        "lists" => "0 [1 0] [1 [2 0]] [[5] [6 [7 0]]] [4 [5 [6 [7 [8 [9 0]]]]]]",
         // two-argument functions
         "f2" => "_Add k2 (k3 7) _Weld",
         // rows of pairs (later ones win) and rows of other things
@@ -185,6 +187,8 @@ fn specs() -> Vec<(&'static str, Vec<&'static str>)> {
         ("tabWeld", vec!["t", "t"]),
         ("tabMap", vec!["f", "t"]),
         ("_MkSet", vec!["rs"]),
+        ("_SizedListToRow", vec!["ns", "lists"]),
+        ("_SizedListToRowRev", vec!["ns", "lists"]),
         ("padWeld", vec!["pad", "pad"]),
         ("padCat", vec!["pads"]),
         ("padFlat", vec!["pads"]),

@@ -13,6 +13,7 @@ use crate::datajet::row_elems;
 use crate::eval::Strict::{Deep, Lazy, Whnf};
 use crate::nat::nat_or_zero;
 use crate::order::compare;
+use crate::runtime::Runtime;
 use crate::value::{Kind, Value};
 
 /// `N(x)` as a shift or width: `None` when it is too large to act on natively.
@@ -108,6 +109,44 @@ fn to_pad_big(x: BigUint) -> BigUint {
         BigUint::from(1u32)
     } else {
         x
+    }
+}
+
+/// The first `sz` elements of the list `l` (cells `[x rest]`, 0 at the end), padded with
+/// zeros; `None` when a cell is unevaluated or not a list cell.
+fn sized_list(sz: usize, mut l: Value) -> Option<Vec<Value>> {
+    let mut out = Vec::with_capacity(sz);
+    while out.len() < sz {
+        let cell = l.deref();
+        if cell.as_small() == Some(0) {
+            break;
+        }
+        let [x, rest] = <[Value; 2]>::try_from(row_elems(cell)?).ok()?;
+        out.push(x);
+        l = rest;
+    }
+    out.resize(sz, Value::small(0));
+    Some(out)
+}
+
+/// `_SizedListToRow` (and `...Rev` when `rev`): the row of the first `sz` list elements.
+fn sized_list_to_row(rt: &mut Runtime, a: &[Value], rev: bool) -> JetOut {
+    let sz = if a[0].is_nat() {
+        match a[0].deref().as_small().filter(|s| *s < (1 << 32)) {
+            Some(s) => s as usize,
+            None => return JetOut::Fallback,
+        }
+    } else {
+        0
+    };
+    match sized_list(sz, a[1]) {
+        Some(mut xs) => {
+            if rev {
+                xs.reverse();
+            }
+            JetOut::Ret(rt.row(&xs))
+        }
+        None => JetOut::Fallback,
     }
 }
 
@@ -265,6 +304,12 @@ pub fn table() -> Vec<(&'static str, Native)> {
             }),
         ),
         None => JetOut::Fallback,
+    });
+    put("_SizedListToRow", W2, |rt, a| {
+        sized_list_to_row(rt, a, false)
+    });
+    put("_SizedListToRowRev", W2, |rt, a| {
+        sized_list_to_row(rt, a, true)
     });
     put("_Head", W1, |_, a| {
         let mut x = a[0].deref();
