@@ -61,6 +61,11 @@ fn pool(name: &str) -> &'static str {
         }
         // lists (cells `[x rest]`, 0 at the end) and things that are not
         "lists" => "0 [1 0] [1 [2 0]] [[5] [6 [7 0]]] [4 [5 [6 [7 [8 [9 0]]]]]]",
+        // one value of every data type, and look-alikes
+        "types" => {
+            "(0 1 1 353) (0 1 1 0) [] [1 2] (0 0 3 0) (0 0 3 0 1) (0 1 2 [1 3]) (0 1 2 [3 1])
+                ((0 1 2 [1 3]) [7 8]) ((0 1 2 [1 3]) [7]) 5 k1 (4 k1) (k3 1)"
+        }
         // two-argument functions
         "f2" => "_Add k2 (k3 7) _Weld",
         // rows of pairs (later ones win) and rows of other things
@@ -187,6 +192,7 @@ fn specs() -> Vec<(&'static str, Vec<&'static str>)> {
         ("tabWeld", vec!["t", "t"]),
         ("tabMap", vec!["f", "t"]),
         ("_MkSet", vec!["rs"]),
+        ("_TypeTag", vec!["types"]),
         ("_SizedListToRow", vec!["ns", "lists"]),
         ("_SizedListToRowRev", vec!["ns", "lists"]),
         ("padWeld", vec!["pad", "pad"]),

@@ -311,6 +311,30 @@ pub fn table() -> Vec<(&'static str, Native)> {
     put("_SizedListToRowRev", W2, |rt, a| {
         sized_list_to_row(rt, a, true)
     });
+    // `_TypeTag x`: bar 4, row 5, tab 6, cow 7, set 8 (checked in that order), else the
+    // reflective tag (pin 0, law 1, app 2, nat 3).
+    put("_TypeTag", W1, |_, a| {
+        let x = a[0];
+        let tag = if crate::datajet::bar_bytes(x).is_some() {
+            4
+        } else if row_elems(x).is_some() {
+            5
+        } else if crate::datajet::tab_parts(x).is_some() {
+            6
+        } else if is_cow(x) {
+            7
+        } else if crate::datajet::set_keys(x).is_some() {
+            8
+        } else {
+            match x.deref().kind() {
+                Some(Kind::Pin(_)) => 0,
+                Some(Kind::Law(_)) => 1,
+                Some(Kind::App(_)) => 2,
+                _ => 3,
+            }
+        };
+        JetOut::Ret(Value::small(tag))
+    });
     put("_Head", W1, |_, a| {
         let mut x = a[0].deref();
         while let Some(Kind::App(app)) = x.kind() {
