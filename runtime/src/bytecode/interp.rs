@@ -44,6 +44,15 @@ fn small_nat(v: Value) -> Option<u64> {
     v.deref().as_small()
 }
 
+/// A function value split into its head and the arguments it already has (none unless it
+/// is a closure).
+fn spread(f: Value) -> (Value, &'static [Value]) {
+    match f.kind() {
+        Some(Kind::App(app)) => (app.head.deref(), app.args()),
+        _ => (f, &[]),
+    }
+}
+
 fn inline_op(rt: &mut Runtime, op: BinOp, a: Value, b: Value) -> OpResult {
     let (row, idx) = match op {
         BinOp::Get => (a, b),
@@ -141,6 +150,47 @@ impl Runtime {
         Some((self.law_bytecode(law), f, law))
     }
 
+    /// Runs a saturated call natively when the JIT is on and the law is (or now becomes)
+    /// native: `pre` are a closure's arguments, `args` the call's operands.
+    fn native_call(
+        &mut self,
+        selfv: Value,
+        law: &crate::value::LawObj,
+        pre: &[Value],
+        args: &[Arg],
+        regs: &[Value],
+    ) -> Option<Value> {
+        let n = pre.len() + args.len();
+        if self.config.jit == crate::native::JitMode::Off || n > crate::native::MAX_NATIVE_ARGS {
+            return None;
+        }
+        let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
+        vals[..pre.len()].copy_from_slice(pre);
+        for (v, a) in vals[pre.len()..].iter_mut().zip(args.iter()) {
+            *v = get(regs, a);
+        }
+        self.try_native(selfv, law, &vals[..n])
+    }
+
+    /// The registers of a new activation of `callee`: self, a closure's arguments `pre`, then
+    /// the call's operands.
+    fn callee_regs(
+        &mut self,
+        callee: &Bytecode,
+        selfv: Value,
+        pre: &[Value],
+        args: &[Arg],
+        regs: &[Value],
+    ) -> Vec<Value> {
+        let mut new_regs = self.fresh_regs(callee.nregs as usize);
+        new_regs[0] = selfv;
+        new_regs[1..=pre.len()].copy_from_slice(pre);
+        for (i, a) in args.iter().enumerate() {
+            new_regs[pre.len() + i + 1] = get(regs, a);
+        }
+        new_regs
+    }
+
     /// Runs the rest of a self loop natively if this law is (or now becomes) native: `regs`
     /// holds `self` and the new arguments.
     fn native_loop(&mut self, regs: &[Value], nargs: usize) -> Option<Value> {
@@ -222,31 +272,15 @@ impl Runtime {
                     let f = get(&regs, f).deref();
                     // A closure (a law partly applied) that these arguments saturate is called
                     // as directly as the law itself: its arguments come first.
-                    let (head, pre): (Value, &[Value]) = match f.kind() {
-                        Some(Kind::App(app)) => (app.head.deref(), app.args()),
-                        _ => (f, &[]),
-                    };
-                    let n = pre.len() + args.len();
-                    if let Some((callee, selfv, law)) = self.direct_target(head, n) {
-                        if self.config.jit != crate::native::JitMode::Off
-                            && n <= crate::native::MAX_NATIVE_ARGS
-                        {
-                            let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
-                            vals[..pre.len()].copy_from_slice(pre);
-                            for (v, a) in vals[pre.len()..].iter_mut().zip(args.iter()) {
-                                *v = get(&regs, a);
-                            }
-                            if let Some(v) = self.try_native(selfv, law, &vals[..n]) {
-                                regs[*dst as usize] = v;
-                                continue;
-                            }
+                    let (head, pre) = spread(f);
+                    if let Some((callee, selfv, law)) =
+                        self.direct_target(head, pre.len() + args.len())
+                    {
+                        if let Some(v) = self.native_call(selfv, law, pre, args, &regs) {
+                            regs[*dst as usize] = v;
+                            continue;
                         }
-                        let mut new_regs = self.fresh_regs(callee.nregs as usize);
-                        new_regs[0] = selfv;
-                        new_regs[1..=pre.len()].copy_from_slice(pre);
-                        for (i, a) in args.iter().enumerate() {
-                            new_regs[pre.len() + i + 1] = get(&regs, a);
-                        }
+                        let new_regs = self.callee_regs(&callee, selfv, pre, args, &regs);
                         if self.frames.len() >= self.config.max_frames {
                             return Err(crate::eval::Crash::stack_exhausted());
                         }
@@ -346,32 +380,15 @@ impl Runtime {
                     let f = get(&regs, f).deref();
                     // A known law or a closure that these arguments saturate replaces this
                     // activation (no frame grows); anything else goes through `apply`.
-                    let (head, pre): (Value, &[Value]) = match f.kind() {
-                        Some(Kind::App(app)) => (app.head.deref(), app.args()),
-                        _ => (f, &[]),
-                    };
+                    let (head, pre) = spread(f);
                     let n = pre.len() + args.len();
                     if !self.interrupted() {
                         if let Some((callee, selfv, law)) = self.direct_target(head, n) {
-                            if self.config.jit != crate::native::JitMode::Off
-                                && n <= crate::native::MAX_NATIVE_ARGS
-                            {
-                                let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
-                                vals[..pre.len()].copy_from_slice(pre);
-                                for (v, a) in vals[pre.len()..].iter_mut().zip(args.iter()) {
-                                    *v = get(&regs, a);
-                                }
-                                if let Some(v) = self.try_native(selfv, law, &vals[..n]) {
-                                    self.recycle(regs);
-                                    return Ok(State::Ret(v));
-                                }
+                            if let Some(v) = self.native_call(selfv, law, pre, args, &regs) {
+                                self.recycle(regs);
+                                return Ok(State::Ret(v));
                             }
-                            let mut new_regs = self.fresh_regs(callee.nregs as usize);
-                            new_regs[0] = selfv;
-                            new_regs[1..=pre.len()].copy_from_slice(pre);
-                            for (i, a) in args.iter().enumerate() {
-                                new_regs[pre.len() + i + 1] = get(&regs, a);
-                            }
+                            let new_regs = self.callee_regs(&callee, selfv, pre, args, &regs);
                             self.recycle(std::mem::replace(&mut regs, new_regs));
                             if self.profiling() {
                                 self.profile_call(selfv, false, Some(selfv));

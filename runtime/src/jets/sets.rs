@@ -168,6 +168,18 @@ fn tab_ins(rt: &mut Runtime, a: &[Value]) -> JetOut {
     JetOut::Ret(make_tab(rt, &keys, &vals))
 }
 
+/// The set of the keys of `from` whose membership in `other` is `member`.
+fn set_filter(rt: &mut Runtime, from: Value, other: Value, member: bool) -> JetOut {
+    let (Some(xs), Some(ys)) = (keys_of(from), keys_of(other)) else {
+        return JetOut::Fallback;
+    };
+    let kept: Vec<Value> = xs
+        .into_iter()
+        .filter(|x| ys.binary_search_by(|y| compare(*y, *x)).is_ok() == member)
+        .collect();
+    JetOut::Ret(make_set(rt, &kept))
+}
+
 /// `N(x)` as a count, when it is a small nat (other counts are left to the PLAN code).
 fn count(x: Value) -> Option<usize> {
     let x = x.deref();
@@ -206,41 +218,16 @@ fn pairs(rt: &mut Runtime, keys: &[Value], vals: &[Value]) -> Vec<Value> {
         .collect()
 }
 
-fn tab_weld(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let (Some((xk, xv)), Some((yk, yv))) = (parts_of(a[0]), parts_of(a[1])) else {
+/// The keys of two tabs merged in order; a key in both gets `both(rt, value_x, value_y)`.
+fn tab_merge(
+    rt: &mut Runtime,
+    x: Value,
+    y: Value,
+    mut both: impl FnMut(&mut Runtime, Value, Value) -> Value,
+) -> JetOut {
+    let (Some((xk, xv)), Some((yk, yv))) = (parts_of(x), parts_of(y)) else {
         return JetOut::Fallback;
     };
-    let (mut keys, mut vals) = (Vec::new(), Vec::new());
-    let (mut i, mut j) = (0, 0);
-    while i < xk.len() || j < yk.len() {
-        let order = match (xk.get(i), yk.get(j)) {
-            (Some(x), Some(y)) => compare(*x, *y),
-            (Some(_), None) => Ordering::Less,
-            _ => Ordering::Greater,
-        };
-        // Left-biased: a key in both keeps the first tab's value.
-        if order != Ordering::Greater {
-            keys.push(xk[i]);
-            vals.push(xv[i]);
-            i += 1;
-            if order == Ordering::Equal {
-                j += 1;
-            }
-        } else {
-            keys.push(yk[j]);
-            vals.push(yv[j]);
-            j += 1;
-        }
-    }
-    JetOut::Ret(make_tab(rt, &keys, &vals))
-}
-
-/// `tabUnionWith f a b`: every key of both; a key in both gets `f va vb`.
-fn tab_union_with(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let (Some((xk, xv)), Some((yk, yv))) = (parts_of(a[1]), parts_of(a[2])) else {
-        return JetOut::Fallback;
-    };
-    let f = a[0];
     let (mut keys, mut vals) = (Vec::new(), Vec::new());
     let (mut i, mut j) = (0, 0);
     while i < xk.len() || j < yk.len() {
@@ -262,7 +249,7 @@ fn tab_union_with(rt: &mut Runtime, a: &[Value]) -> JetOut {
             }
             Ordering::Equal => {
                 keys.push(xk[i]);
-                let v = rt.apply_lazy(f, &[xv[i], yv[j]]);
+                let v = both(rt, xv[i], yv[j]);
                 vals.push(v);
                 i += 1;
                 j += 1;
@@ -340,28 +327,9 @@ pub fn table() -> Vec<(&'static str, Native)> {
     put("setSplitAt", W2, |rt, a| {
         set_split(rt, a, |rt, l, r| rt.row(&[l, r]))
     });
-    put("setIntersect", W2, |rt, a| {
-        let (Some(xs), Some(ys)) = (keys_of(a[0]), keys_of(a[1])) else {
-            return JetOut::Fallback;
-        };
-        let both: Vec<Value> = ys
-            .iter()
-            .copied()
-            .filter(|y| xs.binary_search_by(|x| compare(*x, *y)).is_ok())
-            .collect();
-        JetOut::Ret(make_set(rt, &both))
-    });
-    put("setSub", W2, |rt, a| {
-        let (Some(xs), Some(ys)) = (keys_of(a[0]), keys_of(a[1])) else {
-            return JetOut::Fallback;
-        };
-        let rest: Vec<Value> = xs
-            .iter()
-            .copied()
-            .filter(|x| ys.binary_search_by(|y| compare(*y, *x)).is_err())
-            .collect();
-        JetOut::Ret(make_set(rt, &rest))
-    });
+    // `setIntersect a b`: the keys of b that are in a; `setSub a b`: those of a not in b.
+    put("setIntersect", W2, |rt, a| set_filter(rt, a[1], a[0], true));
+    put("setSub", W2, |rt, a| set_filter(rt, a[0], a[1], false));
     put("isSet", W1, |_, a| match set_keys(a[0]) {
         Some(_) => bit(true),
         None => JetOut::Fallback,
@@ -401,7 +369,10 @@ pub fn table() -> Vec<(&'static str, Native)> {
             _ => JetOut::Fallback,
         }
     });
-    put("tabWeld", W2, tab_weld);
+    // Left-biased: a key in both keeps the first tab's value.
+    put("tabWeld", W2, |rt, a| {
+        tab_merge(rt, a[0], a[1], |_, x, _| x)
+    });
     // Higher-order: the function's results stay unevaluated, as in the PLAN code.
     put("tabMapWithKey", &[Lazy, Whnf], |rt, a| {
         match parts_of(a[1]) {
@@ -417,7 +388,11 @@ pub fn table() -> Vec<(&'static str, Native)> {
             None => JetOut::Fallback,
         }
     });
-    put("tabUnionWith", &[Lazy, Whnf, Whnf], tab_union_with);
+    // `tabUnionWith f a b`: a key in both gets `f va vb` (unevaluated).
+    put("tabUnionWith", &[Lazy, Whnf, Whnf], |rt, a| {
+        let f = a[0];
+        tab_merge(rt, a[1], a[2], |rt, x, y| rt.apply_lazy(f, &[x, y]))
+    });
     put("tabFromPairs", W1, tab_from_pairs);
     // Construction: opcode 0 makes the law, fully evaluating its body.
     put("_MkSet", &[Deep], |rt, a| {
