@@ -359,6 +359,10 @@ fn every_native_agrees_with_its_law() {
 /// The hashing natives (`_Blake3`, `_PlanHash`, `_PinHash`) wrap the `blake3` crate and our pin
 /// hash; `hashing_natives_agree_with_blake3_and_pin_hashes` below checks them directly.
 const CHECKED_AGAINST_THE_REFERENCE: &[&str] = &[
+    // Its PLAN code is a PLAN interpreter written in PLAN (the reference's plan.sire, whose
+    // `=?=` tests run on this native when the reference chain loads through prelude.sire);
+    // `try_catches_plan_crashes` below checks it directly.
+    "_Try",
     "_SaveSeed",
     "_LoadSeed",
     "_SaveGerm",
@@ -495,4 +499,40 @@ fn mismatch_crash_policy_crashes_pin_creation() {
             Ok(_) => assert!(!crashes),
         }
     }
+}
+
+/// `_Try [f x ...]` gives `[1 result]`, or `[0 [op arg]]` when the call crashes; a value that
+/// is not a row is left to the law (here: a law answering the constant 5).
+#[test]
+fn try_catches_plan_crashes() {
+    let mut rt = Runtime::default();
+    let name = rt.nat_str("_Try");
+    let law = rt.law(name, Value::small(1), Value::small(5));
+    let pin = rt.pin(law);
+    assert!(rt.force_jet(pin, "_Try"));
+    let show = |rt: &mut Runtime, args: &[Value]| {
+        let row = rt.row(args);
+        let r = rt.call_deep(pin, &[row]).expect("no crash escapes _Try");
+        pallas_runtime::print::show(r)
+    };
+    // 3 is increment: [3 4] -> [1 5]
+    assert_eq!(
+        show(&mut rt, &[Value::small(3), Value::small(4)]),
+        show_row(&mut rt, 1, 5)
+    );
+    // 7 is not an opcode: it crashes with op 7 and its argument
+    let inner = rt.row(&[Value::small(7), Value::small(5)]);
+    let want = {
+        let outer = rt.row(&[Value::small(0), inner]);
+        pallas_runtime::print::show(outer)
+    };
+    assert_eq!(show(&mut rt, &[Value::small(7), Value::small(5)]), want);
+    // not a row: the law's own answer
+    let r = rt.call_deep(pin, &[Value::small(99)]).expect("ok");
+    assert_eq!(pallas_runtime::print::show(r), "5");
+}
+
+fn show_row(rt: &mut Runtime, a: u64, b: u64) -> String {
+    let r = rt.row(&[Value::small(a), Value::small(b)]);
+    pallas_runtime::print::show(r)
 }

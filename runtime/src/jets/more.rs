@@ -335,6 +335,29 @@ pub fn table() -> Vec<(&'static str, Native)> {
         };
         JetOut::Ret(Value::small(tag))
     });
+    // `_Try [f x y ...]`: `[1 r]` with `r` the normal form of `f x y ...`, or `[0 [op arg]]`
+    // when that crashes. (Its PLAN code runs an interpreter of PLAN written in PLAN.) Other
+    // failures (stack exhausted, interrupted) are not caught. Collection during the inner
+    // evaluation keeps everything older, so the caller's values survive it.
+    put("_Try", &[Deep], |rt, a| {
+        let Some(xs) = row_elems(a[0]) else {
+            return JetOut::Fallback;
+        };
+        let Some((&f, args)) = xs.split_first() else {
+            return JetOut::Fallback;
+        };
+        rt.gc_hold();
+        let r = rt.call_deep(f, args);
+        rt.gc_release();
+        match r {
+            Ok(v) => JetOut::Ret(rt.row(&[Value::small(1), v])),
+            Err(c) if matches!(c.kind, crate::eval::CrashKind::Plan) => {
+                let err = rt.row(&[c.op, c.arg]);
+                JetOut::Ret(rt.row(&[Value::small(0), err]))
+            }
+            Err(c) => JetOut::Fail(c),
+        }
+    });
     put("_Head", W1, |_, a| {
         let mut x = a[0].deref();
         while let Some(Kind::App(app)) = x.kind() {
