@@ -66,6 +66,10 @@ fn pool(name: &str) -> &'static str {
             "(0 1 1 353) (0 1 1 0) [] [1 2] (0 0 3 0) (0 0 3 0 1) (0 1 2 [1 3]) (0 1 2 [3 1])
                 ((0 1 2 [1 3]) [7 8]) ((0 1 2 [1 3]) [7]) 5 k1 (4 k1) (k3 1)"
         }
+        // three-argument functions, and functions of a maybe
+        "f3" => "k2 _Put tfAdd3",
+        "falt" => "altDel altSet7 altInc",
+        "funf" => "upTo5 noneAlways oneThenNone",
         // two-argument functions
         "f2" => "_Add k2 (k3 7) _Weld",
         // rows of pairs (later ones win) and rows of other things
@@ -192,6 +196,10 @@ fn specs() -> Vec<(&'static str, Vec<&'static str>)> {
         ("tabWeld", vec!["t", "t"]),
         ("tabMap", vec!["f", "t"]),
         ("_MkSet", vec!["rs"]),
+        ("sumOf", vec!["f", "r"]),
+        ("unfoldr", vec!["funf", "nm"]),
+        ("tabFoldlWithKey", vec!["f3", "x", "t"]),
+        ("tabAlter", vec!["falt", "v", "t"]),
         ("_TypeTag", vec!["types"]),
         ("_SizedListToRow", vec!["ns", "lists"]),
         ("_SizedListToRowRev", vec!["ns", "lists"]),

@@ -89,6 +89,25 @@ fn gen(rt: &mut Runtime, a: &[Value]) -> JetOut {
     ret_row(rt, &ys)
 }
 
+/// `sumOf f v`: the sum of `f x` over the row (non-nats count as 0), evaluated last element
+/// first as the PLAN `foldr` with a strict `add` does.
+fn sum_of(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let Some(xs) = row_elems(a[1]) else {
+        return JetOut::Fallback;
+    };
+    let mut total = num_bigint::BigUint::default();
+    for x in xs.iter().rev() {
+        rt.gc_hold();
+        let r = rt.call(a[0], &[*x]);
+        rt.gc_release();
+        match r {
+            Ok(v) => total += crate::nat::nat_or_zero(v).into_owned(),
+            Err(c) => return JetOut::Fail(c),
+        }
+    }
+    JetOut::Ret(rt.nat_big(total))
+}
+
 fn rev(rt: &mut Runtime, a: &[Value]) -> JetOut {
     let Some(mut xs) = row_elems(a[0]) else {
         return JetOut::Fallback;
@@ -215,6 +234,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
     put_("_Map", &[Lazy, Whnf], map);
     put_("_Rev", W1, rev);
     put_("_Gen", &[Whnf, Lazy], gen);
+    put_("sumOf", &[Lazy, Whnf], sum_of);
     put_("rowCons", &[Lazy, Whnf], |rt, a| {
         let one = rt.row(&[a[0]]);
         weld(rt, one, a[1])

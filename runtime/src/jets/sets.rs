@@ -284,6 +284,109 @@ fn tab_from_pairs(rt: &mut Runtime, a: &[Value]) -> JetOut {
     JetOut::Ret(make_tab(rt, &keys, &vals))
 }
 
+/// `f args` evaluated to weak head normal form inside a native. Collection during it keeps
+/// everything older, so the native's own values survive.
+fn call_whnf(rt: &mut Runtime, f: Value, args: &[Value]) -> Result<Value, crate::eval::Crash> {
+    rt.gc_hold();
+    let r = rt.call(f, args);
+    rt.gc_release();
+    r
+}
+
+/// `tabFoldlWithKey f z t`: `f (... (f z k0 v0) ...) kn vn`, each step evaluated (the PLAN
+/// `foldl` is strict).
+fn tab_foldl_with_key(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let Some((ks, vs)) = tab_parts(a[2]) else {
+        return JetOut::Fallback;
+    };
+    if ks.is_empty() {
+        return JetOut::Eval(a[1]);
+    }
+    let mut acc = a[1];
+    for (k, v) in ks.iter().zip(&vs) {
+        acc = match call_whnf(rt, a[0], &[acc, *k, *v]) {
+            Ok(x) => x,
+            Err(c) => return JetOut::Fail(c),
+        };
+    }
+    JetOut::Ret(acc)
+}
+
+/// `tabAlter f k t`: `f NONE` or `f (SOME v)` decides: a nat removes (or keeps absent) the
+/// key, `(x y)` sets it to `y`.
+fn tab_alter(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let (f, key) = (a[0], a[1]);
+    let Some((mut ks, mut vs)) = parts_of(a[2]) else {
+        return JetOut::Fallback;
+    };
+    let Some(at) = search(key, &ks) else {
+        return JetOut::Fallback;
+    };
+    let arg = match at {
+        Ok(i) => rt.partial(Value::small(0), &[vs[i]]),
+        Err(_) => Value::small(0),
+    };
+    let r = match call_whnf(rt, f, &[arg]) {
+        Ok(r) => r.deref(),
+        Err(c) => return JetOut::Fail(c),
+    };
+    let new = match r.kind() {
+        Some(crate::value::Kind::App(app)) if !r.is_nat() => Some(app.args()[app.args().len() - 1]),
+        Some(crate::value::Kind::Pin(p)) => Some(p.item),
+        Some(crate::value::Kind::Law(l)) => Some(l.body),
+        _ => None,
+    };
+    match (at, new) {
+        (Ok(i), Some(v)) => vs[i] = v,
+        (Ok(i), None) => {
+            ks.remove(i);
+            vs.remove(i);
+        }
+        (Err(i), Some(v)) => {
+            ks.insert(i, key.deref());
+            vs.insert(i, v);
+        }
+        (Err(_), None) => return JetOut::Ret(a[2]),
+    }
+    JetOut::Ret(make_tab(rt, &ks, &vs))
+}
+
+/// `unfoldr f seed`: the row of `x0 x1 ...` while `f` answers `SOME [x seed']` (anything
+/// but a nat), ending at the first nat (`NONE`). The elements stay unevaluated.
+fn unfoldr(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let (f, mut seed) = (a[0], a[1]);
+    let mut out = Vec::new();
+    loop {
+        if rt.interrupted() {
+            return JetOut::Fail(crate::eval::Crash::interrupted());
+        }
+        let r = match call_whnf(rt, f, &[seed]) {
+            Ok(r) => r.deref(),
+            Err(c) => return JetOut::Fail(c),
+        };
+        let pair = match r.kind() {
+            _ if r.is_nat() => break,
+            Some(crate::value::Kind::App(app)) => app.args()[app.args().len() - 1],
+            _ => return JetOut::Fallback,
+        };
+        rt.gc_hold();
+        let pair = rt.whnf(pair);
+        rt.gc_release();
+        let pair = match pair {
+            Ok(p) => p,
+            Err(c) => return JetOut::Fail(c),
+        };
+        let Some([x, next]) =
+            crate::datajet::row_elems(pair).and_then(|p| <[Value; 2]>::try_from(p).ok())
+        else {
+            return JetOut::Fallback;
+        };
+        out.push(x);
+        seed = next;
+    }
+    JetOut::Ret(rt.row(&out))
+}
+
 /// The set and tab natives.
 pub fn table() -> Vec<(&'static str, Native)> {
     let mut t: Vec<(&'static str, Native)> = Vec::new();
@@ -394,6 +497,9 @@ pub fn table() -> Vec<(&'static str, Native)> {
         tab_merge(rt, a[1], a[2], |rt, x, y| rt.apply_lazy(f, &[x, y]))
     });
     put("tabFromPairs", W1, tab_from_pairs);
+    put("tabFoldlWithKey", &[Lazy, Lazy, Whnf], tab_foldl_with_key);
+    put("tabAlter", &[Lazy, Whnf, Whnf], tab_alter);
+    put("unfoldr", &[Lazy, Lazy], unfoldr);
     // Construction: opcode 0 makes the law, fully evaluating its body.
     put("_MkSet", &[Deep], |rt, a| {
         JetOut::Ret(rt.law(Value::small(1), Value::small(2), a[0]))
