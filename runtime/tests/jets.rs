@@ -544,3 +544,29 @@ fn show_row(rt: &mut Runtime, a: u64, b: u64) -> String {
     let r = rt.row(&[Value::small(a), Value::small(b)]);
     pallas_runtime::print::show(r)
 }
+
+/// `sum` of a row whose elements are unevaluated (as `_Gen` makes them) is computed by the
+/// native, which evaluates them, and agrees with its PLAN law.
+#[test]
+fn sum_evaluates_unevaluated_elements() {
+    let (mut rt, env) = setup();
+    let (gen, add, sum) = (env.globals["_Gen"], env.globals["_Add"], env.globals["sum"]);
+    let inc = rt.partial(add, &[Value::small(1)]);
+    let row = rt.call(gen, &[Value::small(100), inc]).expect("a row");
+    rt.roots.push(row);
+    let elems = pallas_runtime::datajet::row_elems(row).expect("a row");
+    assert!(
+        elems.iter().any(|x| !x.deref().is_whnf()),
+        "the elements should still be unevaluated"
+    );
+    let on = rt.call_deep(sum, &[row]).expect("sum");
+    let jet = match sum.kind() {
+        Some(Kind::Pin(p)) => p.jet.get(),
+        _ => None,
+    };
+    set_jet(sum, None);
+    let off = rt.call_deep(sum, &[row]).expect("sum");
+    set_jet(sum, jet);
+    assert_eq!(pallas_runtime::print::show(on), "5050");
+    assert_eq!(pallas_runtime::print::show(off), "5050");
+}

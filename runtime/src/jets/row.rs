@@ -116,7 +116,7 @@ fn rev(rt: &mut Runtime, a: &[Value]) -> JetOut {
     ret_row(rt, &xs)
 }
 
-/// `sum`: natively when every element is already evaluated (non-nats count as 0).
+/// `sum`: the elements evaluated in order and added (non-nats count as 0).
 fn sum(rt: &mut Runtime, a: &[Value]) -> JetOut {
     let Some(xs) = row_elems(a[0]) else {
         return JetOut::Fallback;
@@ -124,9 +124,16 @@ fn sum(rt: &mut Runtime, a: &[Value]) -> JetOut {
     let mut small: u64 = 0;
     let mut big = num_bigint::BigUint::default();
     for x in xs {
-        let x = x.deref();
+        let mut x = x.deref();
         if !x.is_whnf() {
-            return JetOut::Fallback;
+            // `foldr _Add 0` evaluates the elements first to last; so does this loop.
+            rt.gc_hold();
+            let r = rt.whnf(x);
+            rt.gc_release();
+            x = match r {
+                Ok(v) => v.deref(),
+                Err(c) => return JetOut::Fail(c),
+            };
         }
         if let Some(s) = x.as_small() {
             match small.checked_add(s) {
