@@ -133,3 +133,27 @@ fn non_nat_arguments_stay_in_the_interpreter() {
         assert_eq!(print::show(r), "0", "jit={jit}");
     }
 }
+
+/// sumDbl n = if n (add (twice n) (sumDbl (sub n 1))) 0, where twice x = add x x is another
+/// law: native code calls the other law's native code.
+fn sum_dbl_law() -> String {
+    let (add, sub, iff) = (
+        format!("<{}>", add_law()),
+        format!("<{}>", sub_law()),
+        format!("<{IF}>"),
+    );
+    let twice = format!("<{{twice 1 (0 (0 {add} 1) 1)}}>");
+    format!(
+        "{{sumDbl 1 (0 (0 (0 {iff} 1) (0 (0 {add} (0 {twice} 1)) (0 0 (0 (0 {sub} 1) (2 1))))) (2 0))}}"
+    )
+}
+
+#[test]
+fn native_code_calls_other_native_laws() {
+    let (interp, jit, report) = both(&sum_dbl_law(), 3000);
+    // 2 * (1 + 2 + ... + 3000)
+    assert_eq!(interp, "9003000");
+    assert_eq!(jit, interp);
+    // twice, then sumDbl (which could only be compiled because twice was native first).
+    assert_eq!(compiled(&report), 2, "{report}");
+}

@@ -12,7 +12,7 @@ use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::Module;
 use pallas_runtime::bytecode::{Arg, BinOp, Bytecode, Instr};
-use pallas_runtime::native::{BAIL, MAX_NATIVE_DEPTH};
+use pallas_runtime::native::{native_code, BAIL, MAX_NATIVE_DEPTH};
 use pallas_runtime::value::MAX_SMALL;
 
 /// The signature of every compiled law.
@@ -62,7 +62,12 @@ pub fn eligible(code: &Bytecode) -> bool {
         Instr::Jump { .. } => true,
         Instr::Loop { args } => args.iter().all(small_operand),
         Instr::Call { f, args, .. } => {
-            matches!(f, Arg::Reg(0)) && args.len() == arity && args.iter().all(small_operand)
+            let callee_ok = match f {
+                Arg::Reg(0) => args.len() == arity,
+                Arg::Const(c) => native_code(*c).is_some_and(|(_, a)| a == args.len() as u64),
+                Arg::Reg(_) => false,
+            };
+            callee_ok && args.iter().all(small_operand)
         }
         _ => false,
     })
@@ -203,11 +208,25 @@ pub fn lower(
     let blocks: Vec<Block> = (0..code.code.len() + 1).map(|_| b.create_block()).collect();
     let bail = b.create_block();
     let arity = code.arity as usize;
+    // Room for the arguments of the widest call (self calls pass `arity`).
+    let widest = code
+        .code
+        .iter()
+        .map(|ins| match ins {
+            Instr::Call { args, .. } => args.len(),
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
+        .max(arity);
     let args_slot = b.create_sized_stack_slot(StackSlotData::new(
         StackSlotKind::ExplicitSlot,
-        (arity * 8) as u32,
+        (widest * 8) as u32,
         3,
     ));
+    // Calls of other native laws go through a pointer, with the same signature as this one.
+    let law_sig = b.func.signature.clone();
+    let law_sig = b.import_signature(law_sig);
 
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
@@ -298,7 +317,7 @@ pub fn lower(
                 let flag = lw.b.ins().iconst(types::I64, interrupt);
                 interrupt_check(&mut lw.b, flag, lw.bail, lw.blocks[0]);
             }
-            Instr::Call { dst, args, .. } => {
+            Instr::Call { dst, f, args } => {
                 let vals: Vec<Value> = args.iter().map(|a| lw.get(a)).collect();
                 for (i, v) in vals.into_iter().enumerate() {
                     lw.b.ins()
@@ -307,7 +326,15 @@ pub fn lower(
                 let ptr = lw.b.ins().stack_addr(types::I64, args_slot, 0);
                 let one = lw.b.ins().iconst(types::I64, 1);
                 let d = lw.b.ins().iadd(depth, one);
-                let call = lw.b.ins().call(self_ref, &[ptr, d]);
+                let call = match f {
+                    Arg::Const(c) => {
+                        // Checked by `eligible`: the callee is native and takes these args.
+                        let (code_ptr, _) = native_code(*c)?;
+                        let callee = lw.b.ins().iconst(types::I64, code_ptr as usize as i64);
+                        lw.b.ins().call_indirect(law_sig, callee, &[ptr, d])
+                    }
+                    _ => lw.b.ins().call(self_ref, &[ptr, d]),
+                };
                 let r = lw.b.inst_results(call)[0];
                 let failed = cmp_const(&mut lw.b, IntCC::Equal, r, BAIL);
                 let ok = lw.b.create_block();

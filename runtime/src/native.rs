@@ -69,12 +69,70 @@ enum SlotState {
     Interpreted,
 }
 
+/// The machine code of a law (or a pin of one) that is already native, with its arity; JIT
+/// code calls it directly. The code stays valid for the life of the process.
+pub fn native_code(v: Value) -> Option<(NativeFn, u64)> {
+    let v = v.deref();
+    let law = match v.kind()? {
+        crate::value::Kind::Law(l) => l,
+        crate::value::Kind::Pin(p) => match p.item.kind()? {
+            crate::value::Kind::Law(l) => l,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    match law.native.get().state {
+        SlotState::Native(f) => Some((f, law.arity)),
+        _ => None,
+    }
+}
+
 /// A fresh slot for a new law.
 pub fn new_slot() -> Cell<NativeSlot> {
     Cell::new(NativeSlot::default())
 }
 
 impl crate::Runtime {
+    /// Compiles `l` (whose bytecode is `code`) to machine code and records the outcome in
+    /// its slot.
+    fn compile_native(&mut self, l: &LawObj, code: &Bytecode) -> Option<NativeFn> {
+        let flag = self.interrupt.clone();
+        let compiled = self.native.as_mut().and_then(|c| c.compile(code, &flag));
+        let mut slot = l.native.get();
+        slot.state = match compiled {
+            Some(f) => SlotState::Native(f),
+            None => SlotState::Interpreted,
+        };
+        l.native.set(slot);
+        compiled
+    }
+
+    /// Compiles the laws that `code` calls directly and that are still only counting calls.
+    fn compile_callees(&mut self, code: &Bytecode) {
+        for ins in code.code.iter() {
+            let crate::bytecode::Instr::Call {
+                f: crate::bytecode::Arg::Const(c),
+                ..
+            } = ins
+            else {
+                continue;
+            };
+            let c = c.deref();
+            let law = match c.kind() {
+                Some(crate::value::Kind::Law(l)) => l,
+                Some(crate::value::Kind::Pin(p)) => match p.item.kind() {
+                    Some(crate::value::Kind::Law(l)) => l,
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            if matches!(law.native.get().state, SlotState::Counting) {
+                let callee = self.law_bytecode(law);
+                self.compile_native(law, &callee);
+            }
+        }
+    }
+
     /// Runs `l` natively on `args` if it is (or now becomes) native and every argument is a
     /// small nat in weak head normal form; `None` means "interpret it".
     #[inline]
@@ -93,12 +151,11 @@ impl crate::Runtime {
                     return None;
                 }
                 let code = self.law_bytecode(l);
-                let flag = self.interrupt.clone();
-                let compiled = self.native.as_mut().and_then(|c| c.compile(&code, &flag));
-                slot.state = match compiled {
-                    Some(f) => SlotState::Native(f),
-                    None => SlotState::Interpreted,
-                };
+                // Laws this one calls directly go native first, so that its code can call
+                // theirs (native code only calls laws that are already native).
+                self.compile_callees(&code);
+                let compiled = self.compile_native(l, &code);
+                slot.state = l.native.get().state;
                 l.native.set(slot);
                 compiled?
             }
