@@ -3,8 +3,9 @@
 //! law is eligible and produces the code.
 //!
 //! Eligible bytecode uses only moves and forces, the inline arithmetic and comparison
-//! operations (`_Add`, `_Sub`, `_Mul`, `_Eql` … `_Gte`), jumps and switches, returns, self tail
-//! loops and saturated self calls, with small-nat constants. Registers then always hold small
+//! operations (`_Add`, `_Sub`, `_Mul`, `_Div`, `_Mod`, `_Eql` … `_Gte`), jumps and switches,
+//! returns, self tail loops, saturated self calls and saturated calls of laws that are already
+//! native, with small-nat constants. Registers then always hold small
 //! nats, which native code keeps decoded in machine registers. Overflow past the small-nat
 //! range and recursion deeper than `MAX_NATIVE_DEPTH` return `BAIL`, and the interpreter runs
 //! the call instead (law bodies are pure, so the answer is the same). Anything else keeps the
