@@ -122,6 +122,17 @@ impl Runtime {
 
     /// The union of two tabs; entries of `left` win.
     pub fn tab_union(&mut self, left: Value, right: Value) -> Option<Value> {
+        self.tab_merge(left, right, |_, l, _| l)
+    }
+
+    /// The keys of two tabs merged in order; a key in both gets `both(rt, left_value,
+    /// right_value)`. `None` when either is not a tab.
+    pub fn tab_merge(
+        &mut self,
+        left: Value,
+        right: Value,
+        mut both: impl FnMut(&mut Runtime, Value, Value) -> Value,
+    ) -> Option<Value> {
         let (lk, lv) = datajet::tab_parts(left)?;
         let (rk, rv) = datajet::tab_parts(right)?;
         let (mut keys, mut vals) = (Vec::new(), Vec::new());
@@ -147,7 +158,8 @@ impl Runtime {
                 }
                 Ordering::Equal => {
                     keys.push(lk[i]);
-                    vals.push(lv[i]);
+                    let v = both(self, lv[i], rv[j]);
+                    vals.push(v);
                     i += 1;
                     j += 1;
                 }

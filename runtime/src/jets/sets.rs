@@ -31,19 +31,6 @@ fn search(key: Value, keys: &[Value]) -> Option<Result<usize, usize>> {
     Some(Err(lo))
 }
 
-/// The set of `keys` (already ascending and distinct).
-fn make_set(rt: &mut Runtime, keys: &[Value]) -> Value {
-    let row = rt.row(keys);
-    rt.law(Value::small(1), Value::small(2), row)
-}
-
-/// The tab of `keys` (ascending, distinct) and `vals`.
-fn make_tab(rt: &mut Runtime, keys: &[Value], vals: &[Value]) -> Value {
-    let set = make_set(rt, keys);
-    let row = rt.row(vals);
-    rt.partial(set, &[row])
-}
-
 /// A set's keys, when it is a proper set with normal keys.
 fn keys_of(s: Value) -> Option<Vec<Value>> {
     set_keys(s).filter(|ks| ks.iter().all(|k| is_normal(*k)))
@@ -72,7 +59,7 @@ fn set_ins(rt: &mut Runtime, a: &[Value]) -> JetOut {
         Some(Ok(_)) => JetOut::Ret(a[1]),
         Some(Err(at)) => {
             keys.insert(at, a[0].deref());
-            JetOut::Ret(make_set(rt, &keys))
+            JetOut::Ret(rt.set_from_sorted(&keys))
         }
         None => JetOut::Fallback,
     }
@@ -85,7 +72,7 @@ fn set_del(rt: &mut Runtime, a: &[Value]) -> JetOut {
     match search(a[0], &keys) {
         Some(Ok(at)) => {
             keys.remove(at);
-            JetOut::Ret(make_set(rt, &keys))
+            JetOut::Ret(rt.set_from_sorted(&keys))
         }
         Some(Err(_)) => JetOut::Ret(a[1]),
         None => JetOut::Fallback,
@@ -117,7 +104,7 @@ fn set_weld(rt: &mut Runtime, a: &[Value]) -> JetOut {
     }
     out.extend_from_slice(&xs[i..]);
     out.extend_from_slice(&ys[j..]);
-    JetOut::Ret(make_set(rt, &out))
+    JetOut::Ret(rt.set_from_sorted(&out))
 }
 
 fn tab_idx(_: &mut Runtime, a: &[Value]) -> JetOut {
@@ -165,7 +152,7 @@ fn tab_ins(rt: &mut Runtime, a: &[Value]) -> JetOut {
         }
         None => return JetOut::Fallback,
     }
-    JetOut::Ret(make_tab(rt, &keys, &vals))
+    JetOut::Ret(rt.tab_from_sorted(&keys, &vals))
 }
 
 /// The set of the keys of `from` whose membership in `other` is `member`.
@@ -177,7 +164,7 @@ fn set_filter(rt: &mut Runtime, from: Value, other: Value, member: bool) -> JetO
         .into_iter()
         .filter(|x| ys.binary_search_by(|y| compare(*y, *x)).is_ok() == member)
         .collect();
-    JetOut::Ret(make_set(rt, &kept))
+    JetOut::Ret(rt.set_from_sorted(&kept))
 }
 
 /// `N(x)` as a count, when it is a small nat (other counts are left to the PLAN code).
@@ -196,8 +183,8 @@ fn set_split(
         return JetOut::Fallback;
     };
     let k = k.min(keys.len());
-    let left = make_set(rt, &keys[..k]);
-    let right = make_set(rt, &keys[k..]);
+    let left = rt.set_from_sorted(&keys[..k]);
+    let right = rt.set_from_sorted(&keys[k..]);
     JetOut::Ret(parts(rt, left, right))
 }
 
@@ -218,45 +205,17 @@ fn pairs(rt: &mut Runtime, keys: &[Value], vals: &[Value]) -> Vec<Value> {
         .collect()
 }
 
-/// The keys of two tabs merged in order; a key in both gets `both(rt, value_x, value_y)`.
+/// `tabWeld`/`tabUnionWith`: [`Runtime::tab_merge`], falling back for non-tabs.
 fn tab_merge(
     rt: &mut Runtime,
     x: Value,
     y: Value,
-    mut both: impl FnMut(&mut Runtime, Value, Value) -> Value,
+    both: impl FnMut(&mut Runtime, Value, Value) -> Value,
 ) -> JetOut {
-    let (Some((xk, xv)), Some((yk, yv))) = (parts_of(x), parts_of(y)) else {
-        return JetOut::Fallback;
-    };
-    let (mut keys, mut vals) = (Vec::new(), Vec::new());
-    let (mut i, mut j) = (0, 0);
-    while i < xk.len() || j < yk.len() {
-        let order = match (xk.get(i), yk.get(j)) {
-            (Some(x), Some(y)) => compare(*x, *y),
-            (Some(_), None) => Ordering::Less,
-            _ => Ordering::Greater,
-        };
-        match order {
-            Ordering::Less => {
-                keys.push(xk[i]);
-                vals.push(xv[i]);
-                i += 1;
-            }
-            Ordering::Greater => {
-                keys.push(yk[j]);
-                vals.push(yv[j]);
-                j += 1;
-            }
-            Ordering::Equal => {
-                keys.push(xk[i]);
-                let v = both(rt, xv[i], yv[j]);
-                vals.push(v);
-                i += 1;
-                j += 1;
-            }
-        }
+    match rt.tab_merge(x, y, both) {
+        Some(t) => JetOut::Ret(t),
+        None => JetOut::Fallback,
     }
-    JetOut::Ret(make_tab(rt, &keys, &vals))
 }
 
 /// `tabFromPairs pairs`: the tab of `[key value]` rows, later pairs winning; natively when
@@ -281,7 +240,7 @@ fn tab_from_pairs(rt: &mut Runtime, a: &[Value]) -> JetOut {
             None => return JetOut::Fallback,
         }
     }
-    JetOut::Ret(make_tab(rt, &keys, &vals))
+    JetOut::Ret(rt.tab_from_sorted(&keys, &vals))
 }
 
 /// `f args` evaluated to weak head normal form inside a native. Collection during it keeps
@@ -348,7 +307,7 @@ fn tab_alter(rt: &mut Runtime, a: &[Value]) -> JetOut {
         }
         (Err(_), None) => return JetOut::Ret(a[2]),
     }
-    JetOut::Ret(make_tab(rt, &ks, &vs))
+    JetOut::Ret(rt.tab_from_sorted(&ks, &vs))
 }
 
 /// `unfoldr f seed`: the row of `x0 x1 ...` while `f` answers `SOME [x seed']` (anything
@@ -408,10 +367,10 @@ pub fn table() -> Vec<(&'static str, Native)> {
         None => JetOut::Fallback,
     });
     put("setSing", &[Deep], |rt, a| {
-        JetOut::Ret(make_set(rt, &[a[0]]))
+        JetOut::Ret(rt.set_from_sorted(&[a[0]]))
     });
     put("tabSing", &[Deep, Lazy], |rt, a| {
-        JetOut::Ret(make_tab(rt, &[a[0]], &[a[1]]))
+        JetOut::Ret(rt.tab_from_sorted(&[a[0]], &[a[1]]))
     });
     put("_TabLen", W1, |rt, a| match tab_parts(a[0]) {
         Some((ks, _)) => JetOut::Ret(rt.nat_u64(ks.len() as u64)),
@@ -465,8 +424,8 @@ pub fn table() -> Vec<(&'static str, Native)> {
         match (count(a[0]), parts_of(a[1])) {
             (Some(i), Some((ks, vs))) => {
                 let i = i.min(ks.len());
-                let left = make_tab(rt, &ks[..i], &vs[..i]);
-                let right = make_tab(rt, &ks[i..], &vs[i..]);
+                let left = rt.tab_from_sorted(&ks[..i], &vs[..i]);
+                let right = rt.tab_from_sorted(&ks[i..], &vs[i..]);
                 JetOut::Ret(rt.row(&[left, right]))
             }
             _ => JetOut::Fallback,
@@ -486,7 +445,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
                     .zip(&vs)
                     .map(|(k, v)| rt.apply_lazy(f, &[*k, *v]))
                     .collect();
-                JetOut::Ret(make_tab(rt, &ks, &mapped))
+                JetOut::Ret(rt.tab_from_sorted(&ks, &mapped))
             }
             None => JetOut::Fallback,
         }
@@ -530,7 +489,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
                 None => return JetOut::Fallback,
             }
         }
-        JetOut::Ret(make_set(rt, &keys))
+        JetOut::Ret(rt.set_from_sorted(&keys))
     });
     put("setSplitLT", W2, |rt, a| {
         let Some(keys) = keys_of(a[1]) else {
@@ -540,8 +499,8 @@ pub fn table() -> Vec<(&'static str, Native)> {
             Some(Ok(i) | Err(i)) => i,
             None => return JetOut::Fallback,
         };
-        let left = make_set(rt, &keys[..at]);
-        let right = make_set(rt, &keys[at..]);
+        let left = rt.set_from_sorted(&keys[..at]);
+        let right = rt.set_from_sorted(&keys[at..]);
         JetOut::Ret(rt.row(&[left, right]))
     });
     put("tabSplitLT", W2, |rt, a| {
@@ -552,8 +511,8 @@ pub fn table() -> Vec<(&'static str, Native)> {
             Some(Ok(i) | Err(i)) => i,
             None => return JetOut::Fallback,
         };
-        let left = make_tab(rt, &ks[..at], &vs[..at]);
-        let right = make_tab(rt, &ks[at..], &vs[at..]);
+        let left = rt.tab_from_sorted(&ks[..at], &vs[..at]);
+        let right = rt.tab_from_sorted(&ks[at..], &vs[at..]);
         JetOut::Ret(rt.row(&[left, right]))
     });
     put("tabSwitch", &[Whnf, Lazy, Whnf], |_, a| {
@@ -570,7 +529,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
         Some((ks, vs)) => {
             let f = a[0];
             let mapped: Vec<Value> = vs.iter().map(|v| rt.apply_lazy(f, &[*v])).collect();
-            JetOut::Ret(make_tab(rt, &ks, &mapped))
+            JetOut::Ret(rt.tab_from_sorted(&ks, &mapped))
         }
         None => JetOut::Fallback,
     });
