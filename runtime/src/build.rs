@@ -180,6 +180,15 @@ impl Runtime {
         let c = &self.gc_inhibit;
         c.set(c.get().saturating_sub(1));
     }
+
+    /// Runs `f` (an evaluation started by a native, which holds values in Rust variables)
+    /// while collection may only free what `f` itself allocates.
+    pub fn with_gc_held<R>(&mut self, f: impl FnOnce(&mut Runtime) -> R) -> R {
+        self.gc_hold();
+        let r = f(self);
+        self.gc_release();
+        r
+    }
 }
 
 #[cfg(test)]

@@ -72,17 +72,21 @@ enum SlotState {
 /// The machine code of a law (or a pin of one) that is already native, with its arity; JIT
 /// code calls it directly. The code stays valid for the life of the process.
 pub fn native_code(v: Value) -> Option<(NativeFn, u64)> {
-    let v = v.deref();
-    let law = match v.kind()? {
-        crate::value::Kind::Law(l) => l,
-        crate::value::Kind::Pin(p) => match p.item.kind()? {
-            crate::value::Kind::Law(l) => l,
-            _ => return None,
-        },
-        _ => return None,
-    };
+    let law = law_of(v)?;
     match law.native.get().state {
         SlotState::Native(f) => Some((f, law.arity)),
+        _ => None,
+    }
+}
+
+/// The law a value runs when called: itself, or the item of a pin of a law.
+pub(crate) fn law_of(v: Value) -> Option<&'static LawObj> {
+    match v.deref().kind()? {
+        crate::value::Kind::Law(l) => Some(l),
+        crate::value::Kind::Pin(p) => match p.item.kind()? {
+            crate::value::Kind::Law(l) => Some(l),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -117,14 +121,8 @@ impl crate::Runtime {
             else {
                 continue;
             };
-            let c = c.deref();
-            let law = match c.kind() {
-                Some(crate::value::Kind::Law(l)) => l,
-                Some(crate::value::Kind::Pin(p)) => match p.item.kind() {
-                    Some(crate::value::Kind::Law(l)) => l,
-                    _ => continue,
-                },
-                _ => continue,
+            let Some(law) = law_of(*c) else {
+                continue;
             };
             if matches!(law.native.get().state, SlotState::Counting) {
                 let callee = self.law_bytecode(law);

@@ -195,14 +195,7 @@ impl Runtime {
     /// holds `self` and the new arguments.
     fn native_loop(&mut self, regs: &[Value], nargs: usize) -> Option<Value> {
         let selfv = regs[0].deref();
-        let law = match selfv.kind()? {
-            Kind::Law(l) => l,
-            Kind::Pin(p) => match p.item.kind()? {
-                Kind::Law(l) => l,
-                _ => return None,
-            },
-            _ => return None,
-        };
+        let law = crate::native::law_of(selfv)?;
         self.try_native(selfv, law, &regs[1..=nargs])
     }
 

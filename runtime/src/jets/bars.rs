@@ -102,10 +102,10 @@ fn bar_cat(rt: &mut Runtime, a: &[Value]) -> JetOut {
     JetOut::Ret(rt.bar(&out))
 }
 
-/// `SOME x` (`(0 x)`) or `NONE` (0).
+/// `SOME i` or `NONE` (0).
 fn maybe(rt: &mut Runtime, x: Option<u64>) -> Value {
     match x {
-        Some(i) => rt.partial(Value::small(0), &[Value::small(i)]),
+        Some(i) => super::natives::some(rt, Value::small(i)),
         None => Value::small(0),
     }
 }

@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 use num_bigint::BigUint;
 use num_traits::{ToPrimitive, Zero};
 
-use super::natives::{bit, is_normal, n, nat_ret, truthy, W1, W2};
+use super::natives::{bit, is_normal, law_body, n, nat_ret, plan_tag, truthy, W1, W2};
 use super::{JetOut, Native};
 use crate::datajet::row_elems;
 use crate::eval::Strict::{Deep, Lazy, Whnf};
@@ -71,7 +71,11 @@ fn pick(a: &[Value], keep_x: fn(Ordering) -> bool) -> JetOut {
 /// `toPad x`: a pad is a nat whose highest 1 bit marks its length; 0 (and non-nats) mean the
 /// empty pad 1.
 fn to_pad(x: Value) -> BigUint {
-    let x = n(x);
+    pad_of(n(x))
+}
+
+/// A nat as a pad: 0 is the empty pad 1.
+fn pad_of(x: BigUint) -> BigUint {
     if x.is_zero() {
         BigUint::from(1u32)
     } else {
@@ -99,16 +103,16 @@ fn pad_flat(x: Value) -> Option<BigUint> {
     }
     let mut acc = BigUint::from(1u32);
     for e in evaluated_elems(x)? {
-        acc = pad_weld(acc, to_pad_big(pad_flat(e)?));
+        acc = pad_weld(acc, pad_of(pad_flat(e)?));
     }
     Some(acc)
 }
 
-fn to_pad_big(x: BigUint) -> BigUint {
-    if x.is_zero() {
-        BigUint::from(1u32)
-    } else {
-        x
+/// `_Bix i n` and `_TestBit i n`: bit `i` of `n` (0 for a non-nat, or past its end).
+fn test_bit(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    match width(a[0]) {
+        Some(i) => nat_ret(rt, BigUint::from(n(a[1]).bit(i) as u32)),
+        None => JetOut::Ret(Value::small(0)),
     }
 }
 
@@ -181,14 +185,8 @@ pub fn table() -> Vec<(&'static str, Native)> {
     put("_Force", &[Deep], |_, a| JetOut::Ret(a[0]));
     put("_Min", W2, |_, a| pick(a, |o| o != Ordering::Greater));
     put("_Max", W2, |_, a| pick(a, |o| o != Ordering::Less));
-    put("_Bix", W2, |rt, a| match width(a[0]) {
-        Some(i) => nat_ret(rt, BigUint::from(n(a[1]).bit(i) as u32)),
-        None => JetOut::Ret(Value::small(0)),
-    });
-    put("_TestBit", W2, |rt, a| match width(a[0]) {
-        Some(i) => nat_ret(rt, BigUint::from(n(a[1]).bit(i) as u32)),
-        None => JetOut::Ret(Value::small(0)),
-    });
+    put("_Bix", W2, test_bit);
+    put("_TestBit", W2, test_bit);
     put("_Trunc", W2, |rt, a| match width(a[0]) {
         Some(w) => nat_ret(rt, trunc(n(a[1]), w)),
         None => JetOut::Fallback,
@@ -234,9 +232,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
             _ => JetOut::Fallback,
         }
     });
-    put("_Null", W1, |_, a| {
-        bit(!matches!(a[0].deref().kind(), Some(Kind::App(_))))
-    });
+    put("_Null", W1, |_, a| bit(plan_tag(a[0]) != 2));
     put("_Arity", W1, |rt, a| match arity(a[0]) {
         Some(k) => JetOut::Ret(rt.nat_u64(k)),
         None => JetOut::Fallback,
@@ -326,12 +322,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
         } else if crate::datajet::set_keys(x).is_some() {
             8
         } else {
-            match x.deref().kind() {
-                Some(Kind::Pin(_)) => 0,
-                Some(Kind::Law(_)) => 1,
-                Some(Kind::App(_)) => 2,
-                _ => 3,
-            }
+            u64::from(plan_tag(x))
         };
         JetOut::Ret(Value::small(tag))
     });
@@ -346,10 +337,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
         let Some((&f, args)) = xs.split_first() else {
             return JetOut::Fallback;
         };
-        rt.gc_hold();
-        let r = rt.call_deep(f, args);
-        rt.gc_release();
-        match r {
+        match rt.with_gc_held(|rt| rt.call_deep(f, args)) {
             Ok(v) => JetOut::Ret(rt.row(&[Value::small(1), v])),
             Err(c) if matches!(c.kind, crate::eval::CrashKind::Plan) => {
                 let err = rt.row(&[c.op, c.arg]);
@@ -389,10 +377,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
         _ => JetOut::Fallback,
     });
     // Set and tab accessors: a set's keys are its law body; a tab is `(set vals)`.
-    put("_SetToRow", W1, |_, a| match a[0].deref().kind() {
-        Some(Kind::Law(l)) => JetOut::Ret(l.body),
-        _ => JetOut::Ret(Value::small(0)),
-    });
+    put("_SetToRow", W1, law_body);
     put("_TabKeysRow", W1, |_, a| match a[0].deref().kind() {
         Some(Kind::App(app)) if app.args().len() == 1 => match app.head.deref().kind() {
             Some(Kind::Law(l)) => JetOut::Ret(l.body),

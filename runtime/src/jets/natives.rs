@@ -107,20 +107,37 @@ fn car(rt: &mut Runtime, a: &[Value]) -> JetOut {
     })
 }
 
-/// `_Cdr` (and `_TabVals`): the item of a pin, the body of a law, the last argument of an
-/// app (evaluated as the tail: it may be a thunk), 0 for a nat.
-fn cdr(_: &mut Runtime, a: &[Value]) -> JetOut {
-    let x = a[0].deref();
-    JetOut::Eval(match x.kind() {
+/// Opcode 1's second part of a value in weak head normal form: the item of a pin, the body
+/// of a law, the last argument of an app (possibly unevaluated), 0 for a nat.
+pub(super) fn cdr_of(x: Value) -> Value {
+    match x.deref().kind() {
         Some(Kind::Pin(p)) => p.item,
         Some(Kind::Law(l)) => l.body,
         Some(Kind::App(app)) => app.args()[app.args().len() - 1],
         _ => Value::small(0),
-    })
+    }
+}
+
+/// `_Cdr` (and `_TabVals`): [`cdr_of`], evaluated as the tail.
+fn cdr(_: &mut Runtime, a: &[Value]) -> JetOut {
+    JetOut::Eval(cdr_of(a[0]))
+}
+
+/// `_LawBody` (and `_SetToRow`): the body of a law, 0 for anything else.
+pub(super) fn law_body(_: &mut Runtime, a: &[Value]) -> JetOut {
+    match a[0].deref().kind() {
+        Some(Kind::Law(l)) => JetOut::Ret(l.body),
+        _ => JetOut::Ret(Value::small(0)),
+    }
+}
+
+/// `SOME x`, which is `(0 x)`.
+pub(super) fn some(rt: &mut Runtime, x: Value) -> Value {
+    rt.partial(Value::small(0), &[x])
 }
 
 /// The reflective tag of a value in weak head normal form: pin 0, law 1, app 2, nat 3.
-fn plan_tag(x: Value) -> u8 {
+pub(super) fn plan_tag(x: Value) -> u8 {
     let x = x.deref();
     if x.is_small() {
         return 3;
@@ -239,10 +256,7 @@ fn table_core() -> Vec<(&'static str, Native)> {
         Some(Kind::Law(l)) => JetOut::Ret(l.arity_nat),
         _ => JetOut::Ret(Value::small(0)),
     });
-    put("_LawBody", W1, |_, a| match a[0].deref().kind() {
-        Some(Kind::Law(l)) => JetOut::Ret(l.body),
-        _ => JetOut::Ret(Value::small(0)),
-    });
+    put("_LawBody", W1, law_body);
     put("_Car", W1, car);
     put("_TabKeys", W1, car);
     put("_Cdr", W1, cdr);

@@ -97,10 +97,7 @@ fn sum_of(rt: &mut Runtime, a: &[Value]) -> JetOut {
     };
     let mut total = num_bigint::BigUint::default();
     for x in xs.iter().rev() {
-        rt.gc_hold();
-        let r = rt.call(a[0], &[*x]);
-        rt.gc_release();
-        match r {
+        match rt.with_gc_held(|rt| rt.call(a[0], &[*x])) {
             Ok(v) => total += crate::nat::nat_or_zero(v).into_owned(),
             Err(c) => return JetOut::Fail(c),
         }
@@ -127,10 +124,7 @@ fn sum(rt: &mut Runtime, a: &[Value]) -> JetOut {
         let mut x = x.deref();
         if !x.is_whnf() {
             // `foldr _Add 0` evaluates the elements first to last; so does this loop.
-            rt.gc_hold();
-            let r = rt.whnf(x);
-            rt.gc_release();
-            x = match r {
+            x = match rt.with_gc_held(|rt| rt.whnf(x)) {
                 Ok(v) => v.deref(),
                 Err(c) => return JetOut::Fail(c),
             };

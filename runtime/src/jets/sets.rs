@@ -5,7 +5,7 @@
 
 use std::cmp::Ordering;
 
-use super::natives::{bit, is_normal, W1, W2};
+use super::natives::{bit, cdr_of, is_normal, some, W1, W2};
 use super::{JetOut, Native};
 use crate::datajet::{set_keys, tab_parts};
 use crate::eval::Strict::{Deep, Lazy, Whnf};
@@ -133,26 +133,20 @@ fn tab_lookup(rt: &mut Runtime, a: &[Value]) -> JetOut {
         return JetOut::Fallback;
     };
     match search(a[0], &keys) {
-        // `SOME x` is `(0 x)`.
-        Some(Ok(at)) => JetOut::Ret(rt.partial(Value::small(0), &[vals[at]])),
+        Some(Ok(at)) => JetOut::Ret(some(rt, vals[at])),
         Some(Err(_)) => JetOut::Ret(Value::small(0)),
         None => JetOut::Fallback,
     }
 }
 
 fn tab_ins(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some((mut keys, mut vals)) = parts_of(a[2]) else {
+    if !is_normal(a[0]) || parts_of(a[2]).is_none() {
         return JetOut::Fallback;
-    };
-    match search(a[0], &keys) {
-        Some(Ok(at)) => vals[at] = a[1],
-        Some(Err(at)) => {
-            keys.insert(at, a[0].deref());
-            vals.insert(at, a[1]);
-        }
-        None => return JetOut::Fallback,
     }
-    JetOut::Ret(rt.tab_from_sorted(&keys, &vals))
+    match rt.tab_insert(a[2], a[0].deref(), a[1]) {
+        Some(t) => JetOut::Ret(t),
+        None => JetOut::Fallback,
+    }
 }
 
 /// The set of the keys of `from` whose membership in `other` is `member`.
@@ -224,32 +218,19 @@ fn tab_from_pairs(rt: &mut Runtime, a: &[Value]) -> JetOut {
     let Some(ps) = crate::datajet::row_elems(a[0]) else {
         return JetOut::Fallback;
     };
-    let (mut keys, mut vals): (Vec<Value>, Vec<Value>) = (Vec::new(), Vec::new());
+    let mut pairs = Vec::with_capacity(ps.len());
     for p in ps {
         let Some([k, v]) =
             crate::datajet::row_elems(p).and_then(|kv| <[Value; 2]>::try_from(kv).ok())
         else {
             return JetOut::Fallback;
         };
-        match search(k, &keys) {
-            Some(Ok(at)) => vals[at] = v,
-            Some(Err(at)) => {
-                keys.insert(at, k.deref());
-                vals.insert(at, v);
-            }
-            None => return JetOut::Fallback,
+        if !is_normal(k) {
+            return JetOut::Fallback;
         }
+        pairs.push((k.deref(), v));
     }
-    JetOut::Ret(rt.tab_from_sorted(&keys, &vals))
-}
-
-/// `f args` evaluated to weak head normal form inside a native. Collection during it keeps
-/// everything older, so the native's own values survive.
-fn call_whnf(rt: &mut Runtime, f: Value, args: &[Value]) -> Result<Value, crate::eval::Crash> {
-    rt.gc_hold();
-    let r = rt.call(f, args);
-    rt.gc_release();
-    r
+    JetOut::Ret(rt.tab_from_pairs(&pairs))
 }
 
 /// `tabFoldlWithKey f z t`: `f (... (f z k0 v0) ...) kn vn`, each step evaluated (the PLAN
@@ -263,7 +244,7 @@ fn tab_foldl_with_key(rt: &mut Runtime, a: &[Value]) -> JetOut {
     }
     let mut acc = a[1];
     for (k, v) in ks.iter().zip(&vs) {
-        acc = match call_whnf(rt, a[0], &[acc, *k, *v]) {
+        acc = match rt.with_gc_held(|rt| rt.call(a[0], &[acc, *k, *v])) {
             Ok(x) => x,
             Err(c) => return JetOut::Fail(c),
         };
@@ -282,19 +263,15 @@ fn tab_alter(rt: &mut Runtime, a: &[Value]) -> JetOut {
         return JetOut::Fallback;
     };
     let arg = match at {
-        Ok(i) => rt.partial(Value::small(0), &[vs[i]]),
+        Ok(i) => some(rt, vs[i]),
         Err(_) => Value::small(0),
     };
-    let r = match call_whnf(rt, f, &[arg]) {
+    let r = match rt.with_gc_held(|rt| rt.call(f, &[arg])) {
         Ok(r) => r.deref(),
         Err(c) => return JetOut::Fail(c),
     };
-    let new = match r.kind() {
-        Some(crate::value::Kind::App(app)) if !r.is_nat() => Some(app.args()[app.args().len() - 1]),
-        Some(crate::value::Kind::Pin(p)) => Some(p.item),
-        Some(crate::value::Kind::Law(l)) => Some(l.body),
-        _ => None,
-    };
+    // `maybeCase`: a nat is `NONE`, anything else carries its value as its `cdr`.
+    let new = (!r.is_nat()).then(|| cdr_of(r));
     match (at, new) {
         (Ok(i), Some(v)) => vs[i] = v,
         (Ok(i), None) => {
@@ -319,7 +296,7 @@ fn unfoldr(rt: &mut Runtime, a: &[Value]) -> JetOut {
         if rt.interrupted() {
             return JetOut::Fail(crate::eval::Crash::interrupted());
         }
-        let r = match call_whnf(rt, f, &[seed]) {
+        let r = match rt.with_gc_held(|rt| rt.call(f, &[seed])) {
             Ok(r) => r.deref(),
             Err(c) => return JetOut::Fail(c),
         };
@@ -328,10 +305,7 @@ fn unfoldr(rt: &mut Runtime, a: &[Value]) -> JetOut {
             Some(crate::value::Kind::App(app)) => app.args()[app.args().len() - 1],
             _ => return JetOut::Fallback,
         };
-        rt.gc_hold();
-        let pair = rt.whnf(pair);
-        rt.gc_release();
-        let pair = match pair {
+        let pair = match rt.with_gc_held(|rt| rt.whnf(pair)) {
             Ok(p) => p,
             Err(c) => return JetOut::Fail(c),
         };
