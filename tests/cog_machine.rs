@@ -30,6 +30,16 @@ fn boot(dir: &Path, file: &str) -> std::process::Output {
         .expect("run pallas boot")
 }
 
+/// Boots a machine and checks that it booted, showing boot's errors if not.
+fn boot_ok(dir: &Path, file: &str) {
+    let out = boot(dir, file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Starts the machine with its trace lines readable through a channel.
 fn start(dir: &Path) -> (Child, mpsc::Receiver<u64>) {
     let mut child = pallas()
@@ -87,12 +97,7 @@ impl Lcg {
 #[test]
 fn counter_survives_kill_9_at_random_instants() {
     let dir = store("kill");
-    let out = boot(&dir, "tests/cog/fast_counter.sire");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    boot_ok(&dir, "tests/cog/fast_counter.sire");
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
@@ -134,7 +139,7 @@ fn counter_survives_kill_9_at_random_instants() {
 #[test]
 fn clean_stop_snapshots_and_replays_agree() {
     let dir = store("clean");
-    assert!(boot(&dir, "tests/cog/fast_counter.sire").status.success());
+    boot_ok(&dir, "tests/cog/fast_counter.sire");
     let (child, counts) = start(&dir);
     let _ = counts
         .recv_timeout(Duration::from_secs(60))
@@ -169,7 +174,7 @@ fn clean_stop_snapshots_and_replays_agree() {
 #[test]
 fn boot_refuses_an_existing_store_and_two_starts_never_share_one() {
     let dir = store("lock");
-    assert!(boot(&dir, "sire/demo_counter.sire").status.success());
+    boot_ok(&dir, "sire/demo_counter.sire");
     let again = boot(&dir, "sire/demo_counter.sire");
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
@@ -191,7 +196,7 @@ fn boot_refuses_an_existing_store_and_two_starts_never_share_one() {
 #[test]
 fn a_torn_tail_is_cut_and_mid_log_corruption_stops_the_start() {
     let dir = store("torn");
-    assert!(boot(&dir, "tests/cog/fast_counter.sire").status.success());
+    boot_ok(&dir, "tests/cog/fast_counter.sire");
     let (mut child, counts) = start(&dir);
     for _ in 0..50 {
         counts
@@ -281,12 +286,7 @@ fn http_get(port: u16) -> String {
 /// output lines and the port it listens on.
 fn serving(dir: &Path, file: Option<&str>) -> (Child, mpsc::Receiver<String>, u16) {
     if let Some(file) = file {
-        let out = boot(dir, file);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        boot_ok(dir, file);
     }
     let (child, lines) = start_lines(dir);
     let port = next_number(&lines, "port") as u16;
@@ -342,12 +342,7 @@ fn http_hello_world_serves_and_its_count_survives_kill_9() {
 #[test]
 fn eval_jobs_return_their_result_or_their_crash_as_inputs() {
     let dir = store("jobs");
-    let out = boot(&dir, "tests/cog/jobs.sire");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    boot_ok(&dir, "tests/cog/jobs.sire");
     let out = pallas()
         .args(["start", &dir.to_string_lossy()])
         .output()
@@ -382,7 +377,7 @@ fn eval_jobs_return_their_result_or_their_crash_as_inputs() {
 fn a_step_past_the_time_limit_stops_the_machine_without_committing_it() {
     for jit in ["off", "always"] {
         let dir = store(&format!("spin-{jit}"));
-        assert!(boot(&dir, "tests/cog/spin.sire").status.success());
+        boot_ok(&dir, "tests/cog/spin.sire");
         let t = Instant::now();
         let out = pallas()
             .args([
@@ -417,7 +412,7 @@ fn a_step_past_the_time_limit_stops_the_machine_without_committing_it() {
 #[test]
 fn sigint_in_the_middle_of_a_step_stops_the_machine_cleanly() {
     let dir = store("spin-sigint");
-    assert!(boot(&dir, "tests/cog/spin.sire").status.success());
+    boot_ok(&dir, "tests/cog/spin.sire");
     let child = pallas()
         .args(["--jit", "always", "start", &dir.to_string_lossy()])
         .stdout(Stdio::null())

@@ -46,7 +46,7 @@ fn small_nat(v: Value) -> Option<u64> {
 
 /// A function value split into its head and the arguments it already has (none unless it
 /// is a closure).
-fn spread(f: Value) -> (Value, &'static [Value]) {
+fn closure_parts(f: Value) -> (Value, &'static [Value]) {
     match f.kind() {
         Some(Kind::App(app)) => (app.head.deref(), app.args()),
         _ => (f, &[]),
@@ -265,7 +265,7 @@ impl Runtime {
                     let f = get(&regs, f).deref();
                     // A closure (a law partly applied) that these arguments saturate is called
                     // as directly as the law itself: its arguments come first.
-                    let (head, pre) = spread(f);
+                    let (head, pre) = closure_parts(f);
                     if let Some((callee, selfv, law)) =
                         self.direct_target(head, pre.len() + args.len())
                     {
@@ -373,7 +373,7 @@ impl Runtime {
                     let f = get(&regs, f).deref();
                     // A known law or a closure that these arguments saturate replaces this
                     // activation (no frame grows); anything else goes through `apply`.
-                    let (head, pre) = spread(f);
+                    let (head, pre) = closure_parts(f);
                     let n = pre.len() + args.len();
                     if !self.interrupted() {
                         if let Some((callee, selfv, law)) = self.direct_target(head, n) {
