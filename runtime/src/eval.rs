@@ -145,7 +145,8 @@ impl Frame {
                 out.push(*top);
                 out.extend(stack.iter().map(|(v, _)| *v));
             }
-            Frame::Interp(a) => out.extend_from_slice(&a.regs),
+            // Its registers are on the register stack, which is scanned whole.
+            Frame::Interp(_) => {}
         }
     }
 }
@@ -234,7 +235,12 @@ impl Runtime {
     fn run_from(&mut self, st: State, base: usize) -> Result<Value, Crash> {
         let outer = std::mem::replace(&mut self.run_base, base);
         let mark = std::mem::replace(&mut self.run_watermark, self.heap.total_allocs);
+        let regs_height = self.reg_stack.len();
         let r = self.run_loop(st, base);
+        // A crash leaves the registers of the activations it unwound (and of the one that
+        // crashed); a finished evaluation has popped all of its own.
+        debug_assert!(r.is_err() || self.reg_stack.len() == regs_height);
+        self.reg_stack.truncate(regs_height);
         self.run_base = outer;
         self.run_watermark = mark;
         r
@@ -295,6 +301,7 @@ impl Runtime {
     /// [`Runtime::inhibit_gc`]), only what the running evaluation allocated.
     fn gc_at_safe_point(&mut self, v: Value) {
         let mut extra = vec![v];
+        extra.extend_from_slice(&self.reg_stack);
         for f in &self.frames {
             f.values(&mut extra);
         }
@@ -310,15 +317,17 @@ impl Runtime {
         let v = v.deref();
         if let Some(Kind::Thunk(t)) = v.kind() {
             match t.get() {
-                Thunk::Pending(h, args) => {
-                    let (h, args) = (*h, args.clone());
-                    t.set(Thunk::BlackHole);
+                Thunk::Pending(..) => {
+                    let Thunk::Pending(h, args) = t.take_for_eval() else {
+                        unreachable!("the state was just seen pending")
+                    };
+                    let call_args = args.clone();
                     self.frames.push(Frame::Update {
                         thunk: v,
                         head: h,
-                        args: args.clone(),
+                        args,
                     });
-                    return self.apply_start(h, args);
+                    return self.apply_start(h, call_args);
                 }
                 Thunk::BlackHole => return Err(Crash::special(CrashKind::InfiniteLoop)),
                 Thunk::Done(w) => return Ok(State::Ret(*w)),
@@ -490,9 +499,9 @@ impl Runtime {
     }
 
     /// A law's bytecode, compiled on first use.
-    pub(crate) fn law_bytecode(&self, l: &LawObj) -> Rc<crate::bytecode::Bytecode> {
+    pub(crate) fn law_bytecode<'a>(&self, l: &'a LawObj) -> &'a crate::bytecode::Bytecode {
         if let Some(bc) = l.bytecode.get() {
-            return bc.clone();
+            return bc;
         }
         let started = std::time::Instant::now();
         let code = l
@@ -504,7 +513,7 @@ impl Runtime {
             &self.jets,
             self.config.jets,
         ));
-        let _ = l.bytecode.set(bc.clone());
+        let bc = l.bytecode.get_or_init(|| bc);
         let s = &self.stats;
         s.laws_compiled.set(s.laws_compiled.get() + 1);
         s.compile_nanos

@@ -126,7 +126,7 @@ impl crate::Runtime {
             };
             if matches!(law.native.get().state, SlotState::Counting) {
                 let callee = self.law_bytecode(law);
-                self.compile_native(law, &callee);
+                self.compile_native(law, callee);
             }
         }
     }
@@ -151,8 +151,8 @@ impl crate::Runtime {
                 let code = self.law_bytecode(l);
                 // Laws this one calls directly go native first, so that its code can call
                 // theirs (native code only calls laws that are already native).
-                self.compile_callees(&code);
-                let compiled = self.compile_native(l, &code);
+                self.compile_callees(code);
+                let compiled = self.compile_native(l, code);
                 slot.state = l.native.get().state;
                 l.native.set(slot);
                 compiled?

@@ -373,7 +373,7 @@ impl Runtime {
         let mut selves: Vec<Value> = Vec::new();
         for f in self.frames.iter().rev() {
             if let Frame::Interp(a) = f {
-                selves.push(a.regs[0]);
+                selves.push(self.reg_stack[a.base as usize]);
                 if selves.len() >= MAX_DEPTH {
                     break;
                 }

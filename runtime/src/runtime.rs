@@ -82,8 +82,9 @@ pub struct Runtime {
     /// Allocation serial at which the innermost running evaluation started: everything
     /// older may be held by its caller.
     pub(crate) run_watermark: u64,
-    /// Register files of finished activations, kept for reuse.
-    pub(crate) reg_pool: Vec<Vec<Value>>,
+    /// The registers of every bytecode activation, innermost last (each activation's
+    /// frame records where its registers start).
+    pub(crate) reg_stack: Vec<Value>,
     /// The profiler, when profiling.
     pub profiler: Option<Box<crate::profile::Profiler>>,
     /// Counters about compilation.
@@ -126,7 +127,7 @@ impl Runtime {
             scratch: Vec::new(),
             run_base: 0,
             run_watermark: 0,
-            reg_pool: Vec::new(),
+            reg_stack: Vec::new(),
             profiler: None,
             stats: Stats::default(),
             native: None,

@@ -231,6 +231,13 @@ impl ThunkCell {
         unsafe { &*self.0.get() }
     }
 
+    /// Marks the thunk as being evaluated and returns its previous state.
+    #[inline]
+    pub(crate) fn take_for_eval(&self) -> Thunk {
+        // SAFETY: see `get`; no reference to the old state outlives this call.
+        unsafe { std::mem::replace(&mut *self.0.get(), Thunk::BlackHole) }
+    }
+
     /// Replaces the state.
     #[inline]
     pub(crate) fn set(&self, t: Thunk) {

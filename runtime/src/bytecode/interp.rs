@@ -2,26 +2,28 @@
 //! instruction needs a value evaluated, the activation is saved as a frame and the machine
 //! evaluates; the result comes back into the destination register and execution resumes.
 
-use std::rc::Rc;
-
 use super::{Arg, BinOp, Bytecode, Instr, Reg};
 use crate::datajet;
 use crate::eval::{Frame, State, Step};
 use crate::runtime::Runtime;
 use crate::value::{Kind, Thunk, Value};
 
-/// A suspended activation.
+/// A suspended activation. Its registers are `Runtime::reg_stack[base .. base + nregs]`.
 pub(crate) struct Activation {
-    pub code: Rc<Bytecode>,
-    pub pc: usize,
-    pub regs: Vec<Value>,
+    /// The law's bytecode. It lives as long as the law object, which register 0 (`self`)
+    /// keeps reachable.
+    pub code: &'static Bytecode,
+    pub pc: u32,
+    pub base: u32,
     pub dst: Reg,
 }
 
 #[inline]
 fn get(regs: &[Value], a: &Arg) -> Value {
     match a {
-        Arg::Reg(r) => regs[*r as usize],
+        // SAFETY: the compiler only emits registers below the law's `nregs`, and `regs`
+        // always holds the running activation's `nregs` registers.
+        Arg::Reg(r) => unsafe { *regs.get_unchecked(*r as usize) },
         Arg::Const(c) => *c,
     }
 }
@@ -100,33 +102,61 @@ fn inline_op(rt: &mut Runtime, op: BinOp, a: Value, b: Value) -> OpResult {
     }
 }
 
+/// What became of a thunk the interpreter tried to evaluate in place.
+enum Entered {
+    /// Its law now runs as a new activation (its update frame is pushed): code and base.
+    Activation(&'static Bytecode, usize),
+    /// Its law ran natively; the thunk holds this value.
+    Value(Value),
+    /// Not a saturated call of a law: the evaluator has to do it.
+    No,
+}
+
+/// The registers of the activation whose first register is `reg_stack[base]`, as a slice of
+/// `n`. Derived afresh at each use: anything that can run code may grow (and move) the
+/// register stack.
+macro_rules! regs_at {
+    ($rt:expr, $base:expr, $n:expr) => {{
+        debug_assert!($base + $n <= $rt.reg_stack.len());
+        // SAFETY: the running activation's registers are `reg_stack[base .. base + n]`
+        // (pushed at its start, popped when it finishes), and no other reference into the
+        // register stack is alive while this slice is used.
+        unsafe { std::slice::from_raw_parts_mut($rt.reg_stack.as_mut_ptr().add($base), $n) }
+    }};
+}
+
 impl Runtime {
     /// Starts running a law's bytecode with `selfv` and `args` (exactly its arity).
     pub(crate) fn interp_start(
         &mut self,
-        code: Rc<Bytecode>,
+        code: &'static Bytecode,
         selfv: Value,
         args: &[Value],
     ) -> Step {
-        let mut regs = self.fresh_regs(code.nregs as usize);
-        regs[0] = selfv;
-        regs[1..=args.len()].copy_from_slice(args);
-        self.interp_run(code, 0, regs)
+        let base = self.reg_stack.len();
+        self.reg_stack
+            .resize(base + code.nregs as usize, Value::small(0));
+        self.reg_stack[base] = selfv;
+        self.reg_stack[base + 1..=base + args.len()].copy_from_slice(args);
+        self.interp_run(code, 0, base)
     }
 
     /// Resumes a suspended activation with the value it was waiting for.
-    pub(crate) fn interp_resume(&mut self, mut act: Activation, v: Value) -> Step {
-        act.regs[act.dst as usize] = v;
-        self.interp_run(act.code, act.pc, act.regs)
+    pub(crate) fn interp_resume(&mut self, act: Activation, v: Value) -> Step {
+        let base = act.base as usize;
+        debug_assert_eq!(self.reg_stack.len(), base + act.code.nregs as usize);
+        self.reg_stack[base + act.dst as usize] = v;
+        self.interp_run(act.code, act.pc as usize, base)
     }
 
     /// The bytecode and `self` value for a saturated call of `f` that can skip the generic
     /// application path: a law, or a pin of a law with no native jet in use.
+    #[inline]
     fn direct_target(
         &mut self,
         f: Value,
         nargs: usize,
-    ) -> Option<(Rc<Bytecode>, Value, &'static crate::value::LawObj)> {
+    ) -> Option<(&'static Bytecode, Value, &'static crate::value::LawObj)> {
         let law = match f.kind()? {
             Kind::Law(l) => l,
             Kind::Pin(p) => {
@@ -151,14 +181,14 @@ impl Runtime {
     }
 
     /// Runs a saturated call natively when the JIT is on and the law is (or now becomes)
-    /// native: `pre` are a closure's arguments, `args` the call's operands.
+    /// native: `pre` are a closure's arguments, `args` the call's operands read from `base`.
     fn native_call(
         &mut self,
         selfv: Value,
         law: &crate::value::LawObj,
         pre: &[Value],
         args: &[Arg],
-        regs: &[Value],
+        base: usize,
     ) -> Option<Value> {
         let n = pre.len() + args.len();
         if self.config.jit == crate::native::JitMode::Off || n > crate::native::MAX_NATIVE_ARGS {
@@ -166,162 +196,285 @@ impl Runtime {
         }
         let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
         vals[..pre.len()].copy_from_slice(pre);
+        let regs = &self.reg_stack[base..];
         for (v, a) in vals[pre.len()..].iter_mut().zip(args.iter()) {
             *v = get(regs, a);
         }
         self.try_native(selfv, law, &vals[..n])
     }
 
-    /// The registers of a new activation of `callee`: self, a closure's arguments `pre`, then
-    /// the call's operands.
-    fn callee_regs(
+    /// Pushes the registers of a new activation of `callee` on top of the register stack:
+    /// self, a closure's arguments `pre`, then the call's operands read from the activation
+    /// at `base`. Returns the new activation's base.
+    #[inline(always)]
+    fn push_callee(
         &mut self,
         callee: &Bytecode,
         selfv: Value,
         pre: &[Value],
         args: &[Arg],
-        regs: &[Value],
-    ) -> Vec<Value> {
-        let mut new_regs = self.fresh_regs(callee.nregs as usize);
-        new_regs[0] = selfv;
-        new_regs[1..=pre.len()].copy_from_slice(pre);
-        for (i, a) in args.iter().enumerate() {
-            new_regs[pre.len() + i + 1] = get(regs, a);
+        base: usize,
+    ) -> usize {
+        let new_base = self.reg_stack.len();
+        self.reg_stack
+            .resize(new_base + callee.nregs as usize, Value::small(0));
+        let (caller, new) = self.reg_stack.split_at_mut(new_base);
+        let caller = &caller[base..];
+        new[0] = selfv;
+        new[1..=pre.len()].copy_from_slice(pre);
+        for (slot, a) in new[pre.len() + 1..].iter_mut().zip(args.iter()) {
+            *slot = get(caller, a);
         }
-        new_regs
+        new_base
     }
 
-    /// Runs the rest of a self loop natively if this law is (or now becomes) native: `regs`
-    /// holds `self` and the new arguments.
-    fn native_loop(&mut self, regs: &[Value], nargs: usize) -> Option<Value> {
-        let selfv = regs[0].deref();
+    /// Pushes an activation of `callee` whose arguments are values (a closure's `pre`, then
+    /// `args`) and returns its base.
+    #[inline]
+    fn push_callee_values(
+        &mut self,
+        callee: &Bytecode,
+        selfv: Value,
+        pre: &[Value],
+        args: &[Value],
+    ) -> usize {
+        let new_base = self.reg_stack.len();
+        self.reg_stack
+            .resize(new_base + callee.nregs as usize, Value::small(0));
+        let new = &mut self.reg_stack[new_base..];
+        new[0] = selfv;
+        new[1..=pre.len()].copy_from_slice(pre);
+        new[pre.len() + 1..=pre.len() + args.len()].copy_from_slice(args);
+        new_base
+    }
+
+    /// Evaluates the unfinished thunk `t` without leaving the interpreter when it is a
+    /// saturated call of a law: like the evaluator, it black-holes the thunk and pushes an
+    /// update frame, then starts the law's activation (or runs it natively).
+    fn enter_thunk(&mut self, t: Value) -> Entered {
+        let Some(Kind::Thunk(cell)) = t.kind() else {
+            return Entered::No;
+        };
+        let Thunk::Pending(h, args) = cell.get() else {
+            return Entered::No;
+        };
+        let f = h.deref();
+        if !f.is_whnf() {
+            return Entered::No;
+        }
+        let (head, pre) = closure_parts(f);
+        let n = pre.len() + args.len();
+        let Some((callee, selfv, law)) = self.direct_target(head, n) else {
+            return Entered::No;
+        };
+        if self.frames.len() >= self.config.max_frames || self.interrupted() {
+            return Entered::No;
+        }
+        if self.config.jit != crate::native::JitMode::Off && n <= crate::native::MAX_NATIVE_ARGS {
+            let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
+            vals[..pre.len()].copy_from_slice(pre);
+            vals[pre.len()..n].copy_from_slice(args);
+            if let Some(v) = self.try_native(selfv, law, &vals[..n]) {
+                cell.set(Thunk::Done(v));
+                return Entered::Value(v);
+            }
+        }
+        let Thunk::Pending(head_v, args) = cell.take_for_eval() else {
+            unreachable!("the state was just seen pending")
+        };
+        let base = self.push_callee_values(callee, selfv, pre, &args);
+        self.frames.push(Frame::Update {
+            thunk: t,
+            head: head_v,
+            args,
+        });
+        if self.profiling() {
+            self.profile_call(selfv, false, Some(selfv));
+        }
+        Entered::Activation(callee, base)
+    }
+
+    /// Hands the finished value `v` to the activation waiting for it, if that is the next
+    /// frame (after the update frames of thunks that evaluate to `v`, which it finishes).
+    #[inline]
+    fn waiting_activation(&mut self, v: Value) -> Option<Activation> {
+        while self.frames.len() > self.run_base {
+            match self.frames.last() {
+                Some(Frame::Interp(_)) => match self.frames.pop() {
+                    Some(Frame::Interp(act)) => return Some(act),
+                    _ => unreachable!("the last frame was just seen"),
+                },
+                Some(Frame::Update { thunk, .. }) => {
+                    if let Some(Kind::Thunk(t)) = thunk.obj().map(|o| &o.kind) {
+                        t.set(Thunk::Done(v));
+                    }
+                    self.frames.pop();
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// Runs the rest of a self loop natively if this law is (or now becomes) native: the
+    /// activation at `base` holds `self` and the new arguments.
+    fn native_loop(&mut self, base: usize, nargs: usize) -> Option<Value> {
+        let selfv = self.reg_stack[base].deref();
         let law = crate::native::law_of(selfv)?;
-        self.try_native(selfv, law, &regs[1..=nargs])
+        if nargs > crate::native::MAX_NATIVE_ARGS {
+            return None;
+        }
+        let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
+        vals[..nargs].copy_from_slice(&self.reg_stack[base + 1..=base + nargs]);
+        self.try_native(selfv, law, &vals[..nargs])
     }
 
-    fn fresh_regs(&mut self, n: usize) -> Vec<Value> {
-        let mut r = self.reg_pool.pop().unwrap_or_default();
-        r.clear();
-        r.resize(n, Value::small(0));
-        r
-    }
-
-    fn recycle(&mut self, regs: Vec<Value>) {
-        if self.reg_pool.len() < 256 {
-            self.reg_pool.push(regs);
+    #[inline(always)]
+    fn suspend(&mut self, code: &'static Bytecode, pc: usize, base: usize, dst: Reg) {
+        self.frames.reserve(1);
+        let len = self.frames.len();
+        // SAFETY: capacity for one more frame was reserved just above; writing in place
+        // (rather than `push`) lets the fields be stored straight into the stack.
+        unsafe {
+            self.frames
+                .as_mut_ptr()
+                .add(len)
+                .write(Frame::Interp(Activation {
+                    code,
+                    pc: pc as u32,
+                    base: base as u32,
+                    dst,
+                }));
+            self.frames.set_len(len + 1);
         }
     }
 
-    fn suspend(&mut self, code: Rc<Bytecode>, pc: usize, regs: Vec<Value>, dst: Reg) {
-        self.frames.push(Frame::Interp(Activation {
-            code,
-            pc,
-            regs,
-            dst,
-        }));
-    }
-
-    fn interp_run(&mut self, mut code: Rc<Bytecode>, mut pc: usize, mut regs: Vec<Value>) -> Step {
+    fn interp_run(&mut self, mut code: &'static Bytecode, mut pc: usize, mut base: usize) -> Step {
         loop {
             let Some(ins) = code.code.get(pc) else {
+                self.reg_stack.truncate(base);
                 return Ok(State::Ret(Value::small(0)));
             };
             pc += 1;
+            let n = code.nregs as usize;
             match ins {
-                Instr::Move { dst, src } => regs[*dst as usize] = get(&regs, src),
-                Instr::Lazy { dst, f, args } => {
-                    let f = get(&regs, f);
-                    let xs = args_of(&regs, args);
-                    regs[*dst as usize] = self.apply_lazy(f, &xs);
+                Instr::Move { dst, src } => {
+                    let regs = regs_at!(self, base, n);
+                    regs[*dst as usize] = get(regs, src);
                 }
-                Instr::Holes { first, n } => {
-                    for r in *first..*first + *n {
-                        regs[r as usize] = self.heap.thunk(Value::small(0), Box::new([]));
+                Instr::Lazy { dst, f, args } => {
+                    let regs = regs_at!(self, base, n);
+                    let f = get(regs, f);
+                    let xs = args_of(regs, args);
+                    let v = self.apply_lazy(f, &xs);
+                    regs_at!(self, base, n)[*dst as usize] = v;
+                }
+                Instr::Holes { first, n: count } => {
+                    for r in *first..*first + *count {
+                        let t = self.heap.thunk(Value::small(0), Box::new([]));
+                        regs_at!(self, base, n)[r as usize] = t;
                     }
                 }
                 Instr::Fill { hole, f, args } => {
-                    let f = get(&regs, f);
-                    let xs = args_of(&regs, args);
+                    let regs = regs_at!(self, base, n);
+                    let f = get(regs, f);
+                    let xs = args_of(regs, args);
+                    let hole = regs[*hole as usize];
                     let state =
                         if !xs.is_empty() && f.is_whnf() && (xs.len() as u64) < self.arity(f) {
                             Thunk::Done(self.partial(f, &xs))
                         } else {
                             Thunk::Pending(f, xs)
                         };
-                    if let Some(Kind::Thunk(t)) = regs[*hole as usize].kind() {
+                    if let Some(Kind::Thunk(t)) = hole.kind() {
                         t.set(state);
                     }
                 }
                 Instr::Force { dst, src } => {
-                    let v = get(&regs, src).deref();
+                    let regs = regs_at!(self, base, n);
+                    let v = get(regs, src).deref();
                     if v.is_whnf() {
                         regs[*dst as usize] = v;
-                    } else {
-                        self.suspend(code.clone(), pc, regs, *dst);
-                        return Ok(State::Eval(v));
+                        continue;
+                    }
+                    self.suspend(code, pc, base, *dst);
+                    match self.enter_thunk(v) {
+                        Entered::Activation(c, b) => {
+                            code = c;
+                            pc = 0;
+                            base = b;
+                        }
+                        Entered::Value(v) => {
+                            self.frames.pop();
+                            regs_at!(self, base, n)[*dst as usize] = v;
+                        }
+                        Entered::No => return Ok(State::Eval(v)),
                     }
                 }
                 Instr::Call { dst, f, args } => {
-                    let f = get(&regs, f).deref();
+                    let f = get(regs_at!(self, base, n), f).deref();
                     // A closure (a law partly applied) that these arguments saturate is called
                     // as directly as the law itself: its arguments come first.
                     let (head, pre) = closure_parts(f);
                     if let Some((callee, selfv, law)) =
                         self.direct_target(head, pre.len() + args.len())
                     {
-                        if let Some(v) = self.native_call(selfv, law, pre, args, &regs) {
-                            regs[*dst as usize] = v;
+                        if let Some(v) = self.native_call(selfv, law, pre, args, base) {
+                            regs_at!(self, base, n)[*dst as usize] = v;
                             continue;
                         }
-                        let new_regs = self.callee_regs(&callee, selfv, pre, args, &regs);
                         if self.frames.len() >= self.config.max_frames {
                             return Err(crate::eval::Crash::stack_exhausted());
                         }
                         if self.interrupted() {
                             return Err(crate::eval::Crash::interrupted());
                         }
-                        self.suspend(code.clone(), pc, regs, *dst);
+                        let new_base = self.push_callee(callee, selfv, pre, args, base);
+                        self.suspend(code, pc, base, *dst);
+                        code = callee;
                         if self.profiling() {
                             self.profile_call(selfv, false, Some(selfv));
                         }
-                        code = callee;
                         pc = 0;
-                        regs = new_regs;
+                        base = new_base;
                         continue;
                     }
-                    let xs = args_of(&regs, args);
-                    self.suspend(code.clone(), pc, regs, *dst);
+                    let xs = args_of(regs_at!(self, base, n), args);
+                    self.suspend(code, pc, base, *dst);
                     return Ok(State::Apply(f, xs));
                 }
                 Instr::Op2 { dst, op, pin, a, b } => {
-                    let (x, y) = (get(&regs, a), get(&regs, b));
+                    let regs = regs_at!(self, base, n);
+                    let (x, y) = (get(regs, a), get(regs, b));
                     match inline_op(self, *op, x, y) {
-                        OpResult::Value(v) => regs[*dst as usize] = v,
+                        OpResult::Value(v) => regs_at!(self, base, n)[*dst as usize] = v,
                         OpResult::Lazy(v) => {
                             let v = v.deref();
                             if v.is_whnf() {
-                                regs[*dst as usize] = v;
+                                regs_at!(self, base, n)[*dst as usize] = v;
                             } else {
-                                self.suspend(code.clone(), pc, regs, *dst);
+                                self.suspend(code, pc, base, *dst);
                                 return Ok(State::Eval(v));
                             }
                         }
                         OpResult::Fallback => {
                             let pin = *pin;
-                            self.suspend(code.clone(), pc, regs, *dst);
+                            self.suspend(code, pc, base, *dst);
                             return Ok(State::Apply(pin, Box::new([x, y])));
                         }
                     }
                 }
                 Instr::Op2Lazy { dst, op, pin, a, b } => {
-                    let (x, y) = (get(&regs, a), get(&regs, b));
-                    regs[*dst as usize] = match inline_op(self, *op, x, y) {
+                    let regs = regs_at!(self, base, n);
+                    let (x, y) = (get(regs, a), get(regs, b));
+                    let v = match inline_op(self, *op, x, y) {
                         OpResult::Value(v) | OpResult::Lazy(v) => v,
                         OpResult::Fallback => self.apply_lazy(*pin, &[x, y]),
                     };
+                    regs_at!(self, base, n)[*dst as usize] = v;
                 }
                 Instr::JumpIfZero { src, target } => {
-                    let v = get(&regs, src).deref();
+                    let v = get(regs_at!(self, base, n), src).deref();
                     let zero = match v.as_small() {
                         Some(n) => n == 0,
                         None => !matches!(v.kind(), Some(Kind::Nat(_))),
@@ -331,7 +484,7 @@ impl Runtime {
                     }
                 }
                 Instr::JumpIfNotZero { src, target } => {
-                    if get(&regs, src).deref().as_small() != Some(0) {
+                    if get(regs_at!(self, base, n), src).deref().as_small() != Some(0) {
                         pc = *target as usize;
                     }
                 }
@@ -343,7 +496,7 @@ impl Runtime {
                 } => {
                     // `_Switch ix fb arms` is `if (gte ix (len arms)) fb (get arms ix)`, and in
                     // PLAN order anything that is not a nat is above every nat.
-                    let v = get(&regs, src).deref();
+                    let v = get(regs_at!(self, base, n), src).deref();
                     let i = v.as_small().unwrap_or(u64::MAX);
                     pc = usize::try_from(i)
                         .ok()
@@ -357,7 +510,7 @@ impl Runtime {
                     targets,
                     default,
                 } => {
-                    let v = get(&regs, src).deref();
+                    let v = get(regs_at!(self, base, n), src).deref();
                     pc = v
                         .as_small()
                         .and_then(|k| keys.iter().position(|&x| x == k))
@@ -366,23 +519,28 @@ impl Runtime {
                         .unwrap_or(*default) as usize;
                 }
                 Instr::MkRow { dst, elems } => {
-                    let xs = args_of(&regs, elems);
-                    regs[*dst as usize] = self.row(&xs);
+                    let xs = args_of(regs_at!(self, base, n), elems);
+                    let v = self.row(&xs);
+                    regs_at!(self, base, n)[*dst as usize] = v;
                 }
                 Instr::TailCall { f, args } => {
-                    let f = get(&regs, f).deref();
+                    let f = get(regs_at!(self, base, n), f).deref();
                     // A known law or a closure that these arguments saturate replaces this
                     // activation (no frame grows); anything else goes through `apply`.
                     let (head, pre) = closure_parts(f);
-                    let n = pre.len() + args.len();
+                    let count = pre.len() + args.len();
                     if !self.interrupted() {
-                        if let Some((callee, selfv, law)) = self.direct_target(head, n) {
-                            if let Some(v) = self.native_call(selfv, law, pre, args, &regs) {
-                                self.recycle(regs);
+                        if let Some((callee, selfv, law)) = self.direct_target(head, count) {
+                            if let Some(v) = self.native_call(selfv, law, pre, args, base) {
+                                self.reg_stack.truncate(base);
                                 return Ok(State::Ret(v));
                             }
-                            let new_regs = self.callee_regs(&callee, selfv, pre, args, &regs);
-                            self.recycle(std::mem::replace(&mut regs, new_regs));
+                            // Build the callee's registers above this activation, then move
+                            // them down over it.
+                            let above = self.push_callee(callee, selfv, pre, args, base);
+                            let len = callee.nregs as usize;
+                            self.reg_stack.copy_within(above..above + len, base);
+                            self.reg_stack.truncate(base + len);
                             if self.profiling() {
                                 self.profile_call(selfv, false, Some(selfv));
                             }
@@ -391,52 +549,70 @@ impl Runtime {
                             continue;
                         }
                     }
-                    let xs = args_of(&regs, args);
-                    self.recycle(regs);
+                    let xs = args_of(regs_at!(self, base, n), args);
+                    self.reg_stack.truncate(base);
                     return Ok(State::Apply(f, xs));
                 }
                 Instr::Return { src } => {
-                    let v = get(&regs, src).deref();
-                    self.recycle(regs);
-                    // Fast path: hand a finished value straight to a waiting activation.
-                    if v.is_whnf() && self.frames.len() > self.run_base {
-                        if let Some(Frame::Interp(_)) = self.frames.last() {
-                            if let Some(Frame::Interp(act)) = self.frames.pop() {
-                                code = act.code;
-                                pc = act.pc;
-                                regs = act.regs;
-                                regs[act.dst as usize] = v;
-                                continue;
-                            }
-                        }
+                    let v = get(regs_at!(self, base, n), src).deref();
+                    self.reg_stack.truncate(base);
+                    if v.is_whnf() {
+                        // Fast path: hand a finished value straight to a waiting activation.
+                        let Some(act) = self.waiting_activation(v) else {
+                            return Ok(State::Ret(v));
+                        };
+                        code = act.code;
+                        pc = act.pc as usize;
+                        base = act.base as usize;
+                        self.reg_stack[base + act.dst as usize] = v;
+                        continue;
                     }
-                    return Ok(State::Eval(v));
+                    // The result is a thunk: evaluate it in this activation's place.
+                    match self.enter_thunk(v) {
+                        Entered::Activation(c, b) => {
+                            code = c;
+                            pc = 0;
+                            base = b;
+                        }
+                        Entered::Value(w) => {
+                            let Some(act) = self.waiting_activation(w) else {
+                                return Ok(State::Ret(w));
+                            };
+                            code = act.code;
+                            pc = act.pc as usize;
+                            base = act.base as usize;
+                            self.reg_stack[base + act.dst as usize] = w;
+                        }
+                        Entered::No => return Ok(State::Eval(v)),
+                    }
                 }
                 Instr::Loop { args } => {
+                    let regs = regs_at!(self, base, n);
                     // The new arguments are all read before any is written.
                     match &args[..] {
-                        [a] => regs[1] = get(&regs, a),
+                        [a] => regs[1] = get(regs, a),
                         [a, b] => {
-                            let (x, y) = (get(&regs, a), get(&regs, b));
+                            let (x, y) = (get(regs, a), get(regs, b));
                             regs[1] = x;
                             regs[2] = y;
                         }
                         _ => {
                             let mut xs = std::mem::take(&mut self.scratch);
                             xs.clear();
-                            xs.extend(args.iter().map(|a| get(&regs, a)));
+                            xs.extend(args.iter().map(|a| get(regs, a)));
                             regs[1..=xs.len()].copy_from_slice(&xs);
                             self.scratch = xs;
                         }
                     }
                     if self.profiling() {
-                        self.profile_tick(Some(regs[0]));
+                        let selfv = self.reg_stack[base];
+                        self.profile_tick(Some(selfv));
                     }
                     // A self tail call is a fresh call of this law: once the law is native
                     // (each iteration counts as a call), the rest of the loop runs there.
                     if self.config.jit != crate::native::JitMode::Off {
-                        if let Some(v) = self.native_loop(&regs, args.len()) {
-                            self.recycle(regs);
+                        if let Some(v) = self.native_loop(base, args.len()) {
+                            self.reg_stack.truncate(base);
                             return Ok(State::Ret(v));
                         }
                     }
@@ -445,12 +621,8 @@ impl Runtime {
                         return Err(crate::eval::Crash::interrupted());
                     }
                     if self.heap.wants_gc() {
-                        self.suspend(code.clone(), 0, regs, 0);
+                        // This activation's registers are on the register stack, a root.
                         self.gc_now();
-                        match self.frames.pop() {
-                            Some(Frame::Interp(a)) => regs = a.regs,
-                            _ => unreachable!("the activation pushed just above"),
-                        }
                     }
                 }
             }
