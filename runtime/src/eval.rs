@@ -499,10 +499,17 @@ impl Runtime {
     }
 
     /// A law's bytecode, compiled on first use.
+    #[inline]
     pub(crate) fn law_bytecode<'a>(&self, l: &'a LawObj) -> &'a crate::bytecode::Bytecode {
-        if let Some(bc) = l.bytecode.get() {
-            return bc;
+        match l.bytecode.get() {
+            Some(bc) => bc,
+            None => self.compile_law_bytecode(l),
         }
+    }
+
+    /// Compiles a law's bytecode (first use).
+    #[inline(never)]
+    fn compile_law_bytecode<'a>(&self, l: &'a LawObj) -> &'a crate::bytecode::Bytecode {
         let started = std::time::Instant::now();
         let code = l
             .code

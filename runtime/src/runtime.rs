@@ -111,6 +111,9 @@ impl Default for Runtime {
     }
 }
 
+/// Row constructors for rows of fewer elements than this are made once and shared.
+const COW_CACHE: u64 = 64;
+
 impl Runtime {
     /// A runtime with the given settings.
     pub fn new(config: Config) -> Runtime {
@@ -225,8 +228,16 @@ impl Runtime {
         let body = body.deref();
         let arity_nat = arity.deref();
         let ar: Arity = crate::nat::to_u64(arity_nat).unwrap_or(u64::MAX);
+        // Row constructors come from the cache (`0 0 3 0` in a law builds one on every call).
+        if name == Value::small(0) && body == Value::small(0) && (1..=COW_CACHE).contains(&ar) {
+            return self.cow(ar - 1);
+        }
+        self.new_law(name, arity_nat, ar, body)
+    }
+
+    fn new_law(&mut self, name: Value, arity_nat: Value, ar: Arity, body: Value) -> Value {
         let shape = law_shape(name, ar, body);
-        self.heap.alloc(Kind::Law(LawObj {
+        self.heap.alloc(Kind::Law(Box::new(LawObj {
             name,
             arity_nat,
             arity: ar,
@@ -235,7 +246,7 @@ impl Runtime {
             code: empty_code(),
             bytecode: std::cell::OnceCell::new(),
             native: crate::native::new_slot(),
-        }))
+        })))
     }
 
     /// The row constructor for `n` elements (`{0 n+1 0}`); `n = 0` gives the empty row.
@@ -243,10 +254,10 @@ impl Runtime {
         if let Some(&c) = self.cows.get(n as usize) {
             return c;
         }
-        if n < 64 {
+        if n < COW_CACHE {
             while self.cows.len() <= n as usize {
                 let k = self.cows.len() as u64;
-                let c = self.law(Value::small(0), Value::small(k + 1), Value::small(0));
+                let c = self.new_law(Value::small(0), Value::small(k + 1), k + 1, Value::small(0));
                 self.cows.push(c);
             }
             return self.cows[n as usize];
@@ -298,12 +309,12 @@ impl Runtime {
         let hash = crate::hash::hash_item(item);
         let arity = self.arity(item);
         self.pins_made += 1;
-        let v = self.heap.alloc(Kind::Pin(PinObj {
+        let v = self.heap.alloc(Kind::Pin(Box::new(PinObj {
             item,
             hash,
             arity,
             jet: Cell::new(None),
-        }));
+        })));
         match self.match_jet(v) {
             Ok(()) => Ok(v),
             Err(m) => Err((v, m)),

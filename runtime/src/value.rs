@@ -65,24 +65,36 @@ impl Value {
     #[inline]
     pub fn deref(self) -> Value {
         let mut v = self;
-        loop {
-            match v.obj() {
-                Some(Obj {
-                    kind: Kind::Thunk(t),
-                    ..
-                }) => match t.get() {
-                    Thunk::Done(w) => v = *w,
-                    _ => return v,
-                },
+        while let Some(Obj {
+            kind: Kind::Thunk(t),
+            ..
+        }) = v.obj()
+        {
+            match t.get() {
+                Thunk::Done(w) => v = *w,
                 _ => return v,
             }
         }
+        v
     }
 
     /// The value's kind, after following finished thunks. Small nats give `None`.
     #[inline]
     pub fn kind(self) -> Option<&'static Kind> {
         self.deref().obj().map(|o| &o.kind)
+    }
+
+    /// Whether this value, already passed through [`Value::deref`], is in weak head normal
+    /// form (is not an unfinished thunk).
+    #[inline]
+    pub fn is_whnf_derefed(self) -> bool {
+        !matches!(
+            self.obj(),
+            Some(Obj {
+                kind: Kind::Thunk(_),
+                ..
+            })
+        )
     }
 
     /// Whether this value is a nat (small or big), after following finished thunks.
@@ -92,8 +104,9 @@ impl Value {
     }
 
     /// Whether this value is in weak head normal form (not an unfinished thunk).
+    #[inline]
     pub fn is_whnf(self) -> bool {
-        !matches!(self.deref().kind(), Some(Kind::Thunk(_)))
+        self.deref().is_whnf_derefed()
     }
 }
 
@@ -120,10 +133,11 @@ pub struct Obj {
 pub enum Kind {
     /// A nat of 2^63 or more (never smaller: those are immediate).
     Nat(BigUint),
-    /// A pin `<item>`.
-    Pin(PinObj),
-    /// A law `{name arity body}`.
-    Law(LawObj),
+    /// A pin `<item>` (boxed: pins and laws are rare next to thunks and applications, which
+    /// keeps every object small).
+    Pin(Box<PinObj>),
+    /// A law `{name arity body}` (boxed, like pins).
+    Law(Box<LawObj>),
     /// A partial application in weak head normal form: `head` is a nat, law or pin (never an
     /// app) and `args` has fewer entries than the head's arity. Arguments may be thunks.
     App(AppObj),

@@ -297,3 +297,25 @@ fn order_nat_pin_law_app() {
         assert_eq!(order::compare(short, long), std::cmp::Ordering::Less);
     }
 }
+
+#[test]
+fn row_constructors_built_by_opcode_zero_are_shared() {
+    for engine in engines() {
+        let mut rt = rt_for(engine);
+        // `0 0 3 0 b a` builds the cow of size 2 and applies it: the row [a b].
+        let v = app(&mut rt, n(0), &[n(0), n(3), n(0), n(8), n(7)]);
+        let row = eval(&mut rt, v);
+        assert_eq!(print::show(row), print::show(rt.row(&[n(7), n(8)])));
+        let head = match row.kind() {
+            Some(pallas_runtime::Kind::App(a)) => a.head,
+            _ => panic!("a row is an application"),
+        };
+        // The constructor is the runtime's shared one, not a fresh law per call.
+        assert_eq!(head, rt.cow(2));
+        let v = app(&mut rt, n(0), &[n(0), n(3), n(0)]);
+        assert_eq!(eval(&mut rt, v), rt.cow(2));
+        // Other laws are still built fresh.
+        let v = app(&mut rt, n(0), &[n(1), n(3), n(0)]);
+        assert_ne!(eval(&mut rt, v), rt.cow(2));
+    }
+}

@@ -9,6 +9,7 @@ use crate::runtime::Runtime;
 use crate::value::{Kind, Thunk, Value};
 
 /// A suspended activation. Its registers are `Runtime::reg_stack[base .. base + nregs]`.
+#[derive(Clone, Copy)]
 pub(crate) struct Activation {
     /// The law's bytecode. It lives as long as the law object, which register 0 (`self`)
     /// keeps reachable.
@@ -26,10 +27,6 @@ fn get(regs: &[Value], a: &Arg) -> Value {
         Arg::Reg(r) => unsafe { *regs.get_unchecked(*r as usize) },
         Arg::Const(c) => *c,
     }
-}
-
-fn args_of(regs: &[Value], xs: &[Arg]) -> Box<[Value]> {
-    xs.iter().map(|a| get(regs, a)).collect()
 }
 
 /// The result of an inline operation on two values.
@@ -55,6 +52,7 @@ fn closure_parts(f: Value) -> (Value, &'static [Value]) {
     }
 }
 
+#[inline(always)]
 fn inline_op(rt: &mut Runtime, op: BinOp, a: Value, b: Value) -> OpResult {
     let (row, idx) = match op {
         BinOp::Get => (a, b),
@@ -112,17 +110,42 @@ enum Entered {
     No,
 }
 
-/// The registers of the activation whose first register is `reg_stack[base]`, as a slice of
-/// `n`. Derived afresh at each use: anything that can run code may grow (and move) the
-/// register stack.
-macro_rules! regs_at {
-    ($rt:expr, $base:expr, $n:expr) => {{
-        debug_assert!($base + $n <= $rt.reg_stack.len());
-        // SAFETY: the running activation's registers are `reg_stack[base .. base + n]`
-        // (pushed at its start, popped when it finishes), and no other reference into the
-        // register stack is alive while this slice is used.
-        unsafe { std::slice::from_raw_parts_mut($rt.reg_stack.as_mut_ptr().add($base), $n) }
-    }};
+/// The registers of the running activation: a pointer to the first of them on the register
+/// stack. Take it afresh (`Runtime::regs`) after anything that can push onto the register
+/// stack (which may move it). Register numbers come from the compiler, which only emits
+/// registers below the law's `nregs`.
+#[derive(Clone, Copy)]
+struct Regs(*mut Value);
+
+impl Regs {
+    /// The value of an operand.
+    #[inline(always)]
+    fn arg(self, a: &Arg) -> Value {
+        match a {
+            // SAFETY: see the type's documentation.
+            Arg::Reg(r) => unsafe { *self.0.add(*r as usize) },
+            Arg::Const(c) => *c,
+        }
+    }
+
+    /// The values of operands.
+    fn args(self, xs: &[Arg]) -> Box<[Value]> {
+        xs.iter().map(|a| self.arg(a)).collect()
+    }
+
+    /// Register `r`.
+    #[inline(always)]
+    fn get(self, r: Reg) -> Value {
+        // SAFETY: see the type's documentation.
+        unsafe { *self.0.add(r as usize) }
+    }
+
+    /// Sets register `r`.
+    #[inline(always)]
+    fn set(self, r: Reg, v: Value) {
+        // SAFETY: see the type's documentation.
+        unsafe { *self.0.add(r as usize) = v }
+    }
 }
 
 impl Runtime {
@@ -178,6 +201,34 @@ impl Runtime {
             return None;
         }
         Some((self.law_bytecode(law), f, law))
+    }
+
+    /// The target of a saturated call of `selfv`, the `self` of the running `code`: that same
+    /// code, unless `selfv` is a pin whose native jet must run instead.
+    #[inline(always)]
+    fn self_target(
+        &self,
+        selfv: Value,
+        code: &'static Bytecode,
+    ) -> Option<(&'static Bytecode, Value, &'static crate::value::LawObj)> {
+        let law = match &selfv.obj()?.kind {
+            Kind::Law(l) => l,
+            Kind::Pin(p) => {
+                if self.config.jets {
+                    if let Some(j) = p.jet.get() {
+                        if self.jets.entry(j).native.is_some() {
+                            return None;
+                        }
+                    }
+                }
+                match p.item.kind()? {
+                    Kind::Law(l) => l,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        Some((code, selfv, law))
     }
 
     /// Runs a saturated call natively when the JIT is on and the law is (or now becomes)
@@ -296,14 +347,17 @@ impl Runtime {
 
     /// Hands the finished value `v` to the activation waiting for it, if that is the next
     /// frame (after the update frames of thunks that evaluate to `v`, which it finishes).
-    #[inline]
+    #[inline(always)]
     fn waiting_activation(&mut self, v: Value) -> Option<Activation> {
         while self.frames.len() > self.run_base {
             match self.frames.last() {
-                Some(Frame::Interp(_)) => match self.frames.pop() {
-                    Some(Frame::Interp(act)) => return Some(act),
-                    _ => unreachable!("the last frame was just seen"),
-                },
+                Some(Frame::Interp(act)) => {
+                    let act = *act;
+                    let len = self.frames.len();
+                    // SAFETY: the last frame is an activation, which owns nothing to drop.
+                    unsafe { self.frames.set_len(len - 1) };
+                    return Some(act);
+                }
                 Some(Frame::Update { thunk, .. }) => {
                     if let Some(Kind::Thunk(t)) = thunk.obj().map(|o| &o.kind) {
                         t.set(Thunk::Done(v));
@@ -349,6 +403,14 @@ impl Runtime {
         }
     }
 
+    /// The registers of the activation whose first register is `reg_stack[base]`.
+    #[inline(always)]
+    fn regs(&mut self, base: usize) -> Regs {
+        debug_assert!(base < self.reg_stack.len());
+        // SAFETY: `base` is the start of a live activation, inside the register stack.
+        Regs(unsafe { self.reg_stack.as_mut_ptr().add(base) })
+    }
+
     fn interp_run(&mut self, mut code: &'static Bytecode, mut pc: usize, mut base: usize) -> Step {
         loop {
             let Some(ins) = code.code.get(pc) else {
@@ -356,30 +418,29 @@ impl Runtime {
                 return Ok(State::Ret(Value::small(0)));
             };
             pc += 1;
-            let n = code.nregs as usize;
             match ins {
                 Instr::Move { dst, src } => {
-                    let regs = regs_at!(self, base, n);
-                    regs[*dst as usize] = get(regs, src);
+                    let regs = self.regs(base);
+                    regs.set(*dst, regs.arg(src));
                 }
                 Instr::Lazy { dst, f, args } => {
-                    let regs = regs_at!(self, base, n);
-                    let f = get(regs, f);
-                    let xs = args_of(regs, args);
+                    let regs = self.regs(base);
+                    let f = regs.arg(f);
+                    let xs = regs.args(args);
                     let v = self.apply_lazy(f, &xs);
-                    regs_at!(self, base, n)[*dst as usize] = v;
+                    self.regs(base).set(*dst, v);
                 }
                 Instr::Holes { first, n: count } => {
                     for r in *first..*first + *count {
                         let t = self.heap.thunk(Value::small(0), Box::new([]));
-                        regs_at!(self, base, n)[r as usize] = t;
+                        self.regs(base).set(r, t);
                     }
                 }
                 Instr::Fill { hole, f, args } => {
-                    let regs = regs_at!(self, base, n);
-                    let f = get(regs, f);
-                    let xs = args_of(regs, args);
-                    let hole = regs[*hole as usize];
+                    let regs = self.regs(base);
+                    let f = regs.arg(f);
+                    let xs = regs.args(args);
+                    let hole = regs.get(*hole);
                     let state =
                         if !xs.is_empty() && f.is_whnf() && (xs.len() as u64) < self.arity(f) {
                             Thunk::Done(self.partial(f, &xs))
@@ -391,10 +452,10 @@ impl Runtime {
                     }
                 }
                 Instr::Force { dst, src } => {
-                    let regs = regs_at!(self, base, n);
-                    let v = get(regs, src).deref();
-                    if v.is_whnf() {
-                        regs[*dst as usize] = v;
+                    let regs = self.regs(base);
+                    let v = regs.arg(src).deref();
+                    if v.is_whnf_derefed() {
+                        regs.set(*dst, v);
                         continue;
                     }
                     self.suspend(code, pc, base, *dst);
@@ -406,21 +467,32 @@ impl Runtime {
                         }
                         Entered::Value(v) => {
                             self.frames.pop();
-                            regs_at!(self, base, n)[*dst as usize] = v;
+                            self.regs(base).set(*dst, v);
                         }
                         Entered::No => return Ok(State::Eval(v)),
                     }
                 }
                 Instr::Call { dst, f, args } => {
-                    let f = get(regs_at!(self, base, n), f).deref();
+                    let regs = self.regs(base);
+                    // A saturated call of `self` runs this same bytecode again.
+                    let target = match f {
+                        Arg::Reg(0) if args.len() == code.arity as usize => {
+                            self.self_target(regs.get(0), code)
+                        }
+                        _ => None,
+                    };
+                    let f = regs.arg(f).deref();
                     // A closure (a law partly applied) that these arguments saturate is called
                     // as directly as the law itself: its arguments come first.
-                    let (head, pre) = closure_parts(f);
+                    let (head, pre) = match target {
+                        Some(_) => (f, &[][..]),
+                        None => closure_parts(f),
+                    };
                     if let Some((callee, selfv, law)) =
-                        self.direct_target(head, pre.len() + args.len())
+                        target.or_else(|| self.direct_target(head, pre.len() + args.len()))
                     {
                         if let Some(v) = self.native_call(selfv, law, pre, args, base) {
-                            regs_at!(self, base, n)[*dst as usize] = v;
+                            self.regs(base).set(*dst, v);
                             continue;
                         }
                         if self.frames.len() >= self.config.max_frames {
@@ -439,19 +511,19 @@ impl Runtime {
                         base = new_base;
                         continue;
                     }
-                    let xs = args_of(regs_at!(self, base, n), args);
+                    let xs = self.regs(base).args(args);
                     self.suspend(code, pc, base, *dst);
                     return Ok(State::Apply(f, xs));
                 }
                 Instr::Op2 { dst, op, pin, a, b } => {
-                    let regs = regs_at!(self, base, n);
-                    let (x, y) = (get(regs, a), get(regs, b));
+                    let regs = self.regs(base);
+                    let (x, y) = (regs.arg(a), regs.arg(b));
                     match inline_op(self, *op, x, y) {
-                        OpResult::Value(v) => regs_at!(self, base, n)[*dst as usize] = v,
+                        OpResult::Value(v) => self.regs(base).set(*dst, v),
                         OpResult::Lazy(v) => {
                             let v = v.deref();
-                            if v.is_whnf() {
-                                regs_at!(self, base, n)[*dst as usize] = v;
+                            if v.is_whnf_derefed() {
+                                self.regs(base).set(*dst, v);
                             } else {
                                 self.suspend(code, pc, base, *dst);
                                 return Ok(State::Eval(v));
@@ -465,16 +537,16 @@ impl Runtime {
                     }
                 }
                 Instr::Op2Lazy { dst, op, pin, a, b } => {
-                    let regs = regs_at!(self, base, n);
-                    let (x, y) = (get(regs, a), get(regs, b));
+                    let regs = self.regs(base);
+                    let (x, y) = (regs.arg(a), regs.arg(b));
                     let v = match inline_op(self, *op, x, y) {
                         OpResult::Value(v) | OpResult::Lazy(v) => v,
                         OpResult::Fallback => self.apply_lazy(*pin, &[x, y]),
                     };
-                    regs_at!(self, base, n)[*dst as usize] = v;
+                    self.regs(base).set(*dst, v);
                 }
                 Instr::JumpIfZero { src, target } => {
-                    let v = get(regs_at!(self, base, n), src).deref();
+                    let v = self.regs(base).arg(src).deref();
                     let zero = match v.as_small() {
                         Some(n) => n == 0,
                         None => !matches!(v.kind(), Some(Kind::Nat(_))),
@@ -484,7 +556,7 @@ impl Runtime {
                     }
                 }
                 Instr::JumpIfNotZero { src, target } => {
-                    if get(regs_at!(self, base, n), src).deref().as_small() != Some(0) {
+                    if self.regs(base).arg(src).deref().as_small() != Some(0) {
                         pc = *target as usize;
                     }
                 }
@@ -496,7 +568,7 @@ impl Runtime {
                 } => {
                     // `_Switch ix fb arms` is `if (gte ix (len arms)) fb (get arms ix)`, and in
                     // PLAN order anything that is not a nat is above every nat.
-                    let v = get(regs_at!(self, base, n), src).deref();
+                    let v = self.regs(base).arg(src).deref();
                     let i = v.as_small().unwrap_or(u64::MAX);
                     pc = usize::try_from(i)
                         .ok()
@@ -510,7 +582,7 @@ impl Runtime {
                     targets,
                     default,
                 } => {
-                    let v = get(regs_at!(self, base, n), src).deref();
+                    let v = self.regs(base).arg(src).deref();
                     pc = v
                         .as_small()
                         .and_then(|k| keys.iter().position(|&x| x == k))
@@ -519,12 +591,12 @@ impl Runtime {
                         .unwrap_or(*default) as usize;
                 }
                 Instr::MkRow { dst, elems } => {
-                    let xs = args_of(regs_at!(self, base, n), elems);
+                    let xs = self.regs(base).args(elems);
                     let v = self.row(&xs);
-                    regs_at!(self, base, n)[*dst as usize] = v;
+                    self.regs(base).set(*dst, v);
                 }
                 Instr::TailCall { f, args } => {
-                    let f = get(regs_at!(self, base, n), f).deref();
+                    let f = self.regs(base).arg(f).deref();
                     // A known law or a closure that these arguments saturate replaces this
                     // activation (no frame grows); anything else goes through `apply`.
                     let (head, pre) = closure_parts(f);
@@ -549,14 +621,14 @@ impl Runtime {
                             continue;
                         }
                     }
-                    let xs = args_of(regs_at!(self, base, n), args);
+                    let xs = self.regs(base).args(args);
                     self.reg_stack.truncate(base);
                     return Ok(State::Apply(f, xs));
                 }
                 Instr::Return { src } => {
-                    let v = get(regs_at!(self, base, n), src).deref();
+                    let v = self.regs(base).arg(src).deref();
                     self.reg_stack.truncate(base);
-                    if v.is_whnf() {
+                    if v.is_whnf_derefed() {
                         // Fast path: hand a finished value straight to a waiting activation.
                         let Some(act) = self.waiting_activation(v) else {
                             return Ok(State::Ret(v));
@@ -587,20 +659,22 @@ impl Runtime {
                     }
                 }
                 Instr::Loop { args } => {
-                    let regs = regs_at!(self, base, n);
+                    let regs = self.regs(base);
                     // The new arguments are all read before any is written.
                     match &args[..] {
-                        [a] => regs[1] = get(regs, a),
+                        [a] => regs.set(1, regs.arg(a)),
                         [a, b] => {
-                            let (x, y) = (get(regs, a), get(regs, b));
-                            regs[1] = x;
-                            regs[2] = y;
+                            let (x, y) = (regs.arg(a), regs.arg(b));
+                            regs.set(1, x);
+                            regs.set(2, y);
                         }
                         _ => {
                             let mut xs = std::mem::take(&mut self.scratch);
                             xs.clear();
-                            xs.extend(args.iter().map(|a| get(regs, a)));
-                            regs[1..=xs.len()].copy_from_slice(&xs);
+                            xs.extend(args.iter().map(|a| regs.arg(a)));
+                            for (i, x) in xs.iter().enumerate() {
+                                regs.set(i as Reg + 1, *x);
+                            }
                             self.scratch = xs;
                         }
                     }
