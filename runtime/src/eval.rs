@@ -722,15 +722,24 @@ impl Runtime {
             },
             Prim::Op(op) => Err(Crash::plan(Value::small(op), args[0].deref())),
             Prim::BadOp(op) => Err(Crash::plan(op, args[0].deref())),
-            Prim::Jet(j, pin) => match self.run_jet(j, &args) {
-                // A native that hands back something unevaluated gets it evaluated.
-                JetOut::Ret(v) if v.deref().is_whnf() => Ok(State::Ret(v)),
-                JetOut::Ret(v) | JetOut::Eval(v) => Ok(State::Eval(v)),
-                JetOut::Apply(f, xs) => self.apply_start(f, xs.into()),
-                JetOut::Crash(op, arg) => Err(Crash::plan(op, arg)),
-                JetOut::Fail(c) => Err(c),
-                JetOut::Fallback => self.exec_pin_code(pin, args),
-            },
+            Prim::Jet(j, pin) => {
+                let out = self.run_jet(j, &args);
+                self.jet_step(out, pin, args)
+            }
+        }
+    }
+
+    /// What the evaluator does next with a native jet's outcome (`pin` and `args` are the
+    /// call, for running the PLAN code instead).
+    pub(crate) fn jet_step(&mut self, out: JetOut, pin: Value, args: Vec<Value>) -> Step {
+        match out {
+            // A native that hands back something unevaluated gets it evaluated.
+            JetOut::Ret(v) if v.deref().is_whnf() => Ok(State::Ret(v)),
+            JetOut::Ret(v) | JetOut::Eval(v) => Ok(State::Eval(v)),
+            JetOut::Apply(f, xs) => self.apply_start(f, xs.into()),
+            JetOut::Crash(op, arg) => Err(Crash::plan(op, arg)),
+            JetOut::Fail(c) => Err(c),
+            JetOut::Fallback => self.exec_pin_code(pin, args),
         }
     }
 }

@@ -100,6 +100,16 @@ fn inline_op(rt: &mut Runtime, op: BinOp, a: Value, b: Value) -> OpResult {
     }
 }
 
+/// The outcome of a call that is not a saturated call of a law.
+enum Other {
+    /// The call's value, in weak head normal form.
+    Value(Value),
+    /// A native jet ran on these arguments; the evaluator takes its outcome from here.
+    Jet(crate::jets::JetOut, Value, Vec<Value>),
+    /// The evaluator applies the function to the arguments.
+    Apply(Value, Box<[Value]>),
+}
+
 /// What became of a thunk the interpreter tried to evaluate in place.
 enum Entered {
     /// Its law now runs as a new activation (its update frame is pushed): code and base.
@@ -229,6 +239,92 @@ impl Runtime {
             _ => return None,
         };
         Some((code, selfv, law))
+    }
+
+    /// The native jet to run for a saturated call of `f` with `nargs` arguments, if `f` is a
+    /// pin with one (and jets are on).
+    #[inline]
+    fn native_jet(&self, f: Value, nargs: usize) -> Option<crate::jets::JetId> {
+        if !self.config.jets {
+            return None;
+        }
+        let Some(Kind::Pin(p)) = f.obj().map(|o| &o.kind) else {
+            return None;
+        };
+        let j = p.jet.get()?;
+        (p.arity == nargs as u64 && self.jets.entry(j).native.is_some()).then_some(j)
+    }
+
+    /// Runs the native jet `j` of the pin `pin` on the operands `args` when every argument it
+    /// is strict in is already evaluated as far as it needs (so no evaluation has to happen
+    /// first): `None` when not; otherwise the outcome, and the arguments.
+    fn try_jet(
+        &mut self,
+        j: crate::jets::JetId,
+        pin: Value,
+        args: &[Arg],
+        base: usize,
+    ) -> Option<(crate::jets::JetOut, Vec<Value>)> {
+        use crate::eval::Strict;
+        let regs = self.regs(base);
+        let strict = self.jets.strictness(j);
+        let mut vals = Vec::with_capacity(args.len());
+        for (i, a) in args.iter().enumerate() {
+            let v = regs.arg(a);
+            let ready = match strict.get(i).copied().unwrap_or(Strict::Lazy) {
+                Strict::Lazy => true,
+                Strict::Whnf => v.deref().is_whnf_derefed(),
+                Strict::Deep => v.deref().obj().is_none_or(|o| {
+                    o.normal.get() || !matches!(o.kind, Kind::App(_) | Kind::Thunk(_))
+                }),
+            };
+            if !ready {
+                return None;
+            }
+            vals.push(v);
+        }
+        if self.profiling() {
+            self.profile_call(pin, true, None);
+        }
+        let out = self.run_jet(j, &vals);
+        Some((out, vals))
+    }
+
+    /// A call that is not a saturated call of a law: a native jet whose arguments are ready,
+    /// a partial application, or else the evaluator's work. `Other::Value` is the call's value.
+    /// Otherwise it says what the evaluator must do (after the caller suspends its
+    /// activation).
+    #[inline(never)]
+    fn call_other(&mut self, f: Value, args: &[Arg], base: usize) -> Other {
+        let (head, pre) = closure_parts(f);
+        if pre.is_empty() {
+            if let Some(j) = self.native_jet(head, args.len()) {
+                if let Some((out, vals)) = self.try_jet(j, head, args, base) {
+                    if let crate::jets::JetOut::Ret(v) = out {
+                        let v = v.deref();
+                        if v.is_whnf_derefed() {
+                            return Other::Value(v);
+                        }
+                    }
+                    return Other::Jet(out, head, vals);
+                }
+            }
+        }
+        if let Some(v) = self.unsaturated(f, args, base) {
+            return Other::Value(v);
+        }
+        Other::Apply(f, self.regs(base).args(args))
+    }
+
+    /// `f args...` when `f` (already passed through `deref`) is a function in weak head
+    /// normal form that these arguments do not saturate: the partial application, built
+    /// without going through the evaluator.
+    fn unsaturated(&mut self, f: Value, args: &[Arg], base: usize) -> Option<Value> {
+        if !f.is_whnf_derefed() || args.len() as u64 >= self.arity(f) {
+            return None;
+        }
+        let xs = self.regs(base).args(args);
+        Some(self.partial(f, &xs))
     }
 
     /// Runs a saturated call natively when the JIT is on and the law is (or now becomes)
@@ -511,9 +607,17 @@ impl Runtime {
                         base = new_base;
                         continue;
                     }
-                    let xs = self.regs(base).args(args);
-                    self.suspend(code, pc, base, *dst);
-                    return Ok(State::Apply(f, xs));
+                    match self.call_other(f, args, base) {
+                        Other::Value(v) => self.regs(base).set(*dst, v),
+                        Other::Jet(out, pin, vals) => {
+                            self.suspend(code, pc, base, *dst);
+                            return self.jet_step(out, pin, vals);
+                        }
+                        Other::Apply(f, xs) => {
+                            self.suspend(code, pc, base, *dst);
+                            return Ok(State::Apply(f, xs));
+                        }
+                    }
                 }
                 Instr::Op2 { dst, op, pin, a, b } => {
                     let regs = self.regs(base);
@@ -620,6 +724,17 @@ impl Runtime {
                             pc = 0;
                             continue;
                         }
+                    }
+                    if let Some(v) = self.unsaturated(f, args, base) {
+                        self.reg_stack.truncate(base);
+                        let Some(act) = self.waiting_activation(v) else {
+                            return Ok(State::Ret(v));
+                        };
+                        code = act.code;
+                        pc = act.pc as usize;
+                        base = act.base as usize;
+                        self.reg_stack[base + act.dst as usize] = v;
+                        continue;
                     }
                     let xs = self.regs(base).args(args);
                     self.reg_stack.truncate(base);
