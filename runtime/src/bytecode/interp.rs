@@ -29,6 +29,15 @@ fn get(regs: &[Value], a: &Arg) -> Value {
     }
 }
 
+/// Copies `src` to the start of `dst`: a plain loop, as the slices are short (a few
+/// arguments), where a call of `memcpy` would cost more than the copy.
+#[inline(always)]
+fn copy_values(dst: &mut [Value], src: &[Value]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+    }
+}
+
 /// The result of an inline operation on two values.
 enum OpResult {
     /// Done: this value (in weak head normal form).
@@ -108,6 +117,19 @@ enum Other {
     Jet(crate::jets::JetOut, Value, Vec<Value>),
     /// The evaluator applies the function to the arguments.
     Apply(Value, Box<[Value]>),
+    /// The (unevaluated) value in this register has to be evaluated first; then the call
+    /// runs again.
+    ForceArg(Reg, Value),
+}
+
+/// What came of trying to run a native jet straight from the interpreter.
+enum JetCall {
+    /// It ran on these arguments.
+    Ran(crate::jets::JetOut, Vec<Value>),
+    /// This register's value has to be evaluated first.
+    Force(Reg, Value),
+    /// The evaluator has to do it.
+    No,
 }
 
 /// What became of a thunk the interpreter tried to evaluate in place.
@@ -166,11 +188,9 @@ impl Runtime {
         selfv: Value,
         args: &[Value],
     ) -> Step {
-        let base = self.reg_stack.len();
-        self.reg_stack
-            .resize(base + code.nregs as usize, Value::small(0));
+        let base = self.push_regs(code.nregs as usize);
         self.reg_stack[base] = selfv;
-        self.reg_stack[base + 1..=base + args.len()].copy_from_slice(args);
+        copy_values(&mut self.reg_stack[base + 1..], args);
         self.interp_run(code, 0, base)
     }
 
@@ -257,14 +277,8 @@ impl Runtime {
 
     /// Runs the native jet `j` of the pin `pin` on the operands `args` when every argument it
     /// is strict in is already evaluated as far as it needs (so no evaluation has to happen
-    /// first): `None` when not; otherwise the outcome, and the arguments.
-    fn try_jet(
-        &mut self,
-        j: crate::jets::JetId,
-        pin: Value,
-        args: &[Arg],
-        base: usize,
-    ) -> Option<(crate::jets::JetOut, Vec<Value>)> {
+    /// first). When an argument in a register still has to be evaluated, says which.
+    fn try_jet(&mut self, j: crate::jets::JetId, pin: Value, args: &[Arg], base: usize) -> JetCall {
         use crate::eval::Strict;
         let regs = self.regs(base);
         let strict = self.jets.strictness(j);
@@ -279,7 +293,10 @@ impl Runtime {
                 }),
             };
             if !ready {
-                return None;
+                return match (a, strict.get(i)) {
+                    (Arg::Reg(r), Some(Strict::Whnf)) => JetCall::Force(*r, v.deref()),
+                    _ => JetCall::No,
+                };
             }
             vals.push(v);
         }
@@ -287,7 +304,7 @@ impl Runtime {
             self.profile_call(pin, true, None);
         }
         let out = self.run_jet(j, &vals);
-        Some((out, vals))
+        JetCall::Ran(out, vals)
     }
 
     /// A call that is not a saturated call of a law: a native jet whose arguments are ready,
@@ -299,14 +316,18 @@ impl Runtime {
         let (head, pre) = closure_parts(f);
         if pre.is_empty() {
             if let Some(j) = self.native_jet(head, args.len()) {
-                if let Some((out, vals)) = self.try_jet(j, head, args, base) {
-                    if let crate::jets::JetOut::Ret(v) = out {
-                        let v = v.deref();
-                        if v.is_whnf_derefed() {
-                            return Other::Value(v);
+                match self.try_jet(j, head, args, base) {
+                    JetCall::Ran(out, vals) => {
+                        if let crate::jets::JetOut::Ret(v) = out {
+                            let v = v.deref();
+                            if v.is_whnf_derefed() {
+                                return Other::Value(v);
+                            }
                         }
+                        return Other::Jet(out, head, vals);
                     }
-                    return Other::Jet(out, head, vals);
+                    JetCall::Force(r, v) => return Other::ForceArg(r, v),
+                    JetCall::No => {}
                 }
             }
         }
@@ -350,6 +371,23 @@ impl Runtime {
         self.try_native(selfv, law, &vals[..n])
     }
 
+    /// Pushes `n` registers (holding 0) for a new activation; returns where they start.
+    #[inline(always)]
+    fn push_regs(&mut self, n: usize) -> usize {
+        let base = self.reg_stack.len();
+        self.reg_stack.reserve(n);
+        // SAFETY: `n` slots were reserved just above; each is written before the length
+        // covers it.
+        unsafe {
+            let p = self.reg_stack.as_mut_ptr().add(base);
+            for i in 0..n {
+                p.add(i).write(Value::small(0));
+            }
+            self.reg_stack.set_len(base + n);
+        }
+        base
+    }
+
     /// Pushes the registers of a new activation of `callee` on top of the register stack:
     /// self, a closure's arguments `pre`, then the call's operands read from the activation
     /// at `base`. Returns the new activation's base.
@@ -362,13 +400,11 @@ impl Runtime {
         args: &[Arg],
         base: usize,
     ) -> usize {
-        let new_base = self.reg_stack.len();
-        self.reg_stack
-            .resize(new_base + callee.nregs as usize, Value::small(0));
+        let new_base = self.push_regs(callee.nregs as usize);
         let (caller, new) = self.reg_stack.split_at_mut(new_base);
         let caller = &caller[base..];
         new[0] = selfv;
-        new[1..=pre.len()].copy_from_slice(pre);
+        copy_values(&mut new[1..], pre);
         for (slot, a) in new[pre.len() + 1..].iter_mut().zip(args.iter()) {
             *slot = get(caller, a);
         }
@@ -385,13 +421,11 @@ impl Runtime {
         pre: &[Value],
         args: &[Value],
     ) -> usize {
-        let new_base = self.reg_stack.len();
-        self.reg_stack
-            .resize(new_base + callee.nregs as usize, Value::small(0));
+        let new_base = self.push_regs(callee.nregs as usize);
         let new = &mut self.reg_stack[new_base..];
         new[0] = selfv;
-        new[1..=pre.len()].copy_from_slice(pre);
-        new[pre.len() + 1..=pre.len() + args.len()].copy_from_slice(args);
+        copy_values(&mut new[1..], pre);
+        copy_values(&mut new[pre.len() + 1..], args);
         new_base
     }
 
@@ -508,6 +542,41 @@ impl Runtime {
     }
 
     fn interp_run(&mut self, mut code: &'static Bytecode, mut pc: usize, mut base: usize) -> Step {
+        // Finishes an instruction whose call went through `call_other`, with its result for
+        // register `dst`.
+        macro_rules! on_other {
+            ($other:expr, $dst:expr) => {
+                match $other {
+                    Other::Value(v) => self.regs(base).set($dst, v),
+                    Other::Jet(out, pin, vals) => {
+                        self.suspend(code, pc, base, $dst);
+                        return self.jet_step(out, pin, vals);
+                    }
+                    Other::Apply(f, xs) => {
+                        self.suspend(code, pc, base, $dst);
+                        return Ok(State::Apply(f, xs));
+                    }
+                    Other::ForceArg(r, v) => {
+                        // Evaluate the argument into its register, then run this instruction
+                        // again.
+                        pc -= 1;
+                        self.suspend(code, pc, base, r);
+                        match self.enter_thunk(v) {
+                            Entered::Activation(c, b) => {
+                                code = c;
+                                pc = 0;
+                                base = b;
+                            }
+                            Entered::Value(w) => {
+                                self.frames.pop();
+                                self.regs(base).set(r, w);
+                            }
+                            Entered::No => return Ok(State::Eval(v)),
+                        }
+                    }
+                }
+            };
+        }
         loop {
             let Some(ins) = code.code.get(pc) else {
                 self.reg_stack.truncate(base);
@@ -607,17 +676,8 @@ impl Runtime {
                         base = new_base;
                         continue;
                     }
-                    match self.call_other(f, args, base) {
-                        Other::Value(v) => self.regs(base).set(*dst, v),
-                        Other::Jet(out, pin, vals) => {
-                            self.suspend(code, pc, base, *dst);
-                            return self.jet_step(out, pin, vals);
-                        }
-                        Other::Apply(f, xs) => {
-                            self.suspend(code, pc, base, *dst);
-                            return Ok(State::Apply(f, xs));
-                        }
-                    }
+                    let other = self.call_other(f, args, base);
+                    on_other!(other, *dst);
                 }
                 Instr::Op2 { dst, op, pin, a, b } => {
                     let regs = self.regs(base);
