@@ -237,6 +237,24 @@ impl Runtime {
 
     fn new_law(&mut self, name: Value, arity_nat: Value, ar: Arity, body: Value) -> Value {
         let shape = law_shape(name, ar, body);
+        self.alloc_law(name, arity_nat, ar, body, shape)
+    }
+
+    /// The set law `{1 2 keys}` for a row of `n` keys that the caller knows to be strictly
+    /// ascending (so the shape need not be checked key by key).
+    pub(crate) fn set_law(&mut self, keys: Value, n: u64) -> Value {
+        debug_assert_eq!(law_shape(Value::small(1), 2, keys), LawShape::Set(n));
+        self.alloc_law(Value::small(1), Value::small(2), 2, keys, LawShape::Set(n))
+    }
+
+    fn alloc_law(
+        &mut self,
+        name: Value,
+        arity_nat: Value,
+        ar: Arity,
+        body: Value,
+        shape: LawShape,
+    ) -> Value {
         self.heap.alloc(Kind::Law(Box::new(LawObj {
             name,
             arity_nat,
@@ -374,6 +392,29 @@ impl Drop for GcGuard<'_> {
 }
 
 /// Recognises the data-jet shape of a law from its normal parts.
+/// Whether every law inside the normal value `v` carries the data-jet shape its parts give
+/// (natives that build sets and rows trust their own ordering; tests check them with this).
+pub fn shapes_consistent(v: Value) -> bool {
+    let mut stack = vec![v];
+    while let Some(x) = stack.pop() {
+        match x.kind() {
+            Some(Kind::Law(l)) => {
+                if l.shape != law_shape(l.name, l.arity, l.body) {
+                    return false;
+                }
+                stack.push(l.body);
+            }
+            Some(Kind::App(a)) => {
+                stack.push(a.head);
+                stack.extend_from_slice(a.args());
+            }
+            Some(Kind::Pin(p)) => stack.push(p.item),
+            _ => {}
+        }
+    }
+    true
+}
+
 fn law_shape(name: Value, arity: Arity, body: Value) -> LawShape {
     match (name.as_small(), arity) {
         (Some(0), 1) if body.as_small() == Some(0) => LawShape::EmptyRow,

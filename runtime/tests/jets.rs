@@ -340,6 +340,13 @@ fn every_native_agrees_with_its_law() {
             if !same(&on, &off) {
                 failures.push(format!("{name} {args:?}: jet {on:?} plan {off:?}"));
             }
+            if let Ok(v) = on {
+                if !pallas_runtime::runtime::shapes_consistent(v) {
+                    failures.push(format!(
+                        "{name} {args:?}: a law in {v:?} has the wrong shape"
+                    ));
+                }
+            }
             rt.roots.truncate(held);
             for k in (0..idx.len()).rev() {
                 idx[k] += 1;

@@ -311,6 +311,13 @@ pub fn table() -> Vec<(&'static str, Native)> {
 
 /// Whether a value is fully normal already (no thunk anywhere inside), without evaluating.
 pub(super) fn is_normal(v: Value) -> bool {
+    // Most values answer at once: nats, laws, pins, and applications already known normal.
+    match v.deref().obj().map(|o| (o, &o.kind)) {
+        None => return true,
+        Some((_, Kind::Thunk(_))) => return false,
+        Some((o, Kind::App(_))) if !o.normal.get() => {}
+        Some(_) => return true,
+    }
     let mut stack = vec![v];
     while let Some(x) = stack.pop() {
         let x = x.deref();

@@ -31,14 +31,14 @@ fn search(key: Value, keys: &[Value]) -> Option<Result<usize, usize>> {
     Some(Err(lo))
 }
 
-/// A set's keys, when it is a proper set with normal keys.
+/// A set's keys, when it is a proper set. Keys are a law's body, so always normal.
 fn keys_of(s: Value) -> Option<Vec<Value>> {
-    set_keys(s).filter(|ks| ks.iter().all(|k| is_normal(*k)))
+    set_keys(s)
 }
 
-/// A tab's keys and values, when it is a proper tab with normal keys.
+/// A tab's keys and values, when it is a proper tab (its keys are normal, as a set's are).
 fn parts_of(t: Value) -> Option<(Vec<Value>, Vec<Value>)> {
-    tab_parts(t).filter(|(ks, _)| ks.iter().all(|k| is_normal(*k)))
+    tab_parts(t)
 }
 
 fn set_has(_: &mut Runtime, a: &[Value]) -> JetOut {
@@ -463,7 +463,10 @@ pub fn table() -> Vec<(&'static str, Native)> {
                 None => return JetOut::Fallback,
             }
         }
-        JetOut::Ret(rt.set_from_sorted(&keys))
+        // The sets may not come in ascending order: the result is then a plain law, as the
+        // PLAN code makes it, so its shape is checked here.
+        let row = rt.row(&keys);
+        JetOut::Ret(rt.law(Value::small(1), Value::small(2), row))
     });
     put("setSplitLT", W2, |rt, a| {
         let Some(keys) = keys_of(a[1]) else {
