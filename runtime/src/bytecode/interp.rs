@@ -124,8 +124,8 @@ enum Other {
 
 /// What came of trying to run a native jet straight from the interpreter.
 enum JetCall {
-    /// It ran on these arguments.
-    Ran(crate::jets::JetOut, Vec<Value>),
+    /// It ran (on the call's operands).
+    Ran(crate::jets::JetOut),
     /// This register's value has to be evaluated first.
     Force(Reg, Value),
     /// The evaluator has to do it.
@@ -282,7 +282,8 @@ impl Runtime {
         use crate::eval::Strict;
         let regs = self.regs(base);
         let strict = self.jets.strictness(j);
-        let mut vals = Vec::with_capacity(args.len());
+        let mut buf = [Value::small(0); 8];
+        let mut long = Vec::new();
         for (i, a) in args.iter().enumerate() {
             let v = regs.arg(a);
             let ready = match strict.get(i).copied().unwrap_or(Strict::Lazy) {
@@ -298,13 +299,22 @@ impl Runtime {
                     _ => JetCall::No,
                 };
             }
-            vals.push(v);
+            match buf.get_mut(i) {
+                Some(slot) => *slot = v,
+                None => long.push(v),
+            }
         }
         if self.profiling() {
             self.profile_call(pin, true, None);
         }
-        let out = self.run_jet(j, &vals);
-        JetCall::Ran(out, vals)
+        let out = if args.len() <= buf.len() {
+            self.run_jet(j, &buf[..args.len()])
+        } else {
+            let mut vals = buf.to_vec();
+            vals.extend(long);
+            self.run_jet(j, &vals)
+        };
+        JetCall::Ran(out)
     }
 
     /// A call that is not a saturated call of a law: a native jet whose arguments are ready,
@@ -317,13 +327,15 @@ impl Runtime {
         if pre.is_empty() {
             if let Some(j) = self.native_jet(head, args.len()) {
                 match self.try_jet(j, head, args, base) {
-                    JetCall::Ran(out, vals) => {
+                    JetCall::Ran(out) => {
                         if let crate::jets::JetOut::Ret(v) = out {
                             let v = v.deref();
                             if v.is_whnf_derefed() {
                                 return Other::Value(v);
                             }
                         }
+                        // The registers still hold the arguments the jet was given.
+                        let vals = self.regs(base).args(args).into_vec();
                         return Other::Jet(out, head, vals);
                     }
                     JetCall::Force(r, v) => return Other::ForceArg(r, v),
