@@ -38,6 +38,15 @@ fn copy_values(dst: &mut [Value], src: &[Value]) {
     }
 }
 
+/// Whether `N(v)` is 0 for `v` in weak head normal form (non-nats count as 0).
+#[inline(always)]
+fn nat_of_is_zero(v: Value) -> bool {
+    match v.as_small() {
+        Some(n) => n == 0,
+        None => !matches!(v.kind(), Some(Kind::Nat(_))),
+    }
+}
+
 /// The result of an inline operation on two values.
 enum OpResult {
     /// Done: this value (in weak head normal form).
@@ -633,6 +642,20 @@ impl Runtime {
                     let v = regs.arg(src).deref();
                     if v.is_whnf_derefed() {
                         regs.set(*dst, v);
+                        // `_If` on what was just forced: take the branch now.
+                        if let Some(Instr::JumpIfZero {
+                            src: Arg::Reg(r),
+                            target,
+                        }) = code.code.get(pc)
+                        {
+                            if r == dst {
+                                pc = if nat_of_is_zero(v) {
+                                    *target as usize
+                                } else {
+                                    pc + 1
+                                };
+                            }
+                        }
                         continue;
                     }
                     self.suspend(code, pc, base, *dst);
@@ -695,7 +718,23 @@ impl Runtime {
                     let regs = self.regs(base);
                     let (x, y) = (regs.arg(a), regs.arg(b));
                     match inline_op(self, *op, x, y) {
-                        OpResult::Value(v) => self.regs(base).set(*dst, v),
+                        OpResult::Value(v) => {
+                            self.regs(base).set(*dst, v);
+                            // `_If` on a comparison: take the branch now.
+                            if let Some(Instr::JumpIfZero {
+                                src: Arg::Reg(r),
+                                target,
+                            }) = code.code.get(pc)
+                            {
+                                if r == dst {
+                                    pc = if nat_of_is_zero(v) {
+                                        *target as usize
+                                    } else {
+                                        pc + 1
+                                    };
+                                }
+                            }
+                        }
                         OpResult::Lazy(v) => {
                             let v = v.deref();
                             if v.is_whnf_derefed() {
@@ -722,12 +761,7 @@ impl Runtime {
                     self.regs(base).set(*dst, v);
                 }
                 Instr::JumpIfZero { src, target } => {
-                    let v = self.regs(base).arg(src).deref();
-                    let zero = match v.as_small() {
-                        Some(n) => n == 0,
-                        None => !matches!(v.kind(), Some(Kind::Nat(_))),
-                    };
-                    if zero {
+                    if nat_of_is_zero(self.regs(base).arg(src).deref()) {
                         pc = *target as usize;
                     }
                 }
