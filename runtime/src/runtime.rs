@@ -379,6 +379,15 @@ impl Runtime {
         }
         self.heap.thunk(f, args.into())
     }
+
+    /// [`Runtime::apply_lazy`] with the arguments already boxed (a thunk keeps the box).
+    pub fn apply_lazy_boxed(&mut self, f: Value, args: Box<[Value]>) -> Value {
+        let f = f.deref();
+        if f.is_whnf() && (args.len() as u64) < self.arity(f) {
+            return self.partial(f, &args);
+        }
+        self.heap.thunk(f, args)
+    }
 }
 
 /// Forbids collection while alive; see [`Runtime::inhibit_gc`].
@@ -391,7 +400,6 @@ impl Drop for GcGuard<'_> {
     }
 }
 
-/// Recognises the data-jet shape of a law from its normal parts.
 /// Whether every law inside the normal value `v` carries the data-jet shape its parts give
 /// (natives that build sets and rows trust their own ordering; tests check them with this).
 pub fn shapes_consistent(v: Value) -> bool {
@@ -415,6 +423,7 @@ pub fn shapes_consistent(v: Value) -> bool {
     true
 }
 
+/// Recognises the data-jet shape of a law from its normal parts.
 fn law_shape(name: Value, arity: Arity, body: Value) -> LawShape {
     match (name.as_small(), arity) {
         (Some(0), 1) if body.as_small() == Some(0) => LawShape::EmptyRow,

@@ -554,6 +554,50 @@ impl Runtime {
         }
     }
 
+    /// `Lazy`: `f args...` unevaluated in register `dst`.
+    #[inline(never)]
+    fn lazy(&mut self, base: usize, dst: Reg, f: &Arg, args: &[Arg]) {
+        let regs = self.regs(base);
+        let f = regs.arg(f);
+        let xs = regs.args(args);
+        let v = self.apply_lazy_boxed(f, xs);
+        self.regs(base).set(dst, v);
+    }
+
+    /// `Holes`: empty thunks (letrec placeholders) in `count` registers from `first`.
+    #[inline(never)]
+    fn holes(&mut self, base: usize, first: Reg, count: u32) {
+        for r in first..first + count {
+            let t = self.heap.thunk(Value::small(0), Box::new([]));
+            self.regs(base).set(r, t);
+        }
+    }
+
+    /// `Fill`: the placeholder in register `hole` becomes `f args...`.
+    #[inline(never)]
+    fn fill(&mut self, base: usize, hole: Reg, f: &Arg, args: &[Arg]) {
+        let regs = self.regs(base);
+        let f = regs.arg(f);
+        let xs = regs.args(args);
+        let hole = regs.get(hole);
+        let state = if !xs.is_empty() && f.is_whnf() && (xs.len() as u64) < self.arity(f) {
+            Thunk::Done(self.partial(f, &xs))
+        } else {
+            Thunk::Pending(f, xs)
+        };
+        if let Some(Kind::Thunk(t)) = hole.kind() {
+            t.set(state);
+        }
+    }
+
+    /// `MkRow`: the row of `elems` in register `dst`.
+    #[inline(never)]
+    fn mk_row(&mut self, base: usize, dst: Reg, elems: &[Arg]) {
+        let xs = self.regs(base).args(elems);
+        let v = self.row(&xs);
+        self.regs(base).set(dst, v);
+    }
+
     /// The registers of the activation whose first register is `reg_stack[base]`.
     #[inline(always)]
     fn regs(&mut self, base: usize) -> Regs {
@@ -609,34 +653,9 @@ impl Runtime {
                     let regs = self.regs(base);
                     regs.set(*dst, regs.arg(src));
                 }
-                Instr::Lazy { dst, f, args } => {
-                    let regs = self.regs(base);
-                    let f = regs.arg(f);
-                    let xs = regs.args(args);
-                    let v = self.apply_lazy(f, &xs);
-                    self.regs(base).set(*dst, v);
-                }
-                Instr::Holes { first, n: count } => {
-                    for r in *first..*first + *count {
-                        let t = self.heap.thunk(Value::small(0), Box::new([]));
-                        self.regs(base).set(r, t);
-                    }
-                }
-                Instr::Fill { hole, f, args } => {
-                    let regs = self.regs(base);
-                    let f = regs.arg(f);
-                    let xs = regs.args(args);
-                    let hole = regs.get(*hole);
-                    let state =
-                        if !xs.is_empty() && f.is_whnf() && (xs.len() as u64) < self.arity(f) {
-                            Thunk::Done(self.partial(f, &xs))
-                        } else {
-                            Thunk::Pending(f, xs)
-                        };
-                    if let Some(Kind::Thunk(t)) = hole.kind() {
-                        t.set(state);
-                    }
-                }
+                Instr::Lazy { dst, f, args } => self.lazy(base, *dst, f, args),
+                Instr::Holes { first, n: count } => self.holes(base, *first, *count),
+                Instr::Fill { hole, f, args } => self.fill(base, *hole, f, args),
                 Instr::Force { dst, src } => {
                     let regs = self.regs(base);
                     let v = regs.arg(src).deref();
@@ -800,11 +819,7 @@ impl Runtime {
                         .copied()
                         .unwrap_or(*default) as usize;
                 }
-                Instr::MkRow { dst, elems } => {
-                    let xs = self.regs(base).args(elems);
-                    let v = self.row(&xs);
-                    self.regs(base).set(*dst, v);
-                }
+                Instr::MkRow { dst, elems } => self.mk_row(base, *dst, elems),
                 Instr::TailCall { f, args } => {
                     let f = self.regs(base).arg(f).deref();
                     // A known law or a closure that these arguments saturate replaces this
