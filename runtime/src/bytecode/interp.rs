@@ -384,7 +384,7 @@ impl Runtime {
             return None;
         }
         let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
-        vals[..pre.len()].copy_from_slice(pre);
+        copy_values(&mut vals, pre);
         let regs = &self.reg_stack[base..];
         for (v, a) in vals[pre.len()..].iter_mut().zip(args.iter()) {
             *v = get(regs, a);
@@ -474,8 +474,8 @@ impl Runtime {
         }
         if self.config.jit != crate::native::JitMode::Off && n <= crate::native::MAX_NATIVE_ARGS {
             let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
-            vals[..pre.len()].copy_from_slice(pre);
-            vals[pre.len()..n].copy_from_slice(args);
+            copy_values(&mut vals, pre);
+            copy_values(&mut vals[pre.len()..], args);
             if let Some(v) = self.try_native(selfv, law, &vals[..n]) {
                 cell.set(Thunk::Done(v));
                 return Entered::Value(v);
@@ -485,7 +485,7 @@ impl Runtime {
             unreachable!("the state was just seen pending")
         };
         let base = self.push_callee_values(callee, selfv, pre, &args);
-        self.frames.push(Frame::Update {
+        self.push_frame(Frame::Update {
             thunk: t,
             head: head_v,
             args,
@@ -530,26 +530,29 @@ impl Runtime {
             return None;
         }
         let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
-        vals[..nargs].copy_from_slice(&self.reg_stack[base + 1..=base + nargs]);
+        copy_values(&mut vals, &self.reg_stack[base + 1..=base + nargs]);
         self.try_native(selfv, law, &vals[..nargs])
     }
 
     #[inline(always)]
     fn suspend(&mut self, code: &'static Bytecode, pc: usize, base: usize, dst: Reg) {
+        self.push_frame(Frame::Interp(Activation {
+            code,
+            pc: pc as u32,
+            base: base as u32,
+            dst,
+        }));
+    }
+
+    /// Pushes a frame, written straight into the frame stack (`Vec::push` copies it through
+    /// a temporary and is not inlined here).
+    #[inline(always)]
+    fn push_frame(&mut self, frame: Frame) {
         self.frames.reserve(1);
         let len = self.frames.len();
-        // SAFETY: capacity for one more frame was reserved just above; writing in place
-        // (rather than `push`) lets the fields be stored straight into the stack.
+        // SAFETY: capacity for one more frame was reserved just above.
         unsafe {
-            self.frames
-                .as_mut_ptr()
-                .add(len)
-                .write(Frame::Interp(Activation {
-                    code,
-                    pc: pc as u32,
-                    base: base as u32,
-                    dst,
-                }));
+            self.frames.as_mut_ptr().add(len).write(frame);
             self.frames.set_len(len + 1);
         }
     }
