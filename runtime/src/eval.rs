@@ -13,7 +13,7 @@ use crate::jets::{JetId, JetOut};
 use crate::law::{self, Expr, LawCode};
 use crate::nat;
 use crate::runtime::Runtime;
-use crate::value::{Kind, LawObj, Thunk, Value};
+use crate::value::{Args, Kind, LawObj, Thunk, Value};
 
 /// Why an evaluation stopped without a result.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,7 +107,7 @@ pub(crate) enum Frame {
     Update {
         thunk: Value,
         head: Value,
-        args: Box<[Value]>,
+        args: Args,
     },
     /// Apply the returned function to these arguments.
     Apply(Box<[Value]>),
@@ -321,7 +321,7 @@ impl Runtime {
                     let Thunk::Pending(h, args) = t.take_for_eval() else {
                         unreachable!("the state was just seen pending")
                     };
-                    let call_args = args.clone();
+                    let call_args: Box<[Value]> = (*args).into();
                     self.frames.push(Frame::Update {
                         thunk: v,
                         head: h,
@@ -470,7 +470,7 @@ impl Runtime {
             for (i, e) in code.lets.iter().enumerate() {
                 let slot = env[first + i];
                 let state = match e {
-                    Expr::Ref(j) => Thunk::Pending(env[*j as usize], Box::new([])),
+                    Expr::Ref(j) => Thunk::Pending(env[*j as usize], Args::from_slice(&[])),
                     Expr::Const(c) => Thunk::Done(*c),
                     Expr::Call(h, xs) => {
                         let hv = self.inst(h, &env);
@@ -478,7 +478,7 @@ impl Runtime {
                         if hv.is_whnf() && (xv.len() as u64) < self.arity(hv) {
                             Thunk::Done(self.partial(hv, &xv))
                         } else {
-                            Thunk::Pending(hv, xv)
+                            Thunk::Pending(hv, Args::from_box(xv))
                         }
                     }
                 };

@@ -8,7 +8,7 @@
 
 use std::cell::{Cell, OnceCell, UnsafeCell};
 
-use crate::value::{Kind, Obj, Thunk, ThunkCell, Value};
+use crate::value::{Args, Kind, Obj, Thunk, ThunkCell, Value};
 
 /// Owner of every heap object.
 pub struct Heap {
@@ -73,6 +73,11 @@ impl Heap {
 
     /// Allocates a thunk for the pending application `head args...`.
     pub fn thunk(&mut self, head: Value, args: Box<[Value]>) -> Value {
+        self.thunk_args(head, Args::from_box(args))
+    }
+
+    /// Allocates a thunk for the pending application `head args...`.
+    pub fn thunk_args(&mut self, head: Value, args: Args) -> Value {
         self.alloc(Kind::Thunk(ThunkCell(UnsafeCell::new(Thunk::Pending(
             head, args,
         )))))

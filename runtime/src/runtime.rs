@@ -377,16 +377,8 @@ impl Runtime {
         if f.is_whnf() && (args.len() as u64) < self.arity(f) {
             return self.partial(f, args);
         }
-        self.heap.thunk(f, args.into())
-    }
-
-    /// [`Runtime::apply_lazy`] with the arguments already boxed (a thunk keeps the box).
-    pub fn apply_lazy_boxed(&mut self, f: Value, args: Box<[Value]>) -> Value {
-        let f = f.deref();
-        if f.is_whnf() && (args.len() as u64) < self.arity(f) {
-            return self.partial(f, &args);
-        }
-        self.heap.thunk(f, args)
+        self.heap
+            .thunk_args(f, crate::value::Args::from_slice(args))
     }
 }
 

@@ -222,11 +222,56 @@ impl AppObj {
     }
 }
 
+/// The arguments of a pending application. Up to two are kept in the thunk itself, so most
+/// thunks take one allocation rather than two.
+#[derive(Clone)]
+pub enum Args {
+    /// The first `len` (at most two) of these.
+    Inline(u8, [Value; 2]),
+    /// Three or more, on the heap.
+    Heap(Box<[Value]>),
+}
+
+impl Args {
+    /// The arguments `xs`.
+    #[inline]
+    pub fn from_slice(xs: &[Value]) -> Args {
+        match *xs {
+            [] => Args::Inline(0, [Value::small(0); 2]),
+            [a] => Args::Inline(1, [a, Value::small(0)]),
+            [a, b] => Args::Inline(2, [a, b]),
+            _ => Args::Heap(xs.into()),
+        }
+    }
+
+    /// The arguments in `xs` (keeping the box when they do not fit inline).
+    #[inline]
+    pub fn from_box(xs: Box<[Value]>) -> Args {
+        if xs.len() <= 2 {
+            Args::from_slice(&xs)
+        } else {
+            Args::Heap(xs)
+        }
+    }
+}
+
+impl std::ops::Deref for Args {
+    type Target = [Value];
+
+    #[inline]
+    fn deref(&self) -> &[Value] {
+        match self {
+            Args::Inline(n, xs) => &xs[..*n as usize],
+            Args::Heap(xs) => xs,
+        }
+    }
+}
+
 /// The state of a thunk.
 #[derive(Clone)]
 pub enum Thunk {
     /// Not yet evaluated: the application `head args...` (with no args: evaluate `head`).
-    Pending(Value, Box<[Value]>),
+    Pending(Value, Args),
     /// Being evaluated; forcing it again is an infinite loop.
     BlackHole,
     /// Evaluated to this value (in weak head normal form).

@@ -6,7 +6,7 @@ use super::{Arg, BinOp, Bytecode, Instr, Reg};
 use crate::datajet;
 use crate::eval::{Frame, State, Step};
 use crate::runtime::Runtime;
-use crate::value::{Kind, Thunk, Value};
+use crate::value::{Args, Kind, Thunk, Value};
 
 /// A suspended activation. Its registers are `Runtime::reg_stack[base .. base + nregs]`.
 #[derive(Clone, Copy)]
@@ -561,9 +561,18 @@ impl Runtime {
     #[inline(never)]
     fn lazy(&mut self, base: usize, dst: Reg, f: &Arg, args: &[Arg]) {
         let regs = self.regs(base);
-        let f = regs.arg(f);
-        let xs = regs.args(args);
-        let v = self.apply_lazy_boxed(f, xs);
+        let f = regs.arg(f).deref();
+        let v = if f.is_whnf_derefed() && (args.len() as u64) < self.arity(f) {
+            let xs = regs.args(args);
+            self.partial(f, &xs)
+        } else {
+            let xs = match args {
+                [a] => Args::Inline(1, [regs.arg(a), Value::small(0)]),
+                [a, b] => Args::Inline(2, [regs.arg(a), regs.arg(b)]),
+                _ => Args::from_box(regs.args(args)),
+            };
+            self.heap.thunk_args(f, xs)
+        };
         self.regs(base).set(dst, v);
     }
 
@@ -586,7 +595,7 @@ impl Runtime {
         let state = if !xs.is_empty() && f.is_whnf() && (xs.len() as u64) < self.arity(f) {
             Thunk::Done(self.partial(f, &xs))
         } else {
-            Thunk::Pending(f, xs)
+            Thunk::Pending(f, Args::from_box(xs))
         };
         if let Some(Kind::Thunk(t)) = hole.kind() {
             t.set(state);
