@@ -319,3 +319,26 @@ fn row_constructors_built_by_opcode_zero_are_shared() {
         assert_ne!(eval(&mut rt, v), rt.cow(2));
     }
 }
+
+#[test]
+fn thunks_of_any_number_of_arguments_evaluate() {
+    use pallas_runtime::value::Args;
+    // Up to two arguments live inside the thunk, more on the heap: both must read back.
+    for k in 0..5u64 {
+        let xs: Vec<Value> = (0..k).map(|i| n(i + 10)).collect();
+        let args = Args::from_slice(&xs);
+        assert_eq!(&*args, &xs[..]);
+        assert_eq!(matches!(args, Args::Inline(..)), k <= 2);
+        assert_eq!(&*Args::from_box(xs.clone().into()), &xs[..]);
+    }
+    for engine in engines() {
+        let mut rt = rt_for(engine);
+        // A law of arity k returning its last argument, applied lazily to k arguments.
+        for k in 1..5u64 {
+            let l = law(&mut rt, "last", k, n(k));
+            let xs: Vec<Value> = (0..k).map(|i| n(i + 10)).collect();
+            let t = rt.heap.thunk(l, xs.into());
+            assert_eq!(eval(&mut rt, t), n(k + 9));
+        }
+    }
+}
