@@ -290,7 +290,11 @@ impl Runtime {
         if elems.is_empty() {
             return c;
         }
-        let args: Box<[Value]> = elems.iter().rev().copied().collect();
+        let args = match *elems {
+            [a] => crate::value::Args::Inline(1, [a, Value::small(0)]),
+            [a, b] => crate::value::Args::Inline(2, [b, a]),
+            _ => crate::value::Args::Heap(elems.iter().rev().copied().collect()),
+        };
         self.heap.alloc(Kind::App(AppObj {
             head: c,
             args: std::cell::UnsafeCell::new(args),
@@ -360,9 +364,16 @@ impl Runtime {
     /// head normal form and that there are fewer arguments than its arity.
     pub fn partial(&mut self, head: Value, args: &[Value]) -> Value {
         let head = head.deref();
-        let (h, all): (Value, Box<[Value]>) = match head.kind() {
-            Some(Kind::App(a)) => (a.head, a.args().iter().chain(args).copied().collect()),
-            _ => (head, args.into()),
+        let (h, all) = match head.kind() {
+            Some(Kind::App(a)) => {
+                let old = a.args();
+                let all = match (old, args) {
+                    ([x], [y]) => crate::value::Args::Inline(2, [*x, *y]),
+                    _ => crate::value::Args::Heap(old.iter().chain(args).copied().collect()),
+                };
+                (a.head, all)
+            }
+            _ => (head, crate::value::Args::from_slice(args)),
         };
         self.heap.alloc(Kind::App(AppObj {
             head: h,

@@ -199,7 +199,7 @@ pub struct LawObj {
 pub struct AppObj {
     /// The head: a nat, law or pin.
     pub head: Value,
-    pub(crate) args: UnsafeCell<Box<[Value]>>,
+    pub(crate) args: UnsafeCell<Args>,
 }
 
 impl AppObj {
@@ -217,7 +217,10 @@ impl AppObj {
     pub(crate) fn set_arg(&self, i: usize, v: Value) {
         // SAFETY: single-threaded; no outstanding borrow is held across this call by callers.
         unsafe {
-            (*self.args.get())[i] = v;
+            match &mut *self.args.get() {
+                Args::Inline(_, xs) => xs[i] = v,
+                Args::Heap(xs) => xs[i] = v,
+            }
         }
     }
 }
