@@ -47,6 +47,34 @@ fn nat_of_is_zero(v: Value) -> bool {
     }
 }
 
+/// `op x y` when both are small nats (as stored: no thunk to follow) and the result is a
+/// small nat; `None` for anything else.
+#[inline(always)]
+fn small_op(op: BinOp, x: Value, y: Value) -> Option<Value> {
+    let (x, y) = (x.as_small()?, y.as_small()?);
+    let bit = |c: bool| Some(Value::small(c as u64));
+    match op {
+        BinOp::Add => x
+            .checked_add(y)
+            .filter(|s| *s <= crate::value::MAX_SMALL)
+            .map(Value::small),
+        BinOp::Sub => Some(Value::small(x.saturating_sub(y))),
+        BinOp::Mul => x
+            .checked_mul(y)
+            .filter(|p| *p <= crate::value::MAX_SMALL)
+            .map(Value::small),
+        BinOp::Div => Some(Value::small(x.checked_div(y).unwrap_or(0))),
+        BinOp::Mod => Some(Value::small(x.checked_rem(y).unwrap_or(x))),
+        BinOp::Eql => bit(x == y),
+        BinOp::Neq => bit(x != y),
+        BinOp::Lth => bit(x < y),
+        BinOp::Lte => bit(x <= y),
+        BinOp::Gth => bit(x > y),
+        BinOp::Gte => bit(x >= y),
+        BinOp::Get | BinOp::Idx => None,
+    }
+}
+
 /// The result of an inline operation on two values.
 enum OpResult {
     /// Done: this value (in weak head normal form).
@@ -748,7 +776,8 @@ impl Runtime {
                 Instr::Op2 { dst, op, pin, a, b } => {
                     let regs = self.regs(base);
                     let (x, y) = (regs.arg(a), regs.arg(b));
-                    match inline_op(self, *op, x, y) {
+                    let quick = small_op(*op, x, y).map(OpResult::Value);
+                    match quick.unwrap_or_else(|| inline_op(self, *op, x, y)) {
                         OpResult::Value(v) => {
                             self.regs(base).set(*dst, v);
                             // `_If` on a comparison: take the branch now.
@@ -785,6 +814,10 @@ impl Runtime {
                 Instr::Op2Lazy { dst, op, pin, a, b } => {
                     let regs = self.regs(base);
                     let (x, y) = (regs.arg(a), regs.arg(b));
+                    if let Some(v) = small_op(*op, x, y) {
+                        regs.set(*dst, v);
+                        continue;
+                    }
                     let v = match inline_op(self, *op, x, y) {
                         OpResult::Value(v) | OpResult::Lazy(v) => v,
                         OpResult::Fallback => self.apply_lazy(*pin, &[x, y]),
