@@ -91,6 +91,13 @@ pub(crate) fn law_of(v: Value) -> Option<&'static LawObj> {
     }
 }
 
+/// Whether a call of `law` may run natively: the JIT is on and the law has not been left to
+/// the interpreter for good.
+#[inline(always)]
+pub(crate) fn may_go_native(jit: JitMode, law: &LawObj) -> bool {
+    jit != JitMode::Off && !matches!(law.native.get().state, SlotState::Interpreted)
+}
+
 /// A fresh slot for a new law.
 pub fn new_slot() -> Cell<NativeSlot> {
     Cell::new(NativeSlot::default())

@@ -399,6 +399,7 @@ impl Runtime {
 
     /// Runs a saturated call natively when the JIT is on and the law is (or now becomes)
     /// native: `pre` are a closure's arguments, `args` the call's operands read from `base`.
+    #[inline(always)]
     fn native_call(
         &mut self,
         selfv: Value,
@@ -407,8 +408,23 @@ impl Runtime {
         args: &[Arg],
         base: usize,
     ) -> Option<Value> {
+        if !crate::native::may_go_native(self.config.jit, law) {
+            return None;
+        }
+        self.native_call_now(selfv, law, pre, args, base)
+    }
+
+    #[inline(never)]
+    fn native_call_now(
+        &mut self,
+        selfv: Value,
+        law: &crate::value::LawObj,
+        pre: &[Value],
+        args: &[Arg],
+        base: usize,
+    ) -> Option<Value> {
         let n = pre.len() + args.len();
-        if self.config.jit == crate::native::JitMode::Off || n > crate::native::MAX_NATIVE_ARGS {
+        if n > crate::native::MAX_NATIVE_ARGS {
             return None;
         }
         let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
@@ -500,7 +516,8 @@ impl Runtime {
         if self.frames.len() >= self.config.max_frames || self.interrupted() {
             return Entered::No;
         }
-        if self.config.jit != crate::native::JitMode::Off && n <= crate::native::MAX_NATIVE_ARGS {
+        if crate::native::may_go_native(self.config.jit, law) && n <= crate::native::MAX_NATIVE_ARGS
+        {
             let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
             copy_values(&mut vals, pre);
             copy_values(&mut vals[pre.len()..], args);
@@ -554,7 +571,9 @@ impl Runtime {
     fn native_loop(&mut self, base: usize, nargs: usize) -> Option<Value> {
         let selfv = self.reg_stack[base].deref();
         let law = crate::native::law_of(selfv)?;
-        if nargs > crate::native::MAX_NATIVE_ARGS {
+        if nargs > crate::native::MAX_NATIVE_ARGS
+            || !crate::native::may_go_native(self.config.jit, law)
+        {
             return None;
         }
         let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
