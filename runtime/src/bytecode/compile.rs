@@ -131,10 +131,39 @@ pub fn compile(code: &LawCode, jets: &JetTable, use_jets: bool) -> Bytecode {
     cx.plan_lets();
     let body = &code.body;
     cx.tail(body);
+    // Falling off the end returns 0; an explicit last instruction lets the interpreter fetch
+    // instructions without checking the index (every jump target is at most this one).
+    let end = cx.out.len() as u32;
+    // Checked in every build: the interpreter relies on it.
+    assert!(
+        cx.out
+            .iter()
+            .all(|i| jump_targets(i).iter().all(|&t| t <= end)),
+        "bytecode compiler: a jump past the end"
+    );
+    cx.out.push(Instr::Return {
+        src: Arg::Const(Value::small(0)),
+    });
     Bytecode {
         arity,
         nregs: cx.next_reg,
         code: cx.out,
+    }
+}
+
+/// Where an instruction may jump.
+fn jump_targets(i: &Instr) -> Vec<u32> {
+    match i {
+        Instr::JumpIfZero { target, .. }
+        | Instr::JumpIfNotZero { target, .. }
+        | Instr::Jump { target } => vec![*target],
+        Instr::Switch {
+            targets, default, ..
+        }
+        | Instr::SwitchKeys {
+            targets, default, ..
+        } => targets.iter().copied().chain([*default]).collect(),
+        _ => Vec::new(),
     }
 }
 

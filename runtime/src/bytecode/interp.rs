@@ -702,10 +702,10 @@ impl Runtime {
             };
         }
         loop {
-            let Some(ins) = code.code.get(pc) else {
-                self.reg_stack.truncate(base);
-                return Ok(State::Ret(Value::small(0)));
-            };
+            debug_assert!(pc < code.code.len());
+            // SAFETY: bytecode ends with a return and no jump goes past it (checked when it
+            // is compiled), so `pc` is always in range.
+            let ins = unsafe { code.code.get_unchecked(pc) };
             pc += 1;
             match ins {
                 Instr::Move { dst, src } => {
