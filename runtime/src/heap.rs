@@ -100,6 +100,11 @@ impl Heap {
         self.objects.len()
     }
 
+    /// How many collected objects' memory is waiting to be reused.
+    pub fn free_slots(&self) -> usize {
+        self.free.len()
+    }
+
     /// Whether enough has been allocated that a collection is due.
     #[inline]
     pub fn wants_gc(&self) -> bool {

@@ -342,3 +342,23 @@ fn thunks_of_any_number_of_arguments_evaluate() {
         }
     }
 }
+
+#[test]
+fn collected_memory_is_reused_by_new_objects() {
+    let mut rt = rt_for(Engine::Bytecode);
+    let keep = rt.row(&[n(1), n(2), n(3)]);
+    // Garbage: rows nothing refers to.
+    for i in 0..1000 {
+        rt.row(&[n(i), n(i + 1)]);
+    }
+    rt.heap.collect(&[keep]);
+    let free = rt.heap.free_slots();
+    assert!(free >= 1000, "only {free} slots kept");
+    // New objects take those slots, and old and new values read back intact.
+    let fresh: Vec<Value> = (0..500).map(|i| rt.row(&[n(i), n(7)])).collect();
+    assert_eq!(rt.heap.free_slots(), free - 500);
+    assert_eq!(print::show(keep), "({0 4 0} 3 2 1)");
+    for (i, v) in fresh.iter().enumerate() {
+        assert_eq!(print::show(*v), format!("({{0 3 0}} 7 {i})"));
+    }
+}
