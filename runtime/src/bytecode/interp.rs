@@ -247,8 +247,19 @@ impl Runtime {
         f: Value,
         nargs: usize,
     ) -> Option<(&'static Bytecode, Value, &'static crate::value::LawObj)> {
-        let law = match f.kind()? {
-            Kind::Law(l) => l,
+        let law = self.bytecode_law(f)?;
+        if law.arity != nargs as u64 {
+            return None;
+        }
+        Some((self.law_bytecode(law), f, law))
+    }
+
+    /// The law whose bytecode a call of `f` (already passed through `deref`) runs: `f` itself,
+    /// or the law in the pin `f`, unless that pin's native jet runs instead.
+    #[inline(always)]
+    fn bytecode_law(&self, f: Value) -> Option<&'static crate::value::LawObj> {
+        match &f.obj()?.kind {
+            Kind::Law(l) => Some(l),
             Kind::Pin(p) => {
                 if self.config.jets {
                     if let Some(j) = p.jet.get() {
@@ -258,16 +269,12 @@ impl Runtime {
                     }
                 }
                 match p.item.kind()? {
-                    Kind::Law(l) => l,
-                    _ => return None,
+                    Kind::Law(l) => Some(l),
+                    _ => None,
                 }
             }
-            _ => return None,
-        };
-        if law.arity != nargs as u64 {
-            return None;
+            _ => None,
         }
-        Some((self.law_bytecode(law), f, law))
     }
 
     /// The target of a saturated call of `selfv`, the `self` of the running `code`: that same
@@ -278,24 +285,7 @@ impl Runtime {
         selfv: Value,
         code: &'static Bytecode,
     ) -> Option<(&'static Bytecode, Value, &'static crate::value::LawObj)> {
-        let law = match &selfv.obj()?.kind {
-            Kind::Law(l) => l,
-            Kind::Pin(p) => {
-                if self.config.jets {
-                    if let Some(j) = p.jet.get() {
-                        if self.jets.entry(j).native.is_some() {
-                            return None;
-                        }
-                    }
-                }
-                match p.item.kind()? {
-                    Kind::Law(l) => l,
-                    _ => return None,
-                }
-            }
-            _ => return None,
-        };
-        Some((code, selfv, law))
+        Some((code, selfv, self.bytecode_law(selfv)?))
     }
 
     /// The native jet to run for a saturated call of `f` with `nargs` arguments, if `f` is a
