@@ -38,6 +38,26 @@ fn copy_values(dst: &mut [Value], src: &[Value]) {
     }
 }
 
+/// Where execution goes after `v` was written to `dst` by the instruction before `pc`: when
+/// the next instruction jumps on `dst` being zero (`_If` on what was just forced or
+/// compared), it is done at once (one dispatch instead of two).
+#[inline(always)]
+fn next_after(code: &Bytecode, pc: usize, dst: Reg, v: Value) -> usize {
+    match code.code.get(pc) {
+        Some(Instr::JumpIfZero {
+            src: Arg::Reg(r),
+            target,
+        }) if *r == dst => {
+            if nat_of_is_zero(v) {
+                *target as usize
+            } else {
+                pc + 1
+            }
+        }
+        _ => pc,
+    }
+}
+
 /// Whether `N(v)` is 0 for `v` in weak head normal form (non-nats count as 0).
 #[inline(always)]
 fn nat_of_is_zero(v: Value) -> bool {
@@ -104,29 +124,22 @@ fn inline_op(rt: &mut Runtime, op: BinOp, a: Value, b: Value) -> OpResult {
         BinOp::Get => (a, b),
         BinOp::Idx => (b, a),
         _ => {
-            let (Some(x), Some(y)) = (small_nat(a), small_nat(b)) else {
+            let (a, b) = (a.deref(), b.deref());
+            if let Some(v) = small_op(op, a, b) {
+                return OpResult::Value(v);
+            }
+            // A sum or product of two small nats past the small range (up to 2^64 - 1).
+            let (Some(x), Some(y)) = (a.as_small(), b.as_small()) else {
                 return OpResult::Fallback;
             };
-            let bit = |c: bool| OpResult::Value(Value::small(c as u64));
-            return match op {
-                BinOp::Add => OpResult::Value(match x.checked_add(y) {
-                    Some(s) => rt.nat_u64(s),
-                    None => return OpResult::Fallback,
-                }),
-                BinOp::Sub => OpResult::Value(Value::small(x.saturating_sub(y))),
-                BinOp::Mul => match x.checked_mul(y) {
-                    Some(p) => OpResult::Value(rt.nat_u64(p)),
-                    None => OpResult::Fallback,
-                },
-                BinOp::Div => OpResult::Value(Value::small(x.checked_div(y).unwrap_or(0))),
-                BinOp::Mod => OpResult::Value(Value::small(x.checked_rem(y).unwrap_or(x))),
-                BinOp::Eql => bit(x == y),
-                BinOp::Neq => bit(x != y),
-                BinOp::Lth => bit(x < y),
-                BinOp::Lte => bit(x <= y),
-                BinOp::Gth => bit(x > y),
-                BinOp::Gte => bit(x >= y),
-                BinOp::Get | BinOp::Idx => OpResult::Fallback,
+            let wide = match op {
+                BinOp::Add => x.checked_add(y),
+                BinOp::Mul => x.checked_mul(y),
+                _ => None,
+            };
+            return match wide {
+                Some(n) => OpResult::Value(rt.nat_u64(n)),
+                None => OpResult::Fallback,
             };
         }
     };
@@ -401,18 +414,19 @@ impl Runtime {
         if !crate::native::may_go_native(self.config.jit, law) {
             return None;
         }
-        self.native_call_now(selfv, law, pre, args, base)
+        let (vals, n) = self.native_args(pre, args, base)?;
+        self.try_native(selfv, law, &vals[..n])
     }
 
+    /// The arguments of a native call (a closure's `pre`, then the operands `args` read from
+    /// the activation at `base`) and how many there are; `None` when there are too many.
     #[inline(never)]
-    fn native_call_now(
-        &mut self,
-        selfv: Value,
-        law: &crate::value::LawObj,
+    fn native_args(
+        &self,
         pre: &[Value],
         args: &[Arg],
         base: usize,
-    ) -> Option<Value> {
+    ) -> Option<([Value; crate::native::MAX_NATIVE_ARGS], usize)> {
         let n = pre.len() + args.len();
         if n > crate::native::MAX_NATIVE_ARGS {
             return None;
@@ -423,7 +437,7 @@ impl Runtime {
         for (v, a) in vals[pre.len()..].iter_mut().zip(args.iter()) {
             *v = get(regs, a);
         }
-        self.try_native(selfv, law, &vals[..n])
+        Some((vals, n))
     }
 
     /// Pushes `n` registers (holding 0) for a new activation; returns where they start.
@@ -656,6 +670,38 @@ impl Runtime {
     }
 
     fn interp_run(&mut self, mut code: &'static Bytecode, mut pc: usize, mut base: usize) -> Step {
+        // Hands the finished value `v` to the activation waiting for it and goes on running
+        // that one, or returns `v` when none is waiting here.
+        macro_rules! resume_waiting {
+            ($v:expr) => {
+                let Some(act) = self.waiting_activation($v) else {
+                    return Ok(State::Ret($v));
+                };
+                code = act.code;
+                pc = act.pc as usize;
+                base = act.base as usize;
+                self.reg_stack[base + act.dst as usize] = $v;
+            };
+        }
+        // Evaluates the thunk `v` for register `reg` (resuming at `pc`): in place when it is a
+        // saturated call of a law, else by the evaluator.
+        macro_rules! evaluate_into {
+            ($reg:expr, $v:expr) => {
+                self.suspend(code, pc, base, $reg);
+                match self.enter_thunk($v) {
+                    Entered::Activation(c, b) => {
+                        code = c;
+                        pc = 0;
+                        base = b;
+                    }
+                    Entered::Value(w) => {
+                        self.frames.pop();
+                        self.regs(base).set($reg, w);
+                    }
+                    Entered::No => return Ok(State::Eval($v)),
+                }
+            };
+        }
         // Finishes an instruction whose call went through `call_other`, with its result for
         // register `dst`.
         macro_rules! on_other {
@@ -674,19 +720,7 @@ impl Runtime {
                         // Evaluate the argument into its register, then run this instruction
                         // again.
                         pc -= 1;
-                        self.suspend(code, pc, base, r);
-                        match self.enter_thunk(v) {
-                            Entered::Activation(c, b) => {
-                                code = c;
-                                pc = 0;
-                                base = b;
-                            }
-                            Entered::Value(w) => {
-                                self.frames.pop();
-                                self.regs(base).set(r, w);
-                            }
-                            Entered::No => return Ok(State::Eval(v)),
-                        }
+                        evaluate_into!(r, v);
                     }
                 }
             };
@@ -710,35 +744,10 @@ impl Runtime {
                     let v = regs.arg(src).deref();
                     if v.is_whnf_derefed() {
                         regs.set(*dst, v);
-                        // `_If` on what was just forced: take the branch now.
-                        if let Some(Instr::JumpIfZero {
-                            src: Arg::Reg(r),
-                            target,
-                        }) = code.code.get(pc)
-                        {
-                            if r == dst {
-                                pc = if nat_of_is_zero(v) {
-                                    *target as usize
-                                } else {
-                                    pc + 1
-                                };
-                            }
-                        }
+                        pc = next_after(code, pc, *dst, v);
                         continue;
                     }
-                    self.suspend(code, pc, base, *dst);
-                    match self.enter_thunk(v) {
-                        Entered::Activation(c, b) => {
-                            code = c;
-                            pc = 0;
-                            base = b;
-                        }
-                        Entered::Value(v) => {
-                            self.frames.pop();
-                            self.regs(base).set(*dst, v);
-                        }
-                        Entered::No => return Ok(State::Eval(v)),
-                    }
+                    evaluate_into!(*dst, v);
                 }
                 Instr::Call { dst, f, args } => {
                     let regs = self.regs(base);
@@ -789,20 +798,7 @@ impl Runtime {
                     match quick.unwrap_or_else(|| inline_op(self, *op, x, y)) {
                         OpResult::Value(v) => {
                             self.regs(base).set(*dst, v);
-                            // `_If` on a comparison: take the branch now.
-                            if let Some(Instr::JumpIfZero {
-                                src: Arg::Reg(r),
-                                target,
-                            }) = code.code.get(pc)
-                            {
-                                if r == dst {
-                                    pc = if nat_of_is_zero(v) {
-                                        *target as usize
-                                    } else {
-                                        pc + 1
-                                    };
-                                }
-                            }
+                            pc = next_after(code, pc, *dst, v);
                         }
                         OpResult::Lazy(v) => {
                             let v = v.deref();
@@ -902,13 +898,7 @@ impl Runtime {
                     }
                     if let Some(v) = self.unsaturated(f, args, base) {
                         self.reg_stack.truncate(base);
-                        let Some(act) = self.waiting_activation(v) else {
-                            return Ok(State::Ret(v));
-                        };
-                        code = act.code;
-                        pc = act.pc as usize;
-                        base = act.base as usize;
-                        self.reg_stack[base + act.dst as usize] = v;
+                        resume_waiting!(v);
                         continue;
                     }
                     let xs = self.regs(base).args(args);
@@ -920,13 +910,7 @@ impl Runtime {
                     self.reg_stack.truncate(base);
                     if v.is_whnf_derefed() {
                         // Fast path: hand a finished value straight to a waiting activation.
-                        let Some(act) = self.waiting_activation(v) else {
-                            return Ok(State::Ret(v));
-                        };
-                        code = act.code;
-                        pc = act.pc as usize;
-                        base = act.base as usize;
-                        self.reg_stack[base + act.dst as usize] = v;
+                        resume_waiting!(v);
                         continue;
                     }
                     // The result is a thunk: evaluate it in this activation's place.
@@ -937,13 +921,7 @@ impl Runtime {
                             base = b;
                         }
                         Entered::Value(w) => {
-                            let Some(act) = self.waiting_activation(w) else {
-                                return Ok(State::Ret(w));
-                            };
-                            code = act.code;
-                            pc = act.pc as usize;
-                            base = act.base as usize;
-                            self.reg_stack[base + act.dst as usize] = w;
+                            resume_waiting!(w);
                         }
                         Entered::No => return Ok(State::Eval(v)),
                     }
