@@ -5,7 +5,8 @@
 
 use pallas::sire::session::Session;
 use pallas::sire::state;
-use pallas_runtime::{order, Config, CrashKind, Kind, Runtime, Value};
+use pallas_runtime::jets::check::{each_combination, native_disagrees};
+use pallas_runtime::{Config, Kind, Runtime, Value};
 
 /// Arguments tried in every position.
 fn pool(rt: &mut Runtime) -> Vec<Value> {
@@ -30,13 +31,6 @@ fn pool(rt: &mut Runtime) -> Vec<Value> {
     let empty = rt.bar(b"");
     v.push(empty);
     v
-}
-
-fn outcome(rt: &mut Runtime, f: Value, args: &[Value]) -> Result<Value, String> {
-    rt.call_deep(f, args).map_err(|c| match c.kind {
-        CrashKind::Plan => format!("crash {:?} {:?}", c.op, c.arg),
-        k => format!("{k:?}"),
-    })
 }
 
 #[test]
@@ -85,36 +79,12 @@ fn every_jetted_law_of_our_sire_files_agrees_with_its_native() {
             let arity = p.arity as usize;
             assert!(arity <= 3, "{name}: extend the test to arity {arity}");
             checked.insert(name.clone());
-            let mut idx = vec![0usize; arity];
-            'combos: loop {
-                let args: Vec<Value> = idx.iter().map(|&i| pool[i]).collect();
-                let on = outcome(&mut rt, pin, &args);
-                // The first result must survive collections during the second evaluation.
-                let held = rt.roots.len();
-                if let Ok(v) = on {
-                    rt.roots.push(v);
+            let pools = vec![&pool[..]; arity];
+            each_combination(&pools, |args| {
+                if let Some(why) = native_disagrees(&mut rt, pin, args) {
+                    failures.push(format!("{name} {why}"));
                 }
-                p.jet.set(None);
-                let off = outcome(&mut rt, pin, &args);
-                p.jet.set(Some(jet));
-                let same = match (&on, &off) {
-                    (Ok(x), Ok(y)) => order::equal(*x, *y),
-                    (Err(x), Err(y)) => x == y,
-                    _ => false,
-                };
-                if !same {
-                    failures.push(format!("{name} {args:?}: native {on:?}, law {off:?}"));
-                }
-                rt.roots.truncate(held);
-                for k in (0..arity).rev() {
-                    idx[k] += 1;
-                    if idx[k] < pool.len() {
-                        continue 'combos;
-                    }
-                    idx[k] = 0;
-                }
-                break;
-            }
+            });
         }
     }
     for must in [

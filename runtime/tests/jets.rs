@@ -7,6 +7,7 @@ mod lawdsl;
 use std::collections::BTreeSet;
 
 use lawdsl::{parse_all, Env};
+use pallas_runtime::jets::check::{each_combination, native_disagrees};
 use pallas_runtime::{Config, CrashKind, JetMismatch, Kind, Runtime, Value};
 
 const LAWS: &str = include_str!("jet_laws.plan");
@@ -279,21 +280,6 @@ fn set_jet(pin: Value, j: Option<u16>) {
     }
 }
 
-fn outcome(rt: &mut Runtime, f: Value, args: &[Value]) -> Result<Value, String> {
-    rt.call_deep(f, args).map_err(|c| match c.kind {
-        CrashKind::Plan => format!("crash {:?} {:?}", c.op, c.arg),
-        k => format!("{k:?}"),
-    })
-}
-
-fn same(a: &Result<Value, String>, b: &Result<Value, String>) -> bool {
-    match (a, b) {
-        (Ok(x), Ok(y)) => pallas_runtime::order::equal(*x, *y),
-        (Err(x), Err(y)) => x == y,
-        _ => false,
-    }
-}
-
 #[test]
 fn every_native_agrees_with_its_law() {
     let (mut rt, env) = setup();
@@ -323,40 +309,13 @@ fn every_native_agrees_with_its_law() {
                     .collect()
             })
             .collect();
-        // Every combination of the pools.
-        let mut idx = vec![0usize; vals.len()];
-        'combos: loop {
-            let args: Vec<Value> = idx.iter().zip(&vals).map(|(&i, v)| v[i]).collect();
-            let on = outcome(&mut rt, pin, &args);
-            // The first result must survive collections during the second evaluation.
-            let held = rt.roots.len();
-            if let Ok(v) = on {
-                rt.roots.push(v);
-            }
-            set_jet(pin, None);
-            let off = outcome(&mut rt, pin, &args);
-            set_jet(pin, jet);
+        let pools: Vec<&[Value]> = vals.iter().map(|v| &v[..]).collect();
+        each_combination(&pools, |args| {
             cases += 1;
-            if !same(&on, &off) {
-                failures.push(format!("{name} {args:?}: jet {on:?} plan {off:?}"));
+            if let Some(why) = native_disagrees(&mut rt, pin, args) {
+                failures.push(format!("{name} {why}"));
             }
-            if let Ok(v) = on {
-                if !pallas_runtime::runtime::shapes_consistent(v) {
-                    failures.push(format!(
-                        "{name} {args:?}: a law in {v:?} has the wrong shape"
-                    ));
-                }
-            }
-            rt.roots.truncate(held);
-            for k in (0..idx.len()).rev() {
-                idx[k] += 1;
-                if idx[k] < vals[k].len() {
-                    continue 'combos;
-                }
-                idx[k] = 0;
-            }
-            break;
-        }
+        });
     }
     assert!(
         failures.is_empty(),

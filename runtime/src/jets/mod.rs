@@ -6,6 +6,7 @@
 //! may still ask to fall back to the PLAN code for inputs it does not handle.
 
 mod bars;
+pub mod check;
 mod more;
 mod natives;
 mod row;
