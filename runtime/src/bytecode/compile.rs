@@ -131,6 +131,7 @@ pub fn compile(code: &LawCode, jets: &JetTable, use_jets: bool) -> Bytecode {
     cx.plan_lets();
     let body = &code.body;
     cx.tail(body);
+    cx.out = super::strict::strict_loop_args(std::mem::take(&mut cx.out), arity);
     // Falling off the end returns 0; an explicit last instruction lets the interpreter fetch
     // instructions without checking the index (every jump target is at most this one).
     let end = cx.out.len() as u32;
@@ -153,18 +154,11 @@ pub fn compile(code: &LawCode, jets: &JetTable, use_jets: bool) -> Bytecode {
 
 /// Where an instruction may jump.
 fn jump_targets(i: &Instr) -> Vec<u32> {
-    match i {
-        Instr::JumpIfZero { target, .. }
-        | Instr::JumpIfNotZero { target, .. }
-        | Instr::Jump { target } => vec![*target],
-        Instr::Switch {
-            targets, default, ..
-        }
-        | Instr::SwitchKeys {
-            targets, default, ..
-        } => targets.iter().copied().chain([*default]).collect(),
-        _ => Vec::new(),
-    }
+    let mut i = i.clone();
+    super::strict::targets_mut(&mut i)
+        .into_iter()
+        .map(|t| *t)
+        .collect()
 }
 
 impl Cx<'_> {

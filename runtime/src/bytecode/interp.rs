@@ -840,6 +840,12 @@ impl Runtime {
                     }
                 }
                 Instr::Jump { target } => pc = *target as usize,
+                Instr::JumpUnlessWhnf { regs: rs, target } => {
+                    let regs = self.regs(base);
+                    if !rs.iter().all(|r| regs.get(*r).deref().is_whnf_derefed()) {
+                        pc = *target as usize;
+                    }
+                }
                 Instr::Switch {
                     src,
                     targets,

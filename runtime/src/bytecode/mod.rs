@@ -10,6 +10,7 @@
 mod compile;
 mod disasm;
 pub(crate) mod interp;
+mod strict;
 
 use crate::value::Value;
 
@@ -188,6 +189,13 @@ pub enum Instr {
     JumpIfNotZero {
         /// The tested value.
         src: Arg,
+        /// Target instruction.
+        target: u32,
+    },
+    /// Jump unless every one of these registers holds a value in weak head normal form.
+    JumpUnlessWhnf {
+        /// The registers.
+        regs: Box<[Reg]>,
         /// Target instruction.
         target: u32,
     },
