@@ -51,6 +51,8 @@ fn strict_loop_arguments_keep_values_and_crashes() {
         ("o2 2 1", "crash: op 8 with argument 1"),
         ("o3 2 1", "crash: op 9 with argument 1"),
         ("o3 0 1", "0"),
+        ("dep 3 2", "20"),
+        ("dep2 3 1", "crash: op 9 with argument 3"),
     ] {
         for flags in [
             &["--engine", "oracle"][..],
@@ -67,5 +69,6 @@ fn the_rewrite_applies_only_where_the_argument_is_evaluated_first() {
     let dis = |name: &str| pallas(&["bytecode", FILE, name]).1;
     assert!(dis("ack").contains("unless evaluated"), "{}", dis("ack"));
     assert!(dis("o3").contains("unless evaluated"), "{}", dis("o3"));
+    assert!(dis("dep").contains("unless evaluated"), "{}", dis("dep"));
     assert!(!dis("skip").contains("unless evaluated"), "{}", dis("skip"));
 }

@@ -1,5 +1,6 @@
-//! Strict loop arguments: a self loop `loop ... r ...` whose argument `r` was just built as a
-//! lazy application, where the law's first act on every path is to evaluate that argument
+//! Strict loop arguments: a self loop `loop ... r ...` (or a saturated call of `self`) whose
+//! argument `r` was just built as a lazy application, where the law's first act on every path
+//! is to evaluate that argument
 //! (after only looking at other arguments that are already evaluated), gets the application
 //! evaluated at once instead of a thunk built and forced a moment later (ackermann's inner
 //! call is the model).
@@ -156,7 +157,20 @@ fn find(code: &[Instr], arity: u32) -> Vec<Rewrite> {
     }
     let mut out = Vec::new();
     for (at_loop, ins) in code.iter().enumerate() {
-        let Instr::Loop { args } = ins else { continue };
+        // A self loop, or a saturated call of `self` (which runs this same code).
+        let args = match ins {
+            Instr::Loop { args } => args,
+            Instr::Call {
+                f: Arg::Reg(0),
+                args,
+                ..
+            }
+            | Instr::TailCall {
+                f: Arg::Reg(0),
+                args,
+            } if args.len() == arity as usize => args,
+            _ => continue,
+        };
         for (pos, a) in args.iter().enumerate() {
             let Arg::Reg(d) = *a else { continue };
             if read_count.get(&d) != Some(&1) {
