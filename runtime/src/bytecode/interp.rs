@@ -290,17 +290,6 @@ impl Runtime {
         }
     }
 
-    /// The target of a saturated call of `selfv`, the `self` of the running `code`: that same
-    /// code, unless `selfv` is a pin whose native jet must run instead.
-    #[inline(always)]
-    fn self_target(
-        &self,
-        selfv: Value,
-        code: &'static Bytecode,
-    ) -> Option<(&'static Bytecode, Value, &'static crate::value::LawObj)> {
-        Some((code, selfv, self.bytecode_law(selfv)?))
-    }
-
     /// The native jet to run for a saturated call of `f` with `nargs` arguments, if `f` is a
     /// pin with one (and jets are on).
     #[inline]
@@ -680,7 +669,7 @@ impl Runtime {
                 code = act.code;
                 pc = act.pc as usize;
                 base = act.base as usize;
-                self.reg_stack[base + act.dst as usize] = $v;
+                self.regs(base).set(act.dst, $v);
             };
         }
         // Evaluates the thunk `v` for register `reg` (resuming at `pc`): in place when it is a
@@ -751,10 +740,11 @@ impl Runtime {
                 }
                 Instr::Call { dst, f, args } => {
                     let regs = self.regs(base);
-                    // A saturated call of `self` runs this same bytecode again.
+                    // A saturated call of `self` runs this same bytecode again (even where
+                    // `self` is a pin with a native jet: the law computes the same).
                     let target = match f {
                         Arg::Reg(0) if args.len() == code.arity as usize => {
-                            self.self_target(regs.get(0), code)
+                            Some((code, regs.get(0), None))
                         }
                         _ => None,
                     };
@@ -765,12 +755,18 @@ impl Runtime {
                         Some(_) => (f, &[][..]),
                         None => closure_parts(f),
                     };
-                    if let Some((callee, selfv, law)) =
-                        target.or_else(|| self.direct_target(head, pre.len() + args.len()))
-                    {
-                        if let Some(v) = self.native_call(selfv, law, pre, args, base) {
-                            self.regs(base).set(*dst, v);
-                            continue;
+                    if let Some((callee, selfv, law)) = target.or_else(|| {
+                        self.direct_target(head, pre.len() + args.len())
+                            .map(|(c, s, l)| (c, s, Some(l)))
+                    }) {
+                        if self.config.jit != crate::native::JitMode::Off {
+                            let law = law.or_else(|| crate::native::law_of(selfv));
+                            if let Some(v) =
+                                law.and_then(|l| self.native_call(selfv, l, pre, args, base))
+                            {
+                                self.regs(base).set(*dst, v);
+                                continue;
+                            }
                         }
                         if self.frames.len() >= self.config.max_frames {
                             return Err(crate::eval::Crash::stack_exhausted());
