@@ -1,0 +1,439 @@
+//! The bytecode interpreter. It runs inside the evaluator's frame machine: when an
+//! instruction needs a value evaluated, the activation is saved as a frame and the machine
+//! evaluates; the result comes back into the destination register and execution resumes.
+
+mod calls;
+mod ops;
+mod regs;
+
+use super::{Arg, Bytecode, Instr, Reg};
+use crate::eval::{State, Step};
+use crate::runtime::Runtime;
+use crate::value::{Args, Kind, Thunk, Value};
+
+use calls::closure_parts;
+use ops::{inline_op, nat_of_is_zero, small_op, OpResult};
+pub(crate) use regs::Activation;
+
+/// Where execution goes after `v` was written to `dst` by the instruction before `pc`: when
+/// the next instruction jumps on `dst` being zero (`_If` on what was just forced or
+/// compared), it is done at once (one dispatch instead of two).
+#[inline(always)]
+fn next_after(code: &Bytecode, pc: usize, dst: Reg, v: Value) -> usize {
+    match code.code.get(pc) {
+        Some(Instr::JumpIfZero {
+            src: Arg::Reg(r),
+            target,
+        }) if *r == dst => {
+            if nat_of_is_zero(v) {
+                *target as usize
+            } else {
+                pc + 1
+            }
+        }
+        _ => pc,
+    }
+}
+
+/// The outcome of a call that is not a saturated call of a law.
+enum Other {
+    /// The call's value, in weak head normal form.
+    Value(Value),
+    /// A native jet ran on these arguments; the evaluator takes its outcome from here.
+    Jet(crate::jets::JetOut, Value, Vec<Value>),
+    /// The evaluator applies the function to the arguments.
+    Apply(Value, Box<[Value]>),
+    /// The (unevaluated) value in this register has to be evaluated first; then the call
+    /// runs again.
+    ForceArg(Reg, Value),
+}
+
+/// What came of trying to run a native jet straight from the interpreter.
+enum JetCall {
+    /// It ran (on the call's operands).
+    Ran(crate::jets::JetOut),
+    /// This register's value has to be evaluated first.
+    Force(Reg, Value),
+    /// The evaluator has to do it.
+    No,
+}
+
+/// What became of a thunk the interpreter tried to evaluate in place.
+enum Entered {
+    /// Its law now runs as a new activation (its update frame is pushed): code and base.
+    Activation(&'static Bytecode, usize),
+    /// Its law ran natively; the thunk holds this value.
+    Value(Value),
+    /// Not a saturated call of a law: the evaluator has to do it.
+    No,
+}
+
+impl Runtime {
+    /// `Lazy`: `f args...` unevaluated in register `dst`.
+    #[inline(never)]
+    fn lazy(&mut self, base: usize, dst: Reg, f: &Arg, args: &[Arg]) {
+        let regs = self.regs(base);
+        let f = regs.arg(f).deref();
+        let v = if f.is_whnf_derefed() && (args.len() as u64) < self.arity(f) {
+            let xs = regs.args(args);
+            self.partial(f, &xs)
+        } else {
+            let xs = match args {
+                [a] => Args::Inline(1, [regs.arg(a), Value::small(0)]),
+                [a, b] => Args::Inline(2, [regs.arg(a), regs.arg(b)]),
+                _ => Args::from_box(regs.args(args)),
+            };
+            self.heap.thunk_args(f, xs)
+        };
+        self.regs(base).set(dst, v);
+    }
+
+    /// `Holes`: empty thunks (letrec placeholders) in `count` registers from `first`.
+    #[inline(never)]
+    fn holes(&mut self, base: usize, first: Reg, count: u32) {
+        for r in first..first + count {
+            let t = self.heap.thunk(Value::small(0), Box::new([]));
+            self.regs(base).set(r, t);
+        }
+    }
+
+    /// `Fill`: the placeholder in register `hole` becomes `f args...`.
+    #[inline(never)]
+    fn fill(&mut self, base: usize, hole: Reg, f: &Arg, args: &[Arg]) {
+        let regs = self.regs(base);
+        let f = regs.arg(f);
+        let xs = regs.args(args);
+        let hole = regs.get(hole);
+        let state = if !xs.is_empty() && f.is_whnf() && (xs.len() as u64) < self.arity(f) {
+            Thunk::Done(self.partial(f, &xs))
+        } else {
+            Thunk::Pending(f, Args::from_box(xs))
+        };
+        if let Some(Kind::Thunk(t)) = hole.kind() {
+            t.set(state);
+        }
+    }
+
+    /// `MkRow`: the row of `elems` in register `dst`.
+    #[inline(never)]
+    fn mk_row(&mut self, base: usize, dst: Reg, elems: &[Arg]) {
+        let xs = self.regs(base).args(elems);
+        let v = self.row(&xs);
+        self.regs(base).set(dst, v);
+    }
+
+    fn interp_run(&mut self, mut code: &'static Bytecode, mut pc: usize, mut base: usize) -> Step {
+        // Hands the finished value `v` to the activation waiting for it and goes on running
+        // that one, or returns `v` when none is waiting here.
+        macro_rules! resume_waiting {
+            ($v:expr) => {
+                let Some(act) = self.waiting_activation($v) else {
+                    return Ok(State::Ret($v));
+                };
+                code = act.code;
+                pc = act.pc as usize;
+                base = act.base as usize;
+                self.regs(base).set(act.dst, $v);
+            };
+        }
+        // Evaluates the thunk `v` for register `reg` (resuming at `pc`): in place when it is a
+        // saturated call of a law, else by the evaluator.
+        macro_rules! evaluate_into {
+            ($reg:expr, $v:expr) => {
+                self.suspend(code, pc, base, $reg);
+                match self.enter_thunk($v) {
+                    Entered::Activation(c, b) => {
+                        code = c;
+                        pc = 0;
+                        base = b;
+                    }
+                    Entered::Value(w) => {
+                        self.frames.pop();
+                        self.regs(base).set($reg, w);
+                    }
+                    Entered::No => return Ok(State::Eval($v)),
+                }
+            };
+        }
+        // Finishes an instruction whose call went through `call_other`, with its result for
+        // register `dst`.
+        macro_rules! on_other {
+            ($other:expr, $dst:expr) => {
+                match $other {
+                    Other::Value(v) => self.regs(base).set($dst, v),
+                    Other::Jet(out, pin, vals) => {
+                        self.suspend(code, pc, base, $dst);
+                        return self.jet_step(out, pin, vals);
+                    }
+                    Other::Apply(f, xs) => {
+                        self.suspend(code, pc, base, $dst);
+                        return Ok(State::Apply(f, xs));
+                    }
+                    Other::ForceArg(r, v) => {
+                        // Evaluate the argument into its register, then run this instruction
+                        // again.
+                        pc -= 1;
+                        evaluate_into!(r, v);
+                    }
+                }
+            };
+        }
+        loop {
+            debug_assert!(pc < code.code.len());
+            // SAFETY: bytecode ends with a return and no jump goes past it (checked when it
+            // is compiled), so `pc` is always in range.
+            let ins = unsafe { code.code.get_unchecked(pc) };
+            pc += 1;
+            match ins {
+                Instr::Move { dst, src } => {
+                    let regs = self.regs(base);
+                    regs.set(*dst, regs.arg(src));
+                }
+                Instr::Lazy { dst, f, args } => self.lazy(base, *dst, f, args),
+                Instr::Holes { first, n: count } => self.holes(base, *first, *count),
+                Instr::Fill { hole, f, args } => self.fill(base, *hole, f, args),
+                Instr::Force { dst, src } => {
+                    let regs = self.regs(base);
+                    let v = regs.arg(src).deref();
+                    if v.is_whnf_derefed() {
+                        regs.set(*dst, v);
+                        pc = next_after(code, pc, *dst, v);
+                        continue;
+                    }
+                    evaluate_into!(*dst, v);
+                }
+                Instr::Call { dst, f, args } => {
+                    let regs = self.regs(base);
+                    // A saturated call of `self` runs this same bytecode again (even where
+                    // `self` is a pin with a native jet: the law computes the same).
+                    let target = match f {
+                        Arg::Reg(0) if args.len() == code.arity as usize => {
+                            Some((code, regs.get(0), None))
+                        }
+                        _ => None,
+                    };
+                    let f = regs.arg(f).deref();
+                    // A closure (a law partly applied) that these arguments saturate is called
+                    // as directly as the law itself: its arguments come first.
+                    let (head, pre) = match target {
+                        Some(_) => (f, &[][..]),
+                        None => closure_parts(f),
+                    };
+                    if let Some((callee, selfv, law)) = target.or_else(|| {
+                        self.direct_target(head, pre.len() + args.len())
+                            .map(|(c, s, l)| (c, s, Some(l)))
+                    }) {
+                        if self.config.jit != crate::native::JitMode::Off {
+                            let law = law.or_else(|| crate::native::law_of(selfv));
+                            if let Some(v) =
+                                law.and_then(|l| self.native_call(selfv, l, pre, args, base))
+                            {
+                                self.regs(base).set(*dst, v);
+                                continue;
+                            }
+                        }
+                        if self.frames.len() >= self.config.max_frames {
+                            return Err(crate::eval::Crash::stack_exhausted());
+                        }
+                        if self.interrupted() {
+                            return Err(crate::eval::Crash::interrupted());
+                        }
+                        let new_base = self.push_callee(callee, selfv, pre, args, base);
+                        self.suspend(code, pc, base, *dst);
+                        code = callee;
+                        if self.profiling() {
+                            self.profile_call(selfv, false, Some(selfv));
+                        }
+                        pc = 0;
+                        base = new_base;
+                        continue;
+                    }
+                    let other = self.call_other(f, args, base);
+                    on_other!(other, *dst);
+                }
+                Instr::Op2 { dst, op, pin, a, b } => {
+                    let regs = self.regs(base);
+                    let (x, y) = (regs.arg(a), regs.arg(b));
+                    let quick = small_op(*op, x, y).map(OpResult::Value);
+                    match quick.unwrap_or_else(|| inline_op(self, *op, x, y)) {
+                        OpResult::Value(v) => {
+                            self.regs(base).set(*dst, v);
+                            pc = next_after(code, pc, *dst, v);
+                        }
+                        OpResult::Lazy(v) => {
+                            let v = v.deref();
+                            if v.is_whnf_derefed() {
+                                self.regs(base).set(*dst, v);
+                            } else {
+                                self.suspend(code, pc, base, *dst);
+                                return Ok(State::Eval(v));
+                            }
+                        }
+                        OpResult::Fallback => {
+                            let pin = *pin;
+                            self.suspend(code, pc, base, *dst);
+                            return Ok(State::Apply(pin, Box::new([x, y])));
+                        }
+                    }
+                }
+                Instr::Op2Lazy { dst, op, pin, a, b } => {
+                    let regs = self.regs(base);
+                    let (x, y) = (regs.arg(a), regs.arg(b));
+                    if let Some(v) = small_op(*op, x, y) {
+                        regs.set(*dst, v);
+                        continue;
+                    }
+                    let v = match inline_op(self, *op, x, y) {
+                        OpResult::Value(v) | OpResult::Lazy(v) => v,
+                        OpResult::Fallback => self.apply_lazy(*pin, &[x, y]),
+                    };
+                    self.regs(base).set(*dst, v);
+                }
+                Instr::JumpIfZero { src, target } => {
+                    if nat_of_is_zero(self.regs(base).arg(src).deref()) {
+                        pc = *target as usize;
+                    }
+                }
+                Instr::JumpIfNotZero { src, target } => {
+                    if self.regs(base).arg(src).deref().as_small() != Some(0) {
+                        pc = *target as usize;
+                    }
+                }
+                Instr::Jump { target } => pc = *target as usize,
+                Instr::JumpUnlessWhnf { regs: rs, target } => {
+                    let regs = self.regs(base);
+                    if !rs.iter().all(|r| regs.get(*r).deref().is_whnf_derefed()) {
+                        pc = *target as usize;
+                    }
+                }
+                Instr::Switch {
+                    src,
+                    targets,
+                    default,
+                } => {
+                    // `_Switch ix fb arms` is `if (gte ix (len arms)) fb (get arms ix)`, and in
+                    // PLAN order anything that is not a nat is above every nat.
+                    let v = self.regs(base).arg(src).deref();
+                    let i = v.as_small().unwrap_or(u64::MAX);
+                    pc = usize::try_from(i)
+                        .ok()
+                        .and_then(|i| targets.get(i))
+                        .copied()
+                        .unwrap_or(*default) as usize;
+                }
+                Instr::SwitchKeys {
+                    src,
+                    keys,
+                    targets,
+                    default,
+                } => {
+                    let v = self.regs(base).arg(src).deref();
+                    pc = v
+                        .as_small()
+                        .and_then(|k| keys.iter().position(|&x| x == k))
+                        .and_then(|i| targets.get(i))
+                        .copied()
+                        .unwrap_or(*default) as usize;
+                }
+                Instr::MkRow { dst, elems } => self.mk_row(base, *dst, elems),
+                Instr::TailCall { f, args } => {
+                    let f = self.regs(base).arg(f).deref();
+                    // A known law or a closure that these arguments saturate replaces this
+                    // activation (no frame grows); anything else goes through `apply`.
+                    let (head, pre) = closure_parts(f);
+                    let count = pre.len() + args.len();
+                    if !self.interrupted() {
+                        if let Some((callee, selfv, law)) = self.direct_target(head, count) {
+                            if let Some(v) = self.native_call(selfv, law, pre, args, base) {
+                                self.reg_stack.truncate(base);
+                                return Ok(State::Ret(v));
+                            }
+                            // Build the callee's registers above this activation, then move
+                            // them down over it.
+                            let above = self.push_callee(callee, selfv, pre, args, base);
+                            let len = callee.nregs as usize;
+                            self.reg_stack.copy_within(above..above + len, base);
+                            self.reg_stack.truncate(base + len);
+                            if self.profiling() {
+                                self.profile_call(selfv, false, Some(selfv));
+                            }
+                            code = callee;
+                            pc = 0;
+                            continue;
+                        }
+                    }
+                    if let Some(v) = self.unsaturated(f, args, base) {
+                        self.reg_stack.truncate(base);
+                        resume_waiting!(v);
+                        continue;
+                    }
+                    let xs = self.regs(base).args(args);
+                    self.reg_stack.truncate(base);
+                    return Ok(State::Apply(f, xs));
+                }
+                Instr::Return { src } => {
+                    let v = self.regs(base).arg(src).deref();
+                    self.reg_stack.truncate(base);
+                    if v.is_whnf_derefed() {
+                        // Fast path: hand a finished value straight to a waiting activation.
+                        resume_waiting!(v);
+                        continue;
+                    }
+                    // The result is a thunk: evaluate it in this activation's place.
+                    match self.enter_thunk(v) {
+                        Entered::Activation(c, b) => {
+                            code = c;
+                            pc = 0;
+                            base = b;
+                        }
+                        Entered::Value(w) => {
+                            resume_waiting!(w);
+                        }
+                        Entered::No => return Ok(State::Eval(v)),
+                    }
+                }
+                Instr::Loop { args } => {
+                    let regs = self.regs(base);
+                    // The new arguments are all read before any is written.
+                    match &args[..] {
+                        [a] => regs.set(1, regs.arg(a)),
+                        [a, b] => {
+                            let (x, y) = (regs.arg(a), regs.arg(b));
+                            regs.set(1, x);
+                            regs.set(2, y);
+                        }
+                        _ => {
+                            let mut xs = std::mem::take(&mut self.scratch);
+                            xs.clear();
+                            xs.extend(args.iter().map(|a| regs.arg(a)));
+                            for (i, x) in xs.iter().enumerate() {
+                                regs.set(i as Reg + 1, *x);
+                            }
+                            self.scratch = xs;
+                        }
+                    }
+                    if self.profiling() {
+                        let selfv = self.reg_stack[base];
+                        self.profile_tick(Some(selfv));
+                    }
+                    // A self tail call is a fresh call of this law: once the law is native
+                    // (each iteration counts as a call), the rest of the loop runs there.
+                    if self.config.jit != crate::native::JitMode::Off {
+                        if let Some(v) = self.native_loop(base, args.len()) {
+                            self.reg_stack.truncate(base);
+                            return Ok(State::Ret(v));
+                        }
+                    }
+                    pc = 0;
+                    if self.interrupted() {
+                        return Err(crate::eval::Crash::interrupted());
+                    }
+                    if self.heap.wants_gc() {
+                        // This activation's registers are on the register stack, a root.
+                        self.gc_now();
+                    }
+                }
+            }
+        }
+    }
+}
