@@ -102,6 +102,7 @@ impl BinOp {
 
 /// One instruction.
 #[derive(Clone, Debug)]
+#[repr(u8)]
 pub enum Instr {
     /// `dst := f args...` built lazily (a partial application or a thunk).
     Lazy {
