@@ -102,6 +102,7 @@ pub(crate) enum Prim {
 }
 
 /// One frame of the evaluator's stack.
+#[repr(u8)]
 pub(crate) enum Frame {
     /// Write the returned value into this thunk (and restore its code on a crash).
     Update {
