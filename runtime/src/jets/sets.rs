@@ -1,7 +1,7 @@
 //! Set and tab jets. A set is the law `{1 2 keys}` whose body is a strictly ascending row
 //! (PLAN order); a tab is a set applied to a row of as many values. Each native handles
-//! proper sets and tabs whose keys (and the key asked about) are fully evaluated, and falls
-//! back to the PLAN code for anything else.
+//! proper sets and tabs (their keys are a law's body, so always fully evaluated) and a fully
+//! evaluated key to look for, and falls back to the PLAN code for anything else.
 
 use std::cmp::Ordering;
 
@@ -31,18 +31,8 @@ fn search(key: Value, keys: &[Value]) -> Option<Result<usize, usize>> {
     Some(Err(lo))
 }
 
-/// A set's keys, when it is a proper set. Keys are a law's body, so always normal.
-fn keys_of(s: Value) -> Option<Vec<Value>> {
-    set_keys(s)
-}
-
-/// A tab's keys and values, when it is a proper tab (its keys are normal, as a set's are).
-fn parts_of(t: Value) -> Option<(Vec<Value>, Vec<Value>)> {
-    tab_parts(t)
-}
-
 fn set_has(_: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some(keys) = keys_of(a[1]) else {
+    let Some(keys) = set_keys(a[1]) else {
         return JetOut::Fallback;
     };
     match search(a[0], &keys) {
@@ -52,7 +42,7 @@ fn set_has(_: &mut Runtime, a: &[Value]) -> JetOut {
 }
 
 fn set_ins(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some(mut keys) = keys_of(a[1]) else {
+    let Some(mut keys) = set_keys(a[1]) else {
         return JetOut::Fallback;
     };
     match search(a[0], &keys) {
@@ -66,7 +56,7 @@ fn set_ins(rt: &mut Runtime, a: &[Value]) -> JetOut {
 }
 
 fn set_del(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some(mut keys) = keys_of(a[1]) else {
+    let Some(mut keys) = set_keys(a[1]) else {
         return JetOut::Fallback;
     };
     match search(a[0], &keys) {
@@ -80,7 +70,7 @@ fn set_del(rt: &mut Runtime, a: &[Value]) -> JetOut {
 }
 
 fn set_weld(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let (Some(xs), Some(ys)) = (keys_of(a[0]), keys_of(a[1])) else {
+    let (Some(xs), Some(ys)) = (set_keys(a[0]), set_keys(a[1])) else {
         return JetOut::Fallback;
     };
     let mut out = Vec::with_capacity(xs.len() + ys.len());
@@ -108,7 +98,7 @@ fn set_weld(rt: &mut Runtime, a: &[Value]) -> JetOut {
 }
 
 fn tab_idx(_: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some((keys, vals)) = parts_of(a[1]) else {
+    let Some((keys, vals)) = tab_parts(a[1]) else {
         return JetOut::Fallback;
     };
     match search(a[0], &keys) {
@@ -119,7 +109,7 @@ fn tab_idx(_: &mut Runtime, a: &[Value]) -> JetOut {
 }
 
 fn tab_has(_: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some((keys, _)) = parts_of(a[1]) else {
+    let Some((keys, _)) = tab_parts(a[1]) else {
         return JetOut::Fallback;
     };
     match search(a[0], &keys) {
@@ -129,7 +119,7 @@ fn tab_has(_: &mut Runtime, a: &[Value]) -> JetOut {
 }
 
 fn tab_lookup(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some((keys, vals)) = parts_of(a[1]) else {
+    let Some((keys, vals)) = tab_parts(a[1]) else {
         return JetOut::Fallback;
     };
     match search(a[0], &keys) {
@@ -140,9 +130,10 @@ fn tab_lookup(rt: &mut Runtime, a: &[Value]) -> JetOut {
 }
 
 fn tab_ins(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    if !is_normal(a[0]) || parts_of(a[2]).is_none() {
+    if !is_normal(a[0]) {
         return JetOut::Fallback;
     }
+    // `tab_insert` reads the tab's parts (and is `None` for anything that is not a tab).
     match rt.tab_insert(a[2], a[0].deref(), a[1]) {
         Some(t) => JetOut::Ret(t),
         None => JetOut::Fallback,
@@ -151,7 +142,7 @@ fn tab_ins(rt: &mut Runtime, a: &[Value]) -> JetOut {
 
 /// The set of the keys of `from` whose membership in `other` is `member`.
 fn set_filter(rt: &mut Runtime, from: Value, other: Value, member: bool) -> JetOut {
-    let (Some(xs), Some(ys)) = (keys_of(from), keys_of(other)) else {
+    let (Some(xs), Some(ys)) = (set_keys(from), set_keys(other)) else {
         return JetOut::Fallback;
     };
     let kept: Vec<Value> = xs
@@ -173,7 +164,7 @@ fn set_split(
     a: &[Value],
     parts: fn(&mut Runtime, Value, Value) -> Value,
 ) -> JetOut {
-    let (Some(k), Some(keys)) = (count(a[0]), keys_of(a[1])) else {
+    let (Some(k), Some(keys)) = (count(a[0]), set_keys(a[1])) else {
         return JetOut::Fallback;
     };
     let k = k.min(keys.len());
@@ -256,7 +247,7 @@ fn tab_foldl_with_key(rt: &mut Runtime, a: &[Value]) -> JetOut {
 /// key, `(x y)` sets it to `y`.
 fn tab_alter(rt: &mut Runtime, a: &[Value]) -> JetOut {
     let (f, key) = (a[0], a[1]);
-    let Some((mut ks, mut vs)) = parts_of(a[2]) else {
+    let Some((mut ks, mut vs)) = tab_parts(a[2]) else {
         return JetOut::Fallback;
     };
     let Some(at) = search(key, &ks) else {
@@ -395,7 +386,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
         }
     });
     put("tabSplitAt", W2, |rt, a| {
-        match (count(a[0]), parts_of(a[1])) {
+        match (count(a[0]), tab_parts(a[1])) {
             (Some(i), Some((ks, vs))) => {
                 let i = i.min(ks.len());
                 let left = rt.tab_from_sorted(&ks[..i], &vs[..i]);
@@ -411,7 +402,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
     });
     // Higher-order: the function's results stay unevaluated, as in the PLAN code.
     put("tabMapWithKey", &[Lazy, Whnf], |rt, a| {
-        match parts_of(a[1]) {
+        match tab_parts(a[1]) {
             Some((ks, vs)) => {
                 let f = a[0];
                 let mapped: Vec<Value> = ks
@@ -469,7 +460,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
         JetOut::Ret(rt.law(Value::small(1), Value::small(2), row))
     });
     put("setSplitLT", W2, |rt, a| {
-        let Some(keys) = keys_of(a[1]) else {
+        let Some(keys) = set_keys(a[1]) else {
             return JetOut::Fallback;
         };
         let at = match search(a[0], &keys) {
@@ -481,7 +472,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
         JetOut::Ret(rt.row(&[left, right]))
     });
     put("tabSplitLT", W2, |rt, a| {
-        let Some((ks, vs)) = parts_of(a[1]) else {
+        let Some((ks, vs)) = tab_parts(a[1]) else {
             return JetOut::Fallback;
         };
         let at = match search(a[0], &ks) {
@@ -493,7 +484,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
         JetOut::Ret(rt.row(&[left, right]))
     });
     put("tabSwitch", &[Whnf, Lazy, Whnf], |_, a| {
-        let Some((ks, vs)) = parts_of(a[2]) else {
+        let Some((ks, vs)) = tab_parts(a[2]) else {
             return JetOut::Fallback;
         };
         match search(a[0], &ks) {
@@ -502,7 +493,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
             None => JetOut::Fallback,
         }
     });
-    put("tabMap", &[Lazy, Whnf], |rt, a| match parts_of(a[1]) {
+    put("tabMap", &[Lazy, Whnf], |rt, a| match tab_parts(a[1]) {
         Some((ks, vs)) => {
             let f = a[0];
             let mapped: Vec<Value> = vs.iter().map(|v| rt.apply_lazy(f, &[*v])).collect();
