@@ -215,7 +215,7 @@ impl Runtime {
         while self.frames.len() > base {
             match self.frames.pop() {
                 Some(Frame::Update { thunk, head, args }) => {
-                    if let Some(Kind::Thunk(t)) = thunk.obj().map(|o| &o.kind) {
+                    if let Some(t) = thunk.thunk_cell() {
                         t.set(Thunk::Pending(head, args));
                     }
                 }
@@ -341,7 +341,7 @@ impl Runtime {
         match self.frames.pop() {
             None => Ok(State::Ret(v)),
             Some(Frame::Update { thunk, .. }) => {
-                if let Some(Kind::Thunk(t)) = thunk.obj().map(|o| &o.kind) {
+                if let Some(t) = thunk.thunk_cell() {
                     t.set(Thunk::Done(v));
                 }
                 Ok(State::Ret(v))
@@ -414,15 +414,11 @@ impl Runtime {
             Some(Kind::Nat(_)) => self.prim_continue(Prim::BadOp(f), args, 0),
             Some(Kind::Law(l)) => self.exec_law(f, l, &args),
             Some(Kind::Pin(p)) => {
-                if self.config.jets {
-                    if let Some(j) = p.jet.get() {
-                        if self.jets.entry(j).native.is_some() {
-                            if self.profiling() {
-                                self.profile_call(f, true, None);
-                            }
-                            return self.prim_continue(Prim::Jet(j, f), args, 0);
-                        }
+                if let Some(j) = self.native_jet_of(p) {
+                    if self.profiling() {
+                        self.profile_call(f, true, None);
                     }
+                    return self.prim_continue(Prim::Jet(j, f), args, 0);
                 }
                 self.exec_pin_code(f, args)
             }

@@ -290,11 +290,7 @@ impl Runtime {
         if elems.is_empty() {
             return c;
         }
-        let args = match *elems {
-            [a] => crate::value::Args::Inline(1, [a, Value::small(0)]),
-            [a, b] => crate::value::Args::Inline(2, [b, a]),
-            _ => crate::value::Args::Heap(elems.iter().rev().copied().collect()),
-        };
+        let args = crate::value::Args::collect(elems.len(), elems.iter().rev().copied());
         self.heap.alloc(Kind::App(AppObj {
             head: c,
             args: std::cell::UnsafeCell::new(args),
@@ -367,10 +363,8 @@ impl Runtime {
         let (h, all) = match head.kind() {
             Some(Kind::App(a)) => {
                 let old = a.args();
-                let all = match (old, args) {
-                    ([x], [y]) => crate::value::Args::Inline(2, [*x, *y]),
-                    _ => crate::value::Args::Heap(old.iter().chain(args).copied().collect()),
-                };
+                let n = old.len() + args.len();
+                let all = crate::value::Args::collect(n, old.iter().chain(args).copied());
                 (a.head, all)
             }
             _ => (head, crate::value::Args::from_slice(args)),

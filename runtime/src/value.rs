@@ -84,6 +84,18 @@ impl Value {
         self.deref().obj().map(|o| &o.kind)
     }
 
+    /// The thunk this value points to, as it is (finished or not: no thunk is followed).
+    #[inline]
+    pub(crate) fn thunk_cell(self) -> Option<&'static ThunkCell> {
+        match self.obj() {
+            Some(Obj {
+                kind: Kind::Thunk(t),
+                ..
+            }) => Some(t),
+            _ => None,
+        }
+    }
+
     /// Whether this value, already passed through [`Value::deref`], is in weak head normal
     /// form (is not an unfinished thunk).
     #[inline]
@@ -225,8 +237,8 @@ impl AppObj {
     }
 }
 
-/// The arguments of a pending application. Up to two are kept in the thunk itself, so most
-/// thunks take one allocation rather than two.
+/// The arguments of a pending or partial application. Up to two are kept in the object
+/// itself, so most thunks and applications take one allocation rather than two.
 #[derive(Clone)]
 pub enum Args {
     /// The first `len` (at most two) of these.
@@ -236,15 +248,23 @@ pub enum Args {
 }
 
 impl Args {
+    /// The `n` arguments `xs` yields.
+    #[inline]
+    pub fn collect(n: usize, xs: impl Iterator<Item = Value>) -> Args {
+        if n > 2 {
+            return Args::Heap(xs.collect());
+        }
+        let mut inline = [Value::small(0); 2];
+        for (slot, x) in inline.iter_mut().zip(xs) {
+            *slot = x;
+        }
+        Args::Inline(n as u8, inline)
+    }
+
     /// The arguments `xs`.
     #[inline]
     pub fn from_slice(xs: &[Value]) -> Args {
-        match *xs {
-            [] => Args::Inline(0, [Value::small(0); 2]),
-            [a] => Args::Inline(1, [a, Value::small(0)]),
-            [a, b] => Args::Inline(2, [a, b]),
-            _ => Args::Heap(xs.into()),
-        }
+        Args::collect(xs.len(), xs.iter().copied())
     }
 
     /// The arguments in `xs` (keeping the box when they do not fit inline).

@@ -139,7 +139,7 @@ pub fn compile(code: &LawCode, jets: &JetTable, use_jets: bool) -> Bytecode {
     assert!(
         cx.out
             .iter()
-            .all(|i| jump_targets(i).iter().all(|&t| t <= end)),
+            .all(|i| super::strict::jump_targets(i).iter().all(|&t| t <= end)),
         "bytecode compiler: a jump past the end"
     );
     cx.out.push(Instr::Return {
@@ -150,15 +150,6 @@ pub fn compile(code: &LawCode, jets: &JetTable, use_jets: bool) -> Bytecode {
         nregs: cx.next_reg,
         code: cx.out,
     }
-}
-
-/// Where an instruction may jump.
-fn jump_targets(i: &Instr) -> Vec<u32> {
-    let mut i = i.clone();
-    super::strict::targets_mut(&mut i)
-        .into_iter()
-        .map(|t| *t)
-        .collect()
 }
 
 impl Cx<'_> {

@@ -66,8 +66,25 @@ fn writes(i: &Instr) -> Vec<Reg> {
     }
 }
 
+/// Where an instruction may jump.
+pub(super) fn jump_targets(i: &Instr) -> Vec<u32> {
+    match i {
+        Instr::JumpIfZero { target, .. }
+        | Instr::JumpIfNotZero { target, .. }
+        | Instr::JumpUnlessWhnf { target, .. }
+        | Instr::Jump { target } => vec![*target],
+        Instr::Switch {
+            targets, default, ..
+        }
+        | Instr::SwitchKeys {
+            targets, default, ..
+        } => targets.iter().copied().chain([*default]).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The jump targets of an instruction, to be rewritten.
-pub(super) fn targets_mut(i: &mut Instr) -> Vec<&mut u32> {
+fn targets_mut(i: &mut Instr) -> Vec<&mut u32> {
     match i {
         Instr::JumpIfZero { target, .. }
         | Instr::JumpIfNotZero { target, .. }
@@ -139,16 +156,7 @@ fn find(code: &[Instr], arity: u32) -> Vec<Rewrite> {
     if arity == 0 || arity >= 63 {
         return Vec::new();
     }
-    let landing: HashSet<u32> = code
-        .iter()
-        .flat_map(|i| {
-            let mut i = i.clone();
-            targets_mut(&mut i)
-                .into_iter()
-                .map(|t| *t)
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let landing: HashSet<u32> = code.iter().flat_map(jump_targets).collect();
     let mut read_count = std::collections::HashMap::new();
     for i in code {
         for r in reads(i) {

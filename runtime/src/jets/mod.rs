@@ -248,6 +248,16 @@ impl Runtime {
         }
     }
 
+    /// The jet whose native runs for calls of the pin `p`, when jets are on and it has one.
+    #[inline]
+    pub(crate) fn native_jet_of(&self, p: &crate::value::PinObj) -> Option<JetId> {
+        if !self.config.jets {
+            return None;
+        }
+        let j = p.jet.get()?;
+        self.jets.entry(j).native.is_some().then_some(j)
+    }
+
     pub(crate) fn run_jet(&mut self, j: JetId, args: &[Value]) -> JetOut {
         match self.jets.entry(j).native {
             Some(n) => (n.run)(self, args),

@@ -7,7 +7,7 @@ use crate::eval::Frame;
 use crate::runtime::Runtime;
 use crate::value::{Kind, Thunk, Value};
 
-use super::regs::{copy_values, get};
+use super::regs::copy_values;
 
 /// A function value split into its head and the arguments it already has (none unless it
 /// is a closure).
@@ -17,6 +17,23 @@ pub(super) fn closure_parts(f: Value) -> (Value, &'static [Value]) {
         Some(Kind::App(app)) => (app.head.deref(), app.args()),
         _ => (f, &[]),
     }
+}
+
+/// `pre` then `rest` in one buffer for native code, and how many they are; `None` when there
+/// are more than native code takes.
+#[inline]
+fn native_buffer(
+    pre: &[Value],
+    rest: &[Value],
+) -> Option<([Value; crate::native::MAX_NATIVE_ARGS], usize)> {
+    let n = pre.len() + rest.len();
+    if n > crate::native::MAX_NATIVE_ARGS {
+        return None;
+    }
+    let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
+    copy_values(&mut vals, pre);
+    copy_values(&mut vals[pre.len()..], rest);
+    Some((vals, n))
 }
 
 impl Runtime {
@@ -42,12 +59,8 @@ impl Runtime {
         match &f.obj()?.kind {
             Kind::Law(l) => Some(l),
             Kind::Pin(p) => {
-                if self.config.jets {
-                    if let Some(j) = p.jet.get() {
-                        if self.jets.entry(j).native.is_some() {
-                            return None;
-                        }
-                    }
+                if self.native_jet_of(p).is_some() {
+                    return None;
                 }
                 match p.item.kind()? {
                     Kind::Law(l) => Some(l),
@@ -62,14 +75,11 @@ impl Runtime {
     /// pin with one (and jets are on).
     #[inline]
     pub(super) fn native_jet(&self, f: Value, nargs: usize) -> Option<crate::jets::JetId> {
-        if !self.config.jets {
-            return None;
-        }
         let Some(Kind::Pin(p)) = f.obj().map(|o| &o.kind) else {
             return None;
         };
-        let j = p.jet.get()?;
-        (p.arity == nargs as u64 && self.jets.entry(j).native.is_some()).then_some(j)
+        let j = self.native_jet_of(p)?;
+        (p.arity == nargs as u64).then_some(j)
     }
 
     /// Runs the native jet `j` of the pin `pin` on the operands `args` when every argument it
@@ -185,7 +195,7 @@ impl Runtime {
     /// the activation at `base`) and how many there are; `None` when there are too many.
     #[inline(never)]
     pub(super) fn native_args(
-        &self,
+        &mut self,
         pre: &[Value],
         args: &[Arg],
         base: usize,
@@ -196,9 +206,9 @@ impl Runtime {
         }
         let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
         copy_values(&mut vals, pre);
-        let regs = &self.reg_stack[base..];
+        let regs = self.regs(base);
         for (v, a) in vals[pre.len()..].iter_mut().zip(args.iter()) {
-            *v = get(regs, a);
+            *v = regs.arg(a);
         }
         Some((vals, n))
     }
@@ -207,7 +217,7 @@ impl Runtime {
     /// saturated call of a law: like the evaluator, it black-holes the thunk and pushes an
     /// update frame, then starts the law's activation (or runs it natively).
     pub(super) fn enter_thunk(&mut self, t: Value) -> Entered {
-        let Some(Kind::Thunk(cell)) = t.kind() else {
+        let Some(cell) = t.thunk_cell() else {
             return Entered::No;
         };
         let Thunk::Pending(h, args) = cell.get() else {
@@ -225,14 +235,12 @@ impl Runtime {
         if self.frames.len() >= self.config.max_frames || self.interrupted() {
             return Entered::No;
         }
-        if crate::native::may_go_native(self.config.jit, law) && n <= crate::native::MAX_NATIVE_ARGS
-        {
-            let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
-            copy_values(&mut vals, pre);
-            copy_values(&mut vals[pre.len()..], args);
-            if let Some(v) = self.try_native(selfv, law, &vals[..n]) {
-                cell.set(Thunk::Done(v));
-                return Entered::Value(v);
+        if crate::native::may_go_native(self.config.jit, law) {
+            if let Some((vals, n)) = native_buffer(pre, args) {
+                if let Some(v) = self.try_native(selfv, law, &vals[..n]) {
+                    cell.set(Thunk::Done(v));
+                    return Entered::Value(v);
+                }
             }
         }
         let Thunk::Pending(head_v, args) = cell.take_for_eval() else {
@@ -255,13 +263,10 @@ impl Runtime {
     pub(super) fn native_loop(&mut self, base: usize, nargs: usize) -> Option<Value> {
         let selfv = self.reg_stack[base].deref();
         let law = crate::native::law_of(selfv)?;
-        if nargs > crate::native::MAX_NATIVE_ARGS
-            || !crate::native::may_go_native(self.config.jit, law)
-        {
+        if !crate::native::may_go_native(self.config.jit, law) {
             return None;
         }
-        let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
-        copy_values(&mut vals, &self.reg_stack[base + 1..=base + nargs]);
-        self.try_native(selfv, law, &vals[..nargs])
+        let (vals, n) = native_buffer(&[], &self.reg_stack[base + 1..=base + nargs])?;
+        self.try_native(selfv, law, &vals[..n])
     }
 }

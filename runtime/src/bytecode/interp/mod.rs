@@ -9,7 +9,7 @@ mod regs;
 use super::{Arg, Bytecode, Instr, Reg};
 use crate::eval::{State, Step};
 use crate::runtime::Runtime;
-use crate::value::{Args, Kind, Thunk, Value};
+use crate::value::{Args, Thunk, Value};
 
 use calls::closure_parts;
 use ops::{inline_op, nat_of_is_zero, small_op, OpResult};
@@ -78,11 +78,7 @@ impl Runtime {
             let xs = regs.args(args);
             self.partial(f, &xs)
         } else {
-            let xs = match args {
-                [a] => Args::Inline(1, [regs.arg(a), Value::small(0)]),
-                [a, b] => Args::Inline(2, [regs.arg(a), regs.arg(b)]),
-                _ => Args::from_box(regs.args(args)),
-            };
+            let xs = Args::collect(args.len(), args.iter().map(|a| regs.arg(a)));
             self.heap.thunk_args(f, xs)
         };
         self.regs(base).set(dst, v);
@@ -109,7 +105,7 @@ impl Runtime {
         } else {
             Thunk::Pending(f, Args::from_box(xs))
         };
-        if let Some(Kind::Thunk(t)) = hole.kind() {
+        if let Some(t) = hole.thunk_cell() {
             t.set(state);
         }
     }

@@ -3,7 +3,7 @@
 use crate::bytecode::{Arg, Bytecode, Reg};
 use crate::eval::{Frame, Step};
 use crate::runtime::Runtime;
-use crate::value::{Kind, Thunk, Value};
+use crate::value::{Thunk, Value};
 
 /// A suspended activation. Its registers are `Runtime::reg_stack[base .. base + nregs]`.
 #[derive(Clone, Copy)]
@@ -14,16 +14,6 @@ pub(crate) struct Activation {
     pub pc: u32,
     pub base: u32,
     pub dst: Reg,
-}
-
-#[inline]
-pub(super) fn get(regs: &[Value], a: &Arg) -> Value {
-    match a {
-        // SAFETY: the compiler only emits registers below the law's `nregs`, and `regs`
-        // always holds the running activation's `nregs` registers.
-        Arg::Reg(r) => unsafe { *regs.get_unchecked(*r as usize) },
-        Arg::Const(c) => *c,
-    }
 }
 
 /// Copies `src` to the start of `dst`: a plain loop, as the slices are short (a few
@@ -43,6 +33,12 @@ pub(super) fn copy_values(dst: &mut [Value], src: &[Value]) {
 pub(super) struct Regs(*mut Value);
 
 impl Regs {
+    /// The registers starting at `regs[0]` (which holds the activation's registers).
+    #[inline(always)]
+    pub(super) fn of(regs: &mut [Value]) -> Regs {
+        Regs(regs.as_mut_ptr())
+    }
+
     /// The value of an operand.
     #[inline(always)]
     pub(super) fn arg(self, a: &Arg) -> Value {
@@ -126,11 +122,11 @@ impl Runtime {
     ) -> usize {
         let new_base = self.push_regs(callee.nregs as usize);
         let (caller, new) = self.reg_stack.split_at_mut(new_base);
-        let caller = &caller[base..];
+        let caller = Regs::of(&mut caller[base..]);
         new[0] = selfv;
         copy_values(&mut new[1..], pre);
         for (slot, a) in new[pre.len() + 1..].iter_mut().zip(args.iter()) {
-            *slot = get(caller, a);
+            *slot = caller.arg(a);
         }
         new_base
     }
@@ -167,7 +163,7 @@ impl Runtime {
                     return Some(act);
                 }
                 Some(Frame::Update { thunk, .. }) => {
-                    if let Some(Kind::Thunk(t)) = thunk.obj().map(|o| &o.kind) {
+                    if let Some(t) = thunk.thunk_cell() {
                         t.set(Thunk::Done(v));
                     }
                     self.frames.pop();
