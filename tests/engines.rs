@@ -119,6 +119,28 @@ fn bytecode_of_fib_uses_jumps_and_inline_ops() {
 }
 
 #[test]
+fn constants_live_in_registers_and_disassemble_as_constants() {
+    let (mut rt, fib) = run(&fib_law(), Engine::Bytecode, true);
+    rt.call(fib, &[Value::small(6)]).expect("ok");
+    let Some(pallas_runtime::Kind::Law(l)) = fib.kind() else {
+        panic!("not a law")
+    };
+    let bc = l.bytecode.get().expect("compiled");
+    // The code the interpreter runs reads every operand from a register ...
+    for ins in &bc.code {
+        assert!(!ins.to_string().contains('#'), "a constant operand: {ins}");
+    }
+    // ... where fib's constants 1 and 2 live, and the disassembly shows them as constants.
+    let consts: Vec<u64> = (0..bc.nregs)
+        .filter_map(|r| bc.constant(r)?.as_small())
+        .collect();
+    assert!(consts.contains(&1) && consts.contains(&2), "{consts:?}");
+    assert_eq!(bc.constant(1), None, "the argument register is no constant");
+    let text = bc.to_string();
+    assert!(text.contains("#1") && text.contains("#2"), "{text}");
+}
+
+#[test]
 fn deep_direct_recursion_runs_or_crashes_cleanly() {
     let (mut rt, down) = run(&down_law(), Engine::Bytecode, true);
     let r = rt.call(down, &[Value::small(1_000_000)]).expect("runs");

@@ -45,11 +45,17 @@ fn small_operand(a: &Arg) -> bool {
 
 /// Whether native code can run this bytecode exactly (see the crate documentation).
 pub fn eligible(code: &Bytecode) -> bool {
-    let arity = code.arity as usize;
+    eligible_code(code.arity, &code.with_constants())
+}
+
+/// Whether native code can run these instructions (constants written as constants) of a law
+/// of this arity exactly.
+fn eligible_code(arity: u32, code: &[Instr]) -> bool {
+    let arity = arity as usize;
     if arity == 0 || arity > pallas_runtime::native::MAX_NATIVE_ARGS {
         return false;
     }
-    code.code.iter().all(|ins| match ins {
+    code.iter().all(|ins| match ins {
         Instr::Move { src, .. } | Instr::Force { src, .. } => small_operand(src),
         Instr::Op2 { op, a, b, .. } | Instr::Op2Lazy { op, a, b, .. } => {
             !matches!(op, BinOp::Get | BinOp::Idx) && small_operand(a) && small_operand(b)
@@ -195,7 +201,9 @@ pub fn lower(
     interrupt: i64,
     target: TargetFrontendConfig,
 ) -> Option<usize> {
-    if !eligible(code) {
+    // Constants as constants: they become immediates, their registers go unused.
+    let instrs = code.with_constants();
+    if !eligible_code(code.arity, &instrs) {
         return None;
     }
     let mut fctx = FunctionBuilderContext::new();
@@ -205,7 +213,7 @@ pub fn lower(
     let vars: Vec<Variable> = (0..code.nregs.max(1))
         .map(|_| b.declare_var(types::I64))
         .collect();
-    let blocks: Vec<Block> = (0..code.code.len() + 1).map(|_| b.create_block()).collect();
+    let blocks: Vec<Block> = (0..instrs.len() + 1).map(|_| b.create_block()).collect();
     let bail = b.create_block();
     let arity = code.arity as usize;
     // Room for the arguments of the widest call (self calls pass `arity`).
@@ -258,7 +266,7 @@ pub fn lower(
         bail,
         _code: code,
     };
-    for (pc, ins) in code.code.iter().enumerate() {
+    for (pc, ins) in instrs.iter().enumerate() {
         lw.b.switch_to_block(lw.blocks[pc]);
         let next = lw.blocks[pc + 1];
         match ins {
@@ -347,7 +355,7 @@ pub fn lower(
         }
     }
     // Falling off the end returns 0, as the interpreter does.
-    lw.b.switch_to_block(lw.blocks[code.code.len()]);
+    lw.b.switch_to_block(lw.blocks[instrs.len()]);
     let z = lw.b.ins().iconst(types::I64, 0);
     lw.b.ins().return_(&[z]);
     lw.b.switch_to_block(lw.bail);

@@ -74,8 +74,12 @@ impl fmt::Display for Instr {
 
 impl fmt::Display for Bytecode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "; arity {}, {} registers", self.arity, self.nregs)?;
-        for (i, ins) in self.code.iter().enumerate() {
+        writeln!(
+            f,
+            "; arity {}, {} registers ({} of them constants)",
+            self.arity, self.nregs, self.constants
+        )?;
+        for (i, ins) in self.with_constants().iter().enumerate() {
             writeln!(f, "{i:4}  {ins}")?;
         }
         Ok(())

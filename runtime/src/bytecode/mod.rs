@@ -8,6 +8,7 @@
 //! operations on small nats that fall back to the jet (or its PLAN code) for anything else.
 
 mod compile;
+mod consts;
 mod disasm;
 pub(crate) mod interp;
 mod strict;
@@ -261,13 +262,58 @@ impl crate::Runtime {
     }
 }
 
-/// The compiled form of one law.
+/// The compiled form of one law. Only [`compile`] builds one: the interpreter relies on
+/// what it guarantees (the code ends with a return, no jump goes past it, every operand is a
+/// register).
 #[derive(Debug)]
 pub struct Bytecode {
     /// Number of arguments.
     pub arity: u32,
-    /// Number of registers.
+    /// Number of registers (self, arguments, temporaries, then constants).
     pub nregs: u32,
-    /// The instructions.
+    /// The instructions. Constant operands are registers from `nregs - constants` on; see
+    /// [`Bytecode::with_constants`].
     pub code: Vec<Instr>,
+    /// What an activation's registers after its arguments start as: zeros for the
+    /// temporaries, then the constants.
+    template: Box<[Value]>,
+    /// How many constant registers there are (at the end of `template`).
+    constants: u32,
+}
+
+impl Bytecode {
+    /// The first register holding a constant.
+    fn first_constant(&self) -> Reg {
+        self.nregs - self.constants
+    }
+
+    /// The constant held in register `r`, if `r` is a constant register.
+    pub fn constant(&self, r: Reg) -> Option<Value> {
+        let i = r.checked_sub(self.first_constant())?;
+        self.template
+            .get(self.template.len() - self.constants as usize + i as usize)
+            .copied()
+    }
+
+    /// The instructions with operands that read constant registers written as the constants
+    /// themselves (for the disassembler and the JIT).
+    pub fn with_constants(&self) -> Vec<Instr> {
+        let mut code = self.code.clone();
+        for ins in &mut code {
+            consts::for_each_operand(ins, |a| {
+                if let Arg::Reg(r) = *a {
+                    if let Some(c) = self.constant(r) {
+                        *a = Arg::Const(c);
+                    }
+                }
+            });
+        }
+        code
+    }
+
+    /// The initial values of the registers after self and the arguments.
+    #[inline(always)]
+    pub(crate) fn template(&self) -> &[Value] {
+        &self.template
+    }
 }

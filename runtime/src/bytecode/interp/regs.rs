@@ -33,19 +33,19 @@ pub(super) fn copy_values(dst: &mut [Value], src: &[Value]) {
 pub(super) struct Regs(*mut Value);
 
 impl Regs {
-    /// The registers starting at `regs[0]` (which holds the activation's registers).
-    #[inline(always)]
-    pub(super) fn of(regs: &mut [Value]) -> Regs {
-        Regs(regs.as_mut_ptr())
-    }
-
-    /// The value of an operand.
+    /// The value of an operand: a register (the compiler puts constants in registers, see
+    /// `bytecode::consts`).
     #[inline(always)]
     pub(super) fn arg(self, a: &Arg) -> Value {
         match a {
             // SAFETY: see the type's documentation.
             Arg::Reg(r) => unsafe { *self.0.add(*r as usize) },
-            Arg::Const(c) => *c,
+            Arg::Const(_) => {
+                debug_assert!(false, "a constant operand in compiled bytecode");
+                // SAFETY: compiled bytecode has no constant operands (`Bytecode` is only
+                // built by `bytecode::compile`, which moves every constant into a register).
+                unsafe { std::hint::unreachable_unchecked() }
+            }
         }
     }
 
@@ -77,9 +77,7 @@ impl Runtime {
         selfv: Value,
         args: &[Value],
     ) -> Step {
-        let base = self.push_regs(code.nregs as usize);
-        self.reg_stack[base] = selfv;
-        copy_values(&mut self.reg_stack[base + 1..], args);
+        let base = self.push_callee_values(code, selfv, &[], args);
         self.interp_run(code, 0, base)
     }
 
@@ -91,26 +89,47 @@ impl Runtime {
         self.interp_run(act.code, act.pc as usize, base)
     }
 
-    /// Pushes `n` registers (holding 0) for a new activation; returns where they start.
+    /// Pushes the registers of a new activation of `callee` on top of the register stack:
+    /// self, a closure's arguments `pre`, then `args` (`arg` reads each), then the callee's
+    /// register template. Returns the new activation's base.
     #[inline(always)]
-    pub(super) fn push_regs(&mut self, n: usize) -> usize {
+    fn push_activation<T>(
+        &mut self,
+        callee: &Bytecode,
+        selfv: Value,
+        pre: &[Value],
+        args: &[T],
+        arg: impl Fn(*mut Value, &T) -> Value,
+    ) -> usize {
+        let n = callee.nregs as usize;
+        let template = callee.template();
+        debug_assert_eq!(1 + pre.len() + args.len() + template.len(), n);
         let base = self.reg_stack.len();
         self.reg_stack.reserve(n);
-        // SAFETY: `n` slots were reserved just above; each is written before the length
-        // covers it.
+        // SAFETY: `n` slots were reserved just above and each one is written (self, `pre`,
+        // `args`, the template: `n` in all) before the length covers it; `arg` gets the
+        // start of the register stack and only reads below `base`.
         unsafe {
-            let p = self.reg_stack.as_mut_ptr().add(base);
-            for i in 0..n {
-                p.add(i).write(Value::small(0));
+            let stack = self.reg_stack.as_mut_ptr();
+            let p = stack.add(base);
+            p.write(selfv);
+            let mut k = 1;
+            for v in pre {
+                p.add(k).write(*v);
+                k += 1;
             }
+            for a in args {
+                p.add(k).write(arg(stack, a));
+                k += 1;
+            }
+            std::ptr::copy_nonoverlapping(template.as_ptr(), p.add(k), template.len());
             self.reg_stack.set_len(base + n);
         }
         base
     }
 
-    /// Pushes the registers of a new activation of `callee` on top of the register stack:
-    /// self, a closure's arguments `pre`, then the call's operands read from the activation
-    /// at `base`. Returns the new activation's base.
+    /// Pushes an activation of `callee` whose arguments after `pre` are the call's operands,
+    /// read from the activation at `base`; returns the new activation's base.
     #[inline(always)]
     pub(super) fn push_callee(
         &mut self,
@@ -120,15 +139,10 @@ impl Runtime {
         args: &[Arg],
         base: usize,
     ) -> usize {
-        let new_base = self.push_regs(callee.nregs as usize);
-        let (caller, new) = self.reg_stack.split_at_mut(new_base);
-        let caller = Regs::of(&mut caller[base..]);
-        new[0] = selfv;
-        copy_values(&mut new[1..], pre);
-        for (slot, a) in new[pre.len() + 1..].iter_mut().zip(args.iter()) {
-            *slot = caller.arg(a);
-        }
-        new_base
+        self.push_activation(callee, selfv, pre, args, |stack, a| {
+            // SAFETY: `base` is the running activation, below the new one.
+            Regs(unsafe { stack.add(base) }).arg(a)
+        })
     }
 
     /// Pushes an activation of `callee` whose arguments are values (a closure's `pre`, then
@@ -141,12 +155,7 @@ impl Runtime {
         pre: &[Value],
         args: &[Value],
     ) -> usize {
-        let new_base = self.push_regs(callee.nregs as usize);
-        let new = &mut self.reg_stack[new_base..];
-        new[0] = selfv;
-        copy_values(&mut new[1..], pre);
-        copy_values(&mut new[pre.len() + 1..], args);
-        new_base
+        self.push_activation(callee, selfv, pre, args, |_, v| *v)
     }
 
     /// Hands the finished value `v` to the activation waiting for it, if that is the next
