@@ -15,23 +15,26 @@ use calls::closure_parts;
 use ops::{inline_op, nat_of_is_zero, small_op, OpResult};
 pub(crate) use regs::Activation;
 
-/// Where execution goes after `v` was written to `dst` by the instruction before `pc`: when
+/// Where execution goes after `v` was written to `dst` by the instruction before `ip`: when
 /// the next instruction jumps on `dst` being zero (`_If` on what was just forced or
 /// compared), it is done at once (one dispatch instead of two).
+///
+/// # Safety
+/// `ip` points at an instruction of `code` (it follows one that is not the last).
 #[inline(always)]
-fn next_after(code: &Bytecode, pc: usize, dst: Reg, v: Value) -> usize {
-    match code.code.get(pc) {
-        Some(Instr::JumpIfZero {
+unsafe fn next_after(code: &Bytecode, ip: *const Instr, dst: Reg, v: Value) -> *const Instr {
+    match &*ip {
+        Instr::JumpIfZero {
             src: Arg::Reg(r),
             target,
-        }) if *r == dst => {
+        } if *r == dst => {
             if nat_of_is_zero(v) {
-                *target as usize
+                code.code.as_ptr().add(*target as usize)
             } else {
-                pc + 1
+                ip.add(1)
             }
         }
-        _ => pc,
+        _ => ip,
     }
 }
 
@@ -118,7 +121,27 @@ impl Runtime {
         self.regs(base).set(dst, v);
     }
 
-    fn interp_run(&mut self, mut code: &'static Bytecode, mut pc: usize, mut base: usize) -> Step {
+    fn interp_run(&mut self, mut code: &'static Bytecode, pc: usize, mut base: usize) -> Step {
+        // The next instruction. It always points into `code`: bytecode ends with a return and
+        // no jump goes past it (checked when it is compiled), and every instruction but the
+        // last has one after it.
+        debug_assert!(pc < code.code.len());
+        // SAFETY: activations only resume inside their code.
+        let mut ip: *const Instr = unsafe { code.code.as_ptr().add(pc) };
+        // The instruction index of `ip` (for frames that resume here).
+        macro_rules! pc {
+            () => {
+                // SAFETY: `ip` points into `code` (see above).
+                unsafe { ip.offset_from(code.code.as_ptr()) as usize }
+            };
+        }
+        // Continues at instruction `target` of `code`.
+        macro_rules! goto {
+            ($target:expr) => {
+                // SAFETY: jump targets are inside the code (checked when it is compiled).
+                ip = unsafe { code.code.as_ptr().add($target as usize) }
+            };
+        }
         // Hands the finished value `v` to the activation waiting for it and goes on running
         // that one, or returns `v` when none is waiting here.
         macro_rules! resume_waiting {
@@ -127,7 +150,7 @@ impl Runtime {
                     return Ok(State::Ret($v));
                 };
                 code = act.code;
-                pc = act.pc as usize;
+                goto!(act.pc);
                 base = act.base as usize;
                 self.regs(base).set(act.dst, $v);
             };
@@ -136,11 +159,11 @@ impl Runtime {
         // saturated call of a law, else by the evaluator.
         macro_rules! evaluate_into {
             ($reg:expr, $v:expr) => {
-                self.suspend(code, pc, base, $reg);
+                self.suspend(code, pc!(), base, $reg);
                 match self.enter_thunk($v) {
                     Entered::Activation(c, b) => {
                         code = c;
-                        pc = 0;
+                        goto!(0);
                         base = b;
                     }
                     Entered::Value(w) => {
@@ -158,28 +181,29 @@ impl Runtime {
                 match $other {
                     Other::Value(v) => self.regs(base).set($dst, v),
                     Other::Jet(out, pin, vals) => {
-                        self.suspend(code, pc, base, $dst);
+                        self.suspend(code, pc!(), base, $dst);
                         return self.jet_step(out, pin, vals);
                     }
                     Other::Apply(f, xs) => {
-                        self.suspend(code, pc, base, $dst);
+                        self.suspend(code, pc!(), base, $dst);
                         return Ok(State::Apply(f, xs));
                     }
                     Other::ForceArg(r, v) => {
                         // Evaluate the argument into its register, then run this instruction
                         // again.
-                        pc -= 1;
+                        // SAFETY: the instruction that ran is the one before `ip`.
+                        ip = unsafe { ip.sub(1) };
                         evaluate_into!(r, v);
                     }
                 }
             };
         }
         loop {
-            debug_assert!(pc < code.code.len());
-            // SAFETY: bytecode ends with a return and no jump goes past it (checked when it
-            // is compiled), so `pc` is always in range.
-            let ins = unsafe { code.code.get_unchecked(pc) };
-            pc += 1;
+            debug_assert!(pc!() < code.code.len());
+            // SAFETY: `ip` points into `code` (see above).
+            let ins = unsafe { &*ip };
+            // SAFETY: at most one past the last instruction, which returns.
+            ip = unsafe { ip.add(1) };
             match ins {
                 Instr::Move { dst, src } => {
                     let regs = self.regs(base);
@@ -193,7 +217,8 @@ impl Runtime {
                     let v = regs.arg(src).deref();
                     if v.is_whnf_derefed() {
                         regs.set(*dst, v);
-                        pc = next_after(code, pc, *dst, v);
+                        // SAFETY: the instruction that ran is not the last (a return).
+                        ip = unsafe { next_after(code, ip, *dst, v) };
                         continue;
                     }
                     evaluate_into!(*dst, v);
@@ -235,12 +260,12 @@ impl Runtime {
                             return Err(crate::eval::Crash::interrupted());
                         }
                         let new_base = self.push_callee(callee, selfv, pre, args, base);
-                        self.suspend(code, pc, base, *dst);
+                        self.suspend(code, pc!(), base, *dst);
                         code = callee;
                         if self.profiling() {
                             self.profile_call(selfv, false, Some(selfv));
                         }
-                        pc = 0;
+                        goto!(0);
                         base = new_base;
                         continue;
                     }
@@ -254,20 +279,21 @@ impl Runtime {
                     match quick.unwrap_or_else(|| inline_op(self, *op, x, y)) {
                         OpResult::Value(v) => {
                             self.regs(base).set(*dst, v);
-                            pc = next_after(code, pc, *dst, v);
+                            // SAFETY: the instruction that ran is not the last (a return).
+                            ip = unsafe { next_after(code, ip, *dst, v) };
                         }
                         OpResult::Lazy(v) => {
                             let v = v.deref();
                             if v.is_whnf_derefed() {
                                 self.regs(base).set(*dst, v);
                             } else {
-                                self.suspend(code, pc, base, *dst);
+                                self.suspend(code, pc!(), base, *dst);
                                 return Ok(State::Eval(v));
                             }
                         }
                         OpResult::Fallback => {
                             let pin = *pin;
-                            self.suspend(code, pc, base, *dst);
+                            self.suspend(code, pc!(), base, *dst);
                             return Ok(State::Apply(pin, Box::new([x, y])));
                         }
                     }
@@ -287,19 +313,19 @@ impl Runtime {
                 }
                 Instr::JumpIfZero { src, target } => {
                     if nat_of_is_zero(self.regs(base).arg(src).deref()) {
-                        pc = *target as usize;
+                        goto!(*target);
                     }
                 }
                 Instr::JumpIfNotZero { src, target } => {
                     if self.regs(base).arg(src).deref().as_small() != Some(0) {
-                        pc = *target as usize;
+                        goto!(*target);
                     }
                 }
-                Instr::Jump { target } => pc = *target as usize,
+                Instr::Jump { target } => goto!(*target),
                 Instr::JumpUnlessWhnf { regs: rs, target } => {
                     let regs = self.regs(base);
                     if !rs.iter().all(|r| regs.get(*r).deref().is_whnf_derefed()) {
-                        pc = *target as usize;
+                        goto!(*target);
                     }
                 }
                 Instr::Switch {
@@ -311,11 +337,12 @@ impl Runtime {
                     // PLAN order anything that is not a nat is above every nat.
                     let v = self.regs(base).arg(src).deref();
                     let i = v.as_small().unwrap_or(u64::MAX);
-                    pc = usize::try_from(i)
+                    let target = usize::try_from(i)
                         .ok()
                         .and_then(|i| targets.get(i))
                         .copied()
-                        .unwrap_or(*default) as usize;
+                        .unwrap_or(*default);
+                    goto!(target);
                 }
                 Instr::SwitchKeys {
                     src,
@@ -324,12 +351,13 @@ impl Runtime {
                     default,
                 } => {
                     let v = self.regs(base).arg(src).deref();
-                    pc = v
+                    let target = v
                         .as_small()
                         .and_then(|k| keys.iter().position(|&x| x == k))
                         .and_then(|i| targets.get(i))
                         .copied()
-                        .unwrap_or(*default) as usize;
+                        .unwrap_or(*default);
+                    goto!(target);
                 }
                 Instr::MkRow { dst, elems } => self.mk_row(base, *dst, elems),
                 Instr::TailCall { f, args } => {
@@ -358,7 +386,7 @@ impl Runtime {
                                 self.profile_call(selfv, false, Some(selfv));
                             }
                             code = callee;
-                            pc = 0;
+                            goto!(0);
                             continue;
                         }
                     }
@@ -383,7 +411,7 @@ impl Runtime {
                     match self.enter_thunk(v) {
                         Entered::Activation(c, b) => {
                             code = c;
-                            pc = 0;
+                            goto!(0);
                             base = b;
                         }
                         Entered::Value(w) => {
@@ -424,7 +452,7 @@ impl Runtime {
                             return Ok(State::Ret(v));
                         }
                     }
-                    pc = 0;
+                    goto!(0);
                     if self.interrupted() {
                         return Err(crate::eval::Crash::interrupted());
                     }

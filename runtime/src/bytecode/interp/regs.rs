@@ -118,10 +118,26 @@ impl Runtime {
                 p.add(k).write(*v);
                 k += 1;
             }
-            for a in args {
-                p.add(k).write(arg(stack, a));
-                k += 1;
+            // Most calls pass one to three operands: copied one by one, without the set-up
+            // of the general (vectorised) loop.
+            match args {
+                [a] => p.add(k).write(arg(stack, a)),
+                [a, b] => {
+                    p.add(k).write(arg(stack, a));
+                    p.add(k + 1).write(arg(stack, b));
+                }
+                [a, b, c] => {
+                    p.add(k).write(arg(stack, a));
+                    p.add(k + 1).write(arg(stack, b));
+                    p.add(k + 2).write(arg(stack, c));
+                }
+                _ => {
+                    for (i, a) in args.iter().enumerate() {
+                        p.add(k + i).write(arg(stack, a));
+                    }
+                }
             }
+            k += args.len();
             std::ptr::copy_nonoverlapping(template.as_ptr(), p.add(k), template.len());
             self.reg_stack.set_len(base + n);
         }
