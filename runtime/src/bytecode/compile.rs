@@ -145,17 +145,8 @@ pub fn compile(code: &LawCode, jets: &JetTable, use_jets: bool) -> Bytecode {
     cx.out.push(Instr::Return {
         src: Arg::Const(Value::small(0)),
     });
-    let temporaries = cx.next_reg - first_let;
     let constants = super::consts::constants_to_registers(&mut cx.out, cx.next_reg);
-    let mut template = vec![Value::small(0); temporaries as usize];
-    template.extend_from_slice(&constants);
-    Bytecode {
-        arity,
-        nregs: cx.next_reg + constants.len() as u32,
-        code: cx.out,
-        template: template.into(),
-        constants: constants.len() as u32,
-    }
+    Bytecode::new(arity, cx.out, cx.next_reg, constants)
 }
 
 impl Cx<'_> {

@@ -275,11 +275,18 @@ pub struct Bytecode {
     /// [`Bytecode::with_constants`].
     pub code: Vec<Instr>,
     /// What an activation's registers after its arguments start as: zeros for the
-    /// temporaries, then the constants.
-    template: Box<[Value]>,
-    /// How many constant registers there are (at the end of `template`).
+    /// temporaries, then the constants; in blocks of [`TEMPLATE_BLOCK`] (the last one padded
+    /// with zeros), which the interpreter copies whole.
+    template: Box<[[Value; TEMPLATE_BLOCK]]>,
+    /// How many registers the template fills (without the padding).
+    template_len: u32,
+    /// How many constant registers there are (the last ones of the template).
     constants: u32,
 }
+
+/// The registers of a law's template are copied in blocks of this many (so a new activation
+/// may write up to `TEMPLATE_BLOCK - 1` registers past its end, which it reserves).
+pub(crate) const TEMPLATE_BLOCK: usize = 4;
 
 impl Bytecode {
     /// The first register holding a constant.
@@ -287,12 +294,34 @@ impl Bytecode {
         self.nregs - self.constants
     }
 
+    /// Builds the compiled form from its code, the number of argument and temporary
+    /// registers (`nregs` without the constants) and the constants (registers from `nregs`
+    /// on).
+    fn new(arity: u32, code: Vec<Instr>, nregs: u32, constants: Vec<Value>) -> Bytecode {
+        let temporaries = (nregs - arity - 1) as usize;
+        let len = temporaries + constants.len();
+        let mut flat = vec![Value::small(0); len.next_multiple_of(TEMPLATE_BLOCK)];
+        flat[temporaries..len].copy_from_slice(&constants);
+        let template = flat
+            .chunks_exact(TEMPLATE_BLOCK)
+            .map(|c| std::array::from_fn(|i| c[i]))
+            .collect();
+        Bytecode {
+            arity,
+            nregs: nregs + constants.len() as u32,
+            code,
+            template,
+            template_len: len as u32,
+            constants: constants.len() as u32,
+        }
+    }
+
     /// The constant held in register `r`, if `r` is a constant register.
     pub fn constant(&self, r: Reg) -> Option<Value> {
         let i = r.checked_sub(self.first_constant())?;
-        self.template
-            .get(self.template.len() - self.constants as usize + i as usize)
-            .copied()
+        let k = (self.template_len - self.constants + i) as usize;
+        (k < self.template_len as usize)
+            .then(|| self.template[k / TEMPLATE_BLOCK][k % TEMPLATE_BLOCK])
     }
 
     /// The instructions with operands that read constant registers written as the constants
@@ -311,9 +340,10 @@ impl Bytecode {
         code
     }
 
-    /// The initial values of the registers after self and the arguments.
+    /// The initial values of the registers after self and the arguments, in blocks (the
+    /// last padded), and how many registers they are.
     #[inline(always)]
-    pub(crate) fn template(&self) -> &[Value] {
-        &self.template
+    pub(crate) fn template(&self) -> (&[[Value; TEMPLATE_BLOCK]], usize) {
+        (&self.template, self.template_len as usize)
     }
 }

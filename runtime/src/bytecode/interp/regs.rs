@@ -1,6 +1,6 @@
 //! The register stack and the frames of bytecode activations.
 
-use crate::bytecode::{Arg, Bytecode, Reg};
+use crate::bytecode::{Arg, Bytecode, Reg, TEMPLATE_BLOCK};
 use crate::eval::{Frame, Step};
 use crate::runtime::Runtime;
 use crate::value::{Thunk, Value};
@@ -102,13 +102,14 @@ impl Runtime {
         arg: impl Fn(*mut Value, &T) -> Value,
     ) -> usize {
         let n = callee.nregs as usize;
-        let template = callee.template();
-        debug_assert_eq!(1 + pre.len() + args.len() + template.len(), n);
+        let (template, template_len) = callee.template();
+        debug_assert_eq!(1 + pre.len() + args.len() + template_len, n);
         let base = self.reg_stack.len();
-        self.reg_stack.reserve(n);
-        // SAFETY: `n` slots were reserved just above and each one is written (self, `pre`,
-        // `args`, the template: `n` in all) before the length covers it; `arg` gets the
-        // start of the register stack and only reads below `base`.
+        // The template's last block may write past the activation's end.
+        self.reg_stack.reserve(n + TEMPLATE_BLOCK - 1);
+        // SAFETY: `n` (plus the padding) slots were reserved just above and each of the `n`
+        // is written (self, `pre`, `args`, the template) before the length covers it; `arg`
+        // gets the start of the register stack and only reads below `base`.
         unsafe {
             let stack = self.reg_stack.as_mut_ptr();
             let p = stack.add(base);
@@ -138,7 +139,27 @@ impl Runtime {
                 }
             }
             k += args.len();
-            std::ptr::copy_nonoverlapping(template.as_ptr(), p.add(k), template.len());
+            // Block by block; a law rarely has more than three (and the general loop's
+            // unrolled set-up costs more than the copy).
+            let blocks = p.add(k) as *mut [Value; TEMPLATE_BLOCK];
+            match template {
+                [] => {}
+                [a] => blocks.write(*a),
+                [a, b] => {
+                    blocks.write(*a);
+                    blocks.add(1).write(*b);
+                }
+                [a, b, c] => {
+                    blocks.write(*a);
+                    blocks.add(1).write(*b);
+                    blocks.add(2).write(*c);
+                }
+                _ => {
+                    for (i, b) in template.iter().enumerate() {
+                        blocks.add(i).write(*b);
+                    }
+                }
+            }
             self.reg_stack.set_len(base + n);
         }
         base
