@@ -45,7 +45,7 @@ fn small_operand(a: &Arg) -> bool {
 
 /// Whether native code can run this bytecode exactly (see the crate documentation).
 pub fn eligible(code: &Bytecode) -> bool {
-    eligible_code(code.arity, &code.with_constants())
+    eligible_code(code.arity, &code.plain_code())
 }
 
 /// Whether native code can run these instructions (constants written as constants) of a law
@@ -202,7 +202,7 @@ pub fn lower(
     target: TargetFrontendConfig,
 ) -> Option<usize> {
     // Constants as constants: they become immediates, their registers go unused.
-    let instrs = code.with_constants();
+    let instrs = code.plain_code();
     if !eligible_code(code.arity, &instrs) {
         return None;
     }

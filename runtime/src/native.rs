@@ -120,7 +120,7 @@ impl crate::Runtime {
 
     /// Compiles the laws that `code` calls directly and that are still only counting calls.
     fn compile_callees(&mut self, code: &Bytecode) {
-        for ins in code.with_constants().iter() {
+        for ins in code.plain_code().iter() {
             let crate::bytecode::Instr::Call {
                 f: crate::bytecode::Arg::Const(c),
                 ..

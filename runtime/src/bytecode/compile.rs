@@ -145,7 +145,8 @@ pub fn compile(code: &LawCode, jets: &JetTable, use_jets: bool) -> Bytecode {
     cx.out.push(Instr::Return {
         src: Arg::Const(Value::small(0)),
     });
-    let constants = super::consts::constants_to_registers(&mut cx.out, cx.next_reg);
+    let constants = super::run_form::constants_to_registers(&mut cx.out, cx.next_reg);
+    super::run_form::mark_self_calls(&mut cx.out, arity);
     Bytecode::new(arity, cx.out, cx.next_reg, constants)
 }
 

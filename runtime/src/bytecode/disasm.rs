@@ -34,6 +34,7 @@ impl fmt::Display for Instr {
             Instr::Move { dst, src } => write!(f, "r{dst} = {}", A(src)),
             Instr::Force { dst, src } => write!(f, "r{dst} = force {}", A(src)),
             Instr::Call { dst, f: g, args } => write!(f, "r{dst} = call {} {}", A(g), list(args)),
+            Instr::CallSelf { dst, args } => write!(f, "r{dst} = call self {}", list(args)),
             Instr::Op2 { dst, op, a, b, .. } => {
                 write!(f, "r{dst} = {} {} {}", op.jet_name(), A(a), A(b))
             }
@@ -79,7 +80,7 @@ impl fmt::Display for Bytecode {
             "; arity {}, {} registers ({} of them constants)",
             self.arity, self.nregs, self.constants
         )?;
-        for (i, ins) in self.with_constants().iter().enumerate() {
+        for (i, ins) in self.plain_code().iter().enumerate() {
             writeln!(f, "{i:4}  {ins}")?;
         }
         Ok(())

@@ -8,9 +8,9 @@
 //! operations on small nats that fall back to the jet (or its PLAN code) for anything else.
 
 mod compile;
-mod consts;
 mod disasm;
 pub(crate) mod interp;
+mod run_form;
 mod strict;
 
 use crate::value::Value;
@@ -153,6 +153,15 @@ pub enum Instr {
         /// Arguments.
         args: Box<[Arg]>,
     },
+    /// `dst := whnf(self args...)`, a saturated call of the running law: its own code runs
+    /// again. Only in the code the interpreter runs (the last step of compiling turns
+    /// `Call { f: r0, .. }` into this); [`Bytecode::plain_code`] shows it as that call.
+    CallSelf {
+        /// Destination.
+        dst: Reg,
+        /// Arguments (exactly the law's arity).
+        args: Box<[Arg]>,
+    },
     /// `dst := whnf(op a b)`: inline on small nats, otherwise a call of the jet pin.
     Op2 {
         /// Destination.
@@ -272,7 +281,7 @@ pub struct Bytecode {
     /// Number of registers (self, arguments, temporaries, then constants).
     pub nregs: u32,
     /// The instructions. Constant operands are registers from `nregs - constants` on; see
-    /// [`Bytecode::with_constants`].
+    /// [`Bytecode::plain_code`].
     pub code: Vec<Instr>,
     /// What an activation's registers after its arguments start as: zeros for the
     /// temporaries, then the constants; in blocks of [`TEMPLATE_BLOCK`] (the last one padded
@@ -324,12 +333,20 @@ impl Bytecode {
             .then(|| self.template[k / TEMPLATE_BLOCK][k % TEMPLATE_BLOCK])
     }
 
-    /// The instructions with operands that read constant registers written as the constants
-    /// themselves (for the disassembler and the JIT).
-    pub fn with_constants(&self) -> Vec<Instr> {
+    /// The instructions in their plain form (for the disassembler and the JIT): operands
+    /// that read constant registers written as the constants themselves, and self calls as
+    /// calls of register 0.
+    pub fn plain_code(&self) -> Vec<Instr> {
         let mut code = self.code.clone();
         for ins in &mut code {
-            consts::for_each_operand(ins, |a| {
+            if let Instr::CallSelf { dst, args } = ins {
+                *ins = Instr::Call {
+                    dst: *dst,
+                    f: Arg::Reg(0),
+                    args: std::mem::take(args),
+                };
+            }
+            run_form::for_each_operand(ins, |a| {
                 if let Arg::Reg(r) = *a {
                     if let Some(c) = self.constant(r) {
                         *a = Arg::Const(c);

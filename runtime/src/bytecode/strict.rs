@@ -44,7 +44,7 @@ fn reads(i: &Instr) -> Vec<Reg> {
         | Instr::SwitchKeys { src, .. }
         | Instr::Return { src } => regs([src]),
         Instr::Op2 { a, b, .. } | Instr::Op2Lazy { a, b, .. } => regs([a, b]),
-        Instr::MkRow { elems, .. } => regs(elems.iter()),
+        Instr::MkRow { elems, .. } | Instr::CallSelf { args: elems, .. } => regs(elems.iter()),
         Instr::Loop { args } => regs(args.iter()),
         Instr::JumpUnlessWhnf { regs, .. } => regs.to_vec(),
         Instr::Holes { .. } | Instr::Jump { .. } => Vec::new(),
@@ -58,6 +58,7 @@ fn writes(i: &Instr) -> Vec<Reg> {
         | Instr::Move { dst, .. }
         | Instr::Force { dst, .. }
         | Instr::Call { dst, .. }
+        | Instr::CallSelf { dst, .. }
         | Instr::Op2 { dst, .. }
         | Instr::Op2Lazy { dst, .. }
         | Instr::MkRow { dst, .. } => vec![*dst],

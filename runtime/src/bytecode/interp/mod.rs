@@ -198,6 +198,28 @@ impl Runtime {
                 }
             };
         }
+        // Runs `callee` (whose `self` is `selfv`) on `pre` then the operands `args` as a new
+        // activation; its result goes to register `dst` of this one.
+        macro_rules! enter_law {
+            ($callee:expr, $selfv:expr, $pre:expr, $args:expr, $dst:expr) => {
+                if self.frames.len() >= self.config.max_frames {
+                    return Err(crate::eval::Crash::stack_exhausted());
+                }
+                if self.interrupted() {
+                    return Err(crate::eval::Crash::interrupted());
+                }
+                let callee: &'static Bytecode = $callee;
+                let new_base = self.push_callee(callee, $selfv, $pre, $args, base);
+                self.suspend(code, pc!(), base, $dst);
+                code = callee;
+                if self.profiling() {
+                    self.profile_call($selfv, false, Some($selfv));
+                }
+                goto!(0);
+                base = new_base;
+                continue;
+            };
+        }
         loop {
             debug_assert!(pc!() < code.code.len());
             // SAFETY: `ip` points into `code` (see above).
@@ -223,51 +245,35 @@ impl Runtime {
                     }
                     evaluate_into!(*dst, v);
                 }
-                Instr::Call { dst, f, args } => {
-                    let regs = self.regs(base);
-                    // A saturated call of `self` runs this same bytecode again (even where
-                    // `self` is a pin with a native jet: the law computes the same).
-                    let target = match f {
-                        Arg::Reg(0) if args.len() == code.arity as usize => {
-                            Some((code, regs.get(0), None))
+                Instr::CallSelf { dst, args } => {
+                    // The same bytecode runs again (even where `self` is a pin with a native
+                    // jet: the law computes the same).
+                    let selfv = self.regs(base).get(0);
+                    if self.config.jit != crate::native::JitMode::Off {
+                        if let Some(v) = crate::native::law_of(selfv)
+                            .and_then(|l| self.native_call(selfv, l, &[], args, base))
+                        {
+                            self.regs(base).set(*dst, v);
+                            continue;
                         }
-                        _ => None,
-                    };
-                    let f = regs.arg(f).deref();
+                    }
+                    enter_law!(code, selfv, &[], args, *dst);
+                }
+                Instr::Call { dst, f, args } => {
+                    let f = self.regs(base).arg(f).deref();
                     // A closure (a law partly applied) that these arguments saturate is called
                     // as directly as the law itself: its arguments come first.
-                    let (head, pre) = match target {
-                        Some(_) => (f, &[][..]),
-                        None => closure_parts(f),
-                    };
-                    if let Some((callee, selfv, law)) = target.or_else(|| {
+                    let (head, pre) = closure_parts(f);
+                    if let Some((callee, selfv, law)) =
                         self.direct_target(head, pre.len() + args.len())
-                            .map(|(c, s, l)| (c, s, Some(l)))
-                    }) {
+                    {
                         if self.config.jit != crate::native::JitMode::Off {
-                            let law = law.or_else(|| crate::native::law_of(selfv));
-                            if let Some(v) =
-                                law.and_then(|l| self.native_call(selfv, l, pre, args, base))
-                            {
+                            if let Some(v) = self.native_call(selfv, law, pre, args, base) {
                                 self.regs(base).set(*dst, v);
                                 continue;
                             }
                         }
-                        if self.frames.len() >= self.config.max_frames {
-                            return Err(crate::eval::Crash::stack_exhausted());
-                        }
-                        if self.interrupted() {
-                            return Err(crate::eval::Crash::interrupted());
-                        }
-                        let new_base = self.push_callee(callee, selfv, pre, args, base);
-                        self.suspend(code, pc!(), base, *dst);
-                        code = callee;
-                        if self.profiling() {
-                            self.profile_call(selfv, false, Some(selfv));
-                        }
-                        goto!(0);
-                        base = new_base;
-                        continue;
+                        enter_law!(callee, selfv, pre, args, *dst);
                     }
                     let other = self.call_other(f, args, base);
                     on_other!(other, *dst);

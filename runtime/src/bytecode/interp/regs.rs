@@ -34,7 +34,7 @@ pub(super) struct Regs(*mut Value);
 
 impl Regs {
     /// The value of an operand: a register (the compiler puts constants in registers, see
-    /// `bytecode::consts`).
+    /// `bytecode::run_form`).
     #[inline(always)]
     pub(super) fn arg(self, a: &Arg) -> Value {
         match a {

@@ -1,12 +1,15 @@
-//! Constants in registers: the last step of compiling a law gives every distinct constant
-//! operand a register of its own, filled when an activation starts (from the law's register
-//! template, which also zeroes the temporaries). The interpreter then reads every operand the
-//! same way, with one load, instead of testing for a constant first.
+//! The form of the code the interpreter runs, made by the last steps of compiling a law:
 //!
-//! Constant registers are never written: every instruction that writes a register writes a
-//! temporary or an argument, and constants are normal, so nothing evaluates them in place.
-//! Tools that want to see constants as constants (the disassembler, the JIT) read the code
-//! through [`super::Bytecode::with_constants`].
+//! - Constants in registers: every distinct constant operand gets a register of its own,
+//!   filled when an activation starts (from the law's register template, which also zeroes
+//!   the temporaries), so the interpreter reads every operand the same way, with one load,
+//!   instead of testing for a constant first. Constant registers are never written: every
+//!   instruction that writes a register writes a temporary or an argument, and constants are
+//!   normal, so nothing evaluates them in place.
+//! - Self calls marked: a saturated call of register 0 becomes [`Instr::CallSelf`].
+//!
+//! Tools that want the plain form (the disassembler, the JIT) read the code through
+//! [`super::Bytecode::plain_code`].
 
 use std::collections::HashMap;
 
@@ -34,7 +37,9 @@ pub(super) fn for_each_operand(i: &mut Instr, mut f: impl FnMut(&mut Arg)) {
             f(a);
             f(b);
         }
-        Instr::MkRow { elems: xs, .. } | Instr::Loop { args: xs } => xs.iter_mut().for_each(f),
+        Instr::MkRow { elems: xs, .. }
+        | Instr::Loop { args: xs }
+        | Instr::CallSelf { args: xs, .. } => xs.iter_mut().for_each(f),
         Instr::Holes { .. } | Instr::Jump { .. } | Instr::JumpUnlessWhnf { .. } => {}
     }
 }
@@ -56,4 +61,24 @@ pub(super) fn constants_to_registers(code: &mut [Instr], first: Reg) -> Vec<Valu
         });
     }
     consts
+}
+
+/// Turns saturated calls of register 0 (`self`) into [`Instr::CallSelf`], which the
+/// interpreter runs without looking at the callee.
+pub(super) fn mark_self_calls(code: &mut [Instr], arity: u32) {
+    for ins in code.iter_mut() {
+        if let Instr::Call {
+            dst,
+            f: Arg::Reg(0),
+            args,
+        } = ins
+        {
+            if args.len() == arity as usize {
+                *ins = Instr::CallSelf {
+                    dst: *dst,
+                    args: std::mem::take(args),
+                };
+            }
+        }
+    }
 }
