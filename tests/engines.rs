@@ -138,6 +138,19 @@ fn constants_live_in_registers_and_disassemble_as_constants() {
     assert_eq!(bc.constant(1), None, "the argument register is no constant");
     let text = bc.to_string();
     assert!(text.contains("#1") && text.contains("#2"), "{text}");
+    // The run form also has fib's self calls and subtractions as their own instructions;
+    // the plain form (for the JIT and the disassembler) has them as calls and `Op2`s.
+    use pallas_runtime::bytecode::Instr;
+    let self_call = |i: &Instr| matches!(i, Instr::CallSelf { .. });
+    let sub = |i: &Instr| matches!(i, Instr::Sub(_) | Instr::SubLazy(_));
+    assert!(
+        bc.code.iter().any(self_call) && bc.code.iter().any(sub),
+        "{:?}",
+        bc.code
+    );
+    let plain = bc.plain_code();
+    assert!(!plain.iter().any(|i| self_call(i) || sub(i)), "{plain:?}");
+    assert_eq!(plain.len(), bc.code.len());
 }
 
 #[test]

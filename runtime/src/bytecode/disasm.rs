@@ -34,6 +34,10 @@ impl fmt::Display for Instr {
             Instr::Move { dst, src } => write!(f, "r{dst} = {}", A(src)),
             Instr::Force { dst, src } => write!(f, "r{dst} = force {}", A(src)),
             Instr::Call { dst, f: g, args } => write!(f, "r{dst} = call {} {}", A(g), list(args)),
+            super::run_form_ops!(_o) => match super::run_form::general(self) {
+                Some(g) => write!(f, "{g}"),
+                None => write!(f, "?"),
+            },
             Instr::CallSelf { dst, args } => write!(f, "r{dst} = call self {}", list(args)),
             Instr::Op2 { dst, op, a, b, .. } => {
                 write!(f, "r{dst} = {} {} {}", op.jet_name(), A(a), A(b))

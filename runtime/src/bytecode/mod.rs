@@ -101,6 +101,50 @@ impl BinOp {
     }
 }
 
+/// The parts of an inline operation whose operator is in the instruction itself (the run
+/// form's `Add`, `SubLazy`, ...: one dispatch instead of two).
+#[derive(Clone, Debug)]
+pub struct Operation {
+    /// Destination.
+    pub dst: Reg,
+    /// The jet's pin (for the fallback).
+    pub pin: Value,
+    /// Operands.
+    pub a: Arg,
+    /// Operands.
+    pub b: Arg,
+}
+
+/// A pattern matching every run-form inline operation (`Add` ... `GteLazy`), binding its
+/// [`Operation`] to `$o`.
+macro_rules! run_form_ops {
+    ($o:ident) => {
+        Instr::Add($o)
+            | Instr::Sub($o)
+            | Instr::Mul($o)
+            | Instr::Div($o)
+            | Instr::Mod($o)
+            | Instr::Eql($o)
+            | Instr::Neq($o)
+            | Instr::Lth($o)
+            | Instr::Lte($o)
+            | Instr::Gth($o)
+            | Instr::Gte($o)
+            | Instr::AddLazy($o)
+            | Instr::SubLazy($o)
+            | Instr::MulLazy($o)
+            | Instr::DivLazy($o)
+            | Instr::ModLazy($o)
+            | Instr::EqlLazy($o)
+            | Instr::NeqLazy($o)
+            | Instr::LthLazy($o)
+            | Instr::LteLazy($o)
+            | Instr::GthLazy($o)
+            | Instr::GteLazy($o)
+    };
+}
+pub(crate) use run_form_ops;
+
 /// One instruction.
 #[derive(Clone, Debug)]
 #[repr(u8)]
@@ -189,6 +233,50 @@ pub enum Instr {
         /// Operands.
         b: Arg,
     },
+    /// `Op2` of `_Add` (run form).
+    Add(Operation),
+    /// `Op2` of `_Sub` (run form).
+    Sub(Operation),
+    /// `Op2` of `_Mul` (run form).
+    Mul(Operation),
+    /// `Op2` of `_Div` (run form).
+    Div(Operation),
+    /// `Op2` of `_Mod` (run form).
+    Mod(Operation),
+    /// `Op2` of `_Eql` (run form).
+    Eql(Operation),
+    /// `Op2` of `_Neq` (run form).
+    Neq(Operation),
+    /// `Op2` of `_Lth` (run form).
+    Lth(Operation),
+    /// `Op2` of `_Lte` (run form).
+    Lte(Operation),
+    /// `Op2` of `_Gth` (run form).
+    Gth(Operation),
+    /// `Op2` of `_Gte` (run form).
+    Gte(Operation),
+    /// `Op2Lazy` of `_Add` (run form).
+    AddLazy(Operation),
+    /// `Op2Lazy` of `_Sub` (run form).
+    SubLazy(Operation),
+    /// `Op2Lazy` of `_Mul` (run form).
+    MulLazy(Operation),
+    /// `Op2Lazy` of `_Div` (run form).
+    DivLazy(Operation),
+    /// `Op2Lazy` of `_Mod` (run form).
+    ModLazy(Operation),
+    /// `Op2Lazy` of `_Eql` (run form).
+    EqlLazy(Operation),
+    /// `Op2Lazy` of `_Neq` (run form).
+    NeqLazy(Operation),
+    /// `Op2Lazy` of `_Lth` (run form).
+    LthLazy(Operation),
+    /// `Op2Lazy` of `_Lte` (run form).
+    LteLazy(Operation),
+    /// `Op2Lazy` of `_Gth` (run form).
+    GthLazy(Operation),
+    /// `Op2Lazy` of `_Gte` (run form).
+    GteLazy(Operation),
     /// Jump when `N(src)` (src in weak head normal form) is zero.
     JumpIfZero {
         /// The tested value.
@@ -334,11 +422,14 @@ impl Bytecode {
     }
 
     /// The instructions in their plain form (for the disassembler and the JIT): operands
-    /// that read constant registers written as the constants themselves, and self calls as
-    /// calls of register 0.
+    /// that read constant registers written as the constants themselves, self calls as calls
+    /// of register 0, inline operations as `Op2`/`Op2Lazy`.
     pub fn plain_code(&self) -> Vec<Instr> {
         let mut code = self.code.clone();
         for ins in &mut code {
+            if let Some(g) = run_form::general(ins) {
+                *ins = g;
+            }
             if let Instr::CallSelf { dst, args } = ins {
                 *ins = Instr::Call {
                     dst: *dst,

@@ -7,13 +7,15 @@
 //!   instruction that writes a register writes a temporary or an argument, and constants are
 //!   normal, so nothing evaluates them in place.
 //! - Self calls marked: a saturated call of register 0 becomes [`Instr::CallSelf`].
+//! - Operators in the instruction: `Op2`/`Op2Lazy` of an arithmetic or comparison jet become
+//!   `Add`, `SubLazy`, ... (see [`Operation`]), so running one takes one dispatch, not two.
 //!
 //! Tools that want the plain form (the disassembler, the JIT) read the code through
 //! [`super::Bytecode::plain_code`].
 
 use std::collections::HashMap;
 
-use super::{Arg, Instr, Reg};
+use super::{run_form_ops, Arg, BinOp, Instr, Operation, Reg};
 use crate::value::Value;
 
 /// Calls `f` on every operand of an instruction.
@@ -36,6 +38,10 @@ pub(super) fn for_each_operand(i: &mut Instr, mut f: impl FnMut(&mut Arg)) {
         Instr::Op2 { a, b, .. } | Instr::Op2Lazy { a, b, .. } => {
             f(a);
             f(b);
+        }
+        run_form_ops!(o) => {
+            f(&mut o.a);
+            f(&mut o.b);
         }
         Instr::MkRow { elems: xs, .. }
         | Instr::Loop { args: xs }
@@ -81,4 +87,102 @@ pub(super) fn mark_self_calls(code: &mut [Instr], arity: u32) {
             }
         }
     }
+}
+
+/// The run-form instruction for `op` (`lazy` or not) on `o`, or `o` back when `op` has none
+/// (`_Get`, `_Idx`).
+fn specialised(op: BinOp, lazy: bool, o: Operation) -> Result<Instr, Operation> {
+    Ok(match (op, lazy) {
+        (BinOp::Add, false) => Instr::Add(o),
+        (BinOp::Sub, false) => Instr::Sub(o),
+        (BinOp::Mul, false) => Instr::Mul(o),
+        (BinOp::Div, false) => Instr::Div(o),
+        (BinOp::Mod, false) => Instr::Mod(o),
+        (BinOp::Eql, false) => Instr::Eql(o),
+        (BinOp::Neq, false) => Instr::Neq(o),
+        (BinOp::Lth, false) => Instr::Lth(o),
+        (BinOp::Lte, false) => Instr::Lte(o),
+        (BinOp::Gth, false) => Instr::Gth(o),
+        (BinOp::Gte, false) => Instr::Gte(o),
+        (BinOp::Add, true) => Instr::AddLazy(o),
+        (BinOp::Sub, true) => Instr::SubLazy(o),
+        (BinOp::Mul, true) => Instr::MulLazy(o),
+        (BinOp::Div, true) => Instr::DivLazy(o),
+        (BinOp::Mod, true) => Instr::ModLazy(o),
+        (BinOp::Eql, true) => Instr::EqlLazy(o),
+        (BinOp::Neq, true) => Instr::NeqLazy(o),
+        (BinOp::Lth, true) => Instr::LthLazy(o),
+        (BinOp::Lte, true) => Instr::LteLazy(o),
+        (BinOp::Gth, true) => Instr::GthLazy(o),
+        (BinOp::Gte, true) => Instr::GteLazy(o),
+        (BinOp::Get | BinOp::Idx, _) => return Err(o),
+    })
+}
+
+/// Puts the operator of each `Op2`/`Op2Lazy` into its instruction (see the module
+/// documentation).
+pub(super) fn specialise_ops(code: &mut [Instr]) {
+    for ins in code.iter_mut() {
+        let (op, lazy, o) = match ins {
+            Instr::Op2 { dst, op, pin, a, b } => (
+                *op,
+                false,
+                Operation {
+                    dst: *dst,
+                    pin: *pin,
+                    a: *a,
+                    b: *b,
+                },
+            ),
+            Instr::Op2Lazy { dst, op, pin, a, b } => (
+                *op,
+                true,
+                Operation {
+                    dst: *dst,
+                    pin: *pin,
+                    a: *a,
+                    b: *b,
+                },
+            ),
+            _ => continue,
+        };
+        if let Ok(s) = specialised(op, lazy, o) {
+            *ins = s;
+        }
+    }
+}
+
+/// The plain `Op2`/`Op2Lazy` for a run-form inline operation.
+pub(super) fn general(ins: &Instr) -> Option<Instr> {
+    let (op, lazy, o) = match ins {
+        Instr::Add(o) => (BinOp::Add, false, o),
+        Instr::Sub(o) => (BinOp::Sub, false, o),
+        Instr::Mul(o) => (BinOp::Mul, false, o),
+        Instr::Div(o) => (BinOp::Div, false, o),
+        Instr::Mod(o) => (BinOp::Mod, false, o),
+        Instr::Eql(o) => (BinOp::Eql, false, o),
+        Instr::Neq(o) => (BinOp::Neq, false, o),
+        Instr::Lth(o) => (BinOp::Lth, false, o),
+        Instr::Lte(o) => (BinOp::Lte, false, o),
+        Instr::Gth(o) => (BinOp::Gth, false, o),
+        Instr::Gte(o) => (BinOp::Gte, false, o),
+        Instr::AddLazy(o) => (BinOp::Add, true, o),
+        Instr::SubLazy(o) => (BinOp::Sub, true, o),
+        Instr::MulLazy(o) => (BinOp::Mul, true, o),
+        Instr::DivLazy(o) => (BinOp::Div, true, o),
+        Instr::ModLazy(o) => (BinOp::Mod, true, o),
+        Instr::EqlLazy(o) => (BinOp::Eql, true, o),
+        Instr::NeqLazy(o) => (BinOp::Neq, true, o),
+        Instr::LthLazy(o) => (BinOp::Lth, true, o),
+        Instr::LteLazy(o) => (BinOp::Lte, true, o),
+        Instr::GthLazy(o) => (BinOp::Gth, true, o),
+        Instr::GteLazy(o) => (BinOp::Gte, true, o),
+        _ => return None,
+    };
+    let Operation { dst, pin, a, b } = o.clone();
+    Some(if lazy {
+        Instr::Op2Lazy { dst, op, pin, a, b }
+    } else {
+        Instr::Op2 { dst, op, pin, a, b }
+    })
 }

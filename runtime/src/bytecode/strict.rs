@@ -15,7 +15,7 @@
 
 use std::collections::HashSet;
 
-use super::{Arg, Instr, Reg};
+use super::{run_form_ops, Arg, Instr, Reg};
 
 /// The registers an instruction reads.
 fn reads(i: &Instr) -> Vec<Reg> {
@@ -44,6 +44,7 @@ fn reads(i: &Instr) -> Vec<Reg> {
         | Instr::SwitchKeys { src, .. }
         | Instr::Return { src } => regs([src]),
         Instr::Op2 { a, b, .. } | Instr::Op2Lazy { a, b, .. } => regs([a, b]),
+        run_form_ops!(o) => regs([&o.a, &o.b]),
         Instr::MkRow { elems, .. } | Instr::CallSelf { args: elems, .. } => regs(elems.iter()),
         Instr::Loop { args } => regs(args.iter()),
         Instr::JumpUnlessWhnf { regs, .. } => regs.to_vec(),
@@ -63,6 +64,7 @@ fn writes(i: &Instr) -> Vec<Reg> {
         | Instr::Op2Lazy { dst, .. }
         | Instr::MkRow { dst, .. } => vec![*dst],
         Instr::Holes { first, n } => (*first..*first + *n).collect(),
+        run_form_ops!(o) => vec![o.dst],
         _ => Vec::new(),
     }
 }

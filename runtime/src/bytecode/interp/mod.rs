@@ -6,7 +6,7 @@ mod calls;
 mod ops;
 mod regs;
 
-use super::{Arg, Bytecode, Instr, Reg};
+use super::{Arg, BinOp, Bytecode, Instr, Operation, Reg};
 use crate::eval::{State, Step};
 use crate::runtime::Runtime;
 use crate::value::{Args, Thunk, Value};
@@ -71,7 +71,37 @@ enum Entered {
     No,
 }
 
+/// What the slow path of an inline operation came to.
+enum SlowOp {
+    /// The result (in weak head normal form unless the operation is lazy).
+    Value(Value),
+    /// The result is this value, once evaluated.
+    Eval(Value),
+    /// The result is this application (the jet's pin on the operands), evaluated.
+    Apply(Value, Box<[Value]>),
+}
+
 impl Runtime {
+    /// An inline operation `op x y` that is not on two small nats: done inline where it can
+    /// be (big nats, rows), else through its jet's pin `pin` (lazily if `lazy`).
+    #[inline(never)]
+    fn op2_slow(&mut self, op: BinOp, lazy: bool, pin: Value, x: Value, y: Value) -> SlowOp {
+        match inline_op(self, op, x, y) {
+            OpResult::Value(v) => SlowOp::Value(v),
+            OpResult::Lazy(v) if lazy => SlowOp::Value(v),
+            OpResult::Fallback if lazy => SlowOp::Value(self.apply_lazy(pin, &[x, y])),
+            OpResult::Lazy(v) => {
+                let v = v.deref();
+                if v.is_whnf_derefed() {
+                    SlowOp::Value(v)
+                } else {
+                    SlowOp::Eval(v)
+                }
+            }
+            OpResult::Fallback => SlowOp::Apply(pin, Box::new([x, y])),
+        }
+    }
+
     /// `Lazy`: `f args...` unevaluated in register `dst`.
     #[inline(never)]
     fn lazy(&mut self, base: usize, dst: Reg, f: &Arg, args: &[Arg]) {
@@ -220,6 +250,56 @@ impl Runtime {
                 continue;
             };
         }
+        // An inline operation that needs more than the quick path (out of line).
+        macro_rules! op2_slow {
+            ($op:expr, $lazy:expr, $dst:expr, $pin:expr, $a:expr, $b:expr) => {
+                let regs = self.regs(base);
+                let (x, y) = (regs.arg($a), regs.arg($b));
+                match self.op2_slow($op, $lazy, $pin, x, y) {
+                    SlowOp::Value(v) => {
+                        self.regs(base).set($dst, v);
+                        if !$lazy {
+                            // SAFETY: the instruction that ran is not the last (a return).
+                            ip = unsafe { next_after(code, ip, $dst, v) };
+                        }
+                    }
+                    SlowOp::Eval(v) => {
+                        self.suspend(code, pc!(), base, $dst);
+                        return Ok(State::Eval(v));
+                    }
+                    SlowOp::Apply(f, xs) => {
+                        self.suspend(code, pc!(), base, $dst);
+                        return Ok(State::Apply(f, xs));
+                    }
+                }
+            };
+        }
+        // An inline operation on two small nats giving a small nat is done at once (the
+        // operator is known here, so no second dispatch on it).
+        macro_rules! op2 {
+            ($op:expr, $o:expr) => {{
+                let o: &Operation = $o;
+                let regs = self.regs(base);
+                if let Some(v) = small_op($op, regs.arg(&o.a), regs.arg(&o.b)) {
+                    regs.set(o.dst, v);
+                    // SAFETY: the instruction that ran is not the last (a return).
+                    ip = unsafe { next_after(code, ip, o.dst, v) };
+                } else {
+                    op2_slow!($op, false, o.dst, o.pin, &o.a, &o.b);
+                }
+            }};
+        }
+        macro_rules! op2_lazy {
+            ($op:expr, $o:expr) => {{
+                let o: &Operation = $o;
+                let regs = self.regs(base);
+                if let Some(v) = small_op($op, regs.arg(&o.a), regs.arg(&o.b)) {
+                    regs.set(o.dst, v);
+                } else {
+                    op2_slow!($op, true, o.dst, o.pin, &o.a, &o.b);
+                }
+            }};
+        }
         loop {
             debug_assert!(pc!() < code.code.len());
             // SAFETY: `ip` points into `code` (see above).
@@ -278,11 +358,12 @@ impl Runtime {
                     let other = self.call_other(f, args, base);
                     on_other!(other, *dst);
                 }
+                // Row operations (`_Get`, `_Idx`: the operators without an instruction of
+                // their own), done inline.
                 Instr::Op2 { dst, op, pin, a, b } => {
                     let regs = self.regs(base);
                     let (x, y) = (regs.arg(a), regs.arg(b));
-                    let quick = small_op(*op, x, y).map(OpResult::Value);
-                    match quick.unwrap_or_else(|| inline_op(self, *op, x, y)) {
+                    match inline_op(self, *op, x, y) {
                         OpResult::Value(v) => {
                             self.regs(base).set(*dst, v);
                             // SAFETY: the instruction that ran is not the last (a return).
@@ -307,16 +388,34 @@ impl Runtime {
                 Instr::Op2Lazy { dst, op, pin, a, b } => {
                     let regs = self.regs(base);
                     let (x, y) = (regs.arg(a), regs.arg(b));
-                    if let Some(v) = small_op(*op, x, y) {
-                        regs.set(*dst, v);
-                        continue;
-                    }
                     let v = match inline_op(self, *op, x, y) {
                         OpResult::Value(v) | OpResult::Lazy(v) => v,
                         OpResult::Fallback => self.apply_lazy(*pin, &[x, y]),
                     };
                     self.regs(base).set(*dst, v);
                 }
+                Instr::Add(o) => op2!(BinOp::Add, o),
+                Instr::Sub(o) => op2!(BinOp::Sub, o),
+                Instr::Mul(o) => op2!(BinOp::Mul, o),
+                Instr::Div(o) => op2!(BinOp::Div, o),
+                Instr::Mod(o) => op2!(BinOp::Mod, o),
+                Instr::Eql(o) => op2!(BinOp::Eql, o),
+                Instr::Neq(o) => op2!(BinOp::Neq, o),
+                Instr::Lth(o) => op2!(BinOp::Lth, o),
+                Instr::Lte(o) => op2!(BinOp::Lte, o),
+                Instr::Gth(o) => op2!(BinOp::Gth, o),
+                Instr::Gte(o) => op2!(BinOp::Gte, o),
+                Instr::AddLazy(o) => op2_lazy!(BinOp::Add, o),
+                Instr::SubLazy(o) => op2_lazy!(BinOp::Sub, o),
+                Instr::MulLazy(o) => op2_lazy!(BinOp::Mul, o),
+                Instr::DivLazy(o) => op2_lazy!(BinOp::Div, o),
+                Instr::ModLazy(o) => op2_lazy!(BinOp::Mod, o),
+                Instr::EqlLazy(o) => op2_lazy!(BinOp::Eql, o),
+                Instr::NeqLazy(o) => op2_lazy!(BinOp::Neq, o),
+                Instr::LthLazy(o) => op2_lazy!(BinOp::Lth, o),
+                Instr::LteLazy(o) => op2_lazy!(BinOp::Lte, o),
+                Instr::GthLazy(o) => op2_lazy!(BinOp::Gth, o),
+                Instr::GteLazy(o) => op2_lazy!(BinOp::Gte, o),
                 Instr::JumpIfZero { src, target } => {
                     if nat_of_is_zero(self.regs(base).arg(src).deref()) {
                         goto!(*target);
