@@ -148,6 +148,7 @@ pub fn compile(code: &LawCode, jets: &JetTable, use_jets: bool) -> Bytecode {
     let constants = super::run_form::constants_to_registers(&mut cx.out, cx.next_reg);
     super::run_form::mark_self_calls(&mut cx.out, arity);
     super::run_form::specialise_ops(&mut cx.out);
+    super::run_form::fuse_force_ifz(&mut cx.out);
     Bytecode::new(arity, cx.out, cx.next_reg, constants)
 }
 

@@ -38,6 +38,9 @@ impl fmt::Display for Instr {
                 Some(g) => write!(f, "{g}"),
                 None => write!(f, "?"),
             },
+            Instr::ForceIfz { reg, target } => {
+                write!(f, "r{reg} = force r{reg}, ifz r{reg} goto {target}")
+            }
             Instr::CallSelf { dst, args } => write!(f, "r{dst} = call self {}", list(args)),
             Instr::Op2 { dst, op, a, b, .. } => {
                 write!(f, "r{dst} = {} {} {}", op.jet_name(), A(a), A(b))

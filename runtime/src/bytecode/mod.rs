@@ -188,6 +188,15 @@ pub enum Instr {
         /// Source.
         src: Arg,
     },
+    /// `reg := whnf(reg)`, then the `JumpIfZero` on `reg` that follows it at once (run form:
+    /// the pair `Force`, `JumpIfZero` on one register; that `JumpIfZero` stays in the code,
+    /// where the activation resumes when `reg` had to be evaluated).
+    ForceIfz {
+        /// The register.
+        reg: Reg,
+        /// The jump's target.
+        target: u32,
+    },
     /// `dst := whnf(f args...)`.
     Call {
         /// Destination.
@@ -423,12 +432,18 @@ impl Bytecode {
 
     /// The instructions in their plain form (for the disassembler and the JIT): operands
     /// that read constant registers written as the constants themselves, self calls as calls
-    /// of register 0, inline operations as `Op2`/`Op2Lazy`.
+    /// of register 0, inline operations as `Op2`/`Op2Lazy`, `ForceIfz` as `Force`.
     pub fn plain_code(&self) -> Vec<Instr> {
         let mut code = self.code.clone();
         for ins in &mut code {
             if let Some(g) = run_form::general(ins) {
                 *ins = g;
+            }
+            if let Instr::ForceIfz { reg, .. } = *ins {
+                *ins = Instr::Force {
+                    dst: reg,
+                    src: Arg::Reg(reg),
+                };
             }
             if let Instr::CallSelf { dst, args } = ins {
                 *ins = Instr::Call {

@@ -7,6 +7,7 @@
 //!   instruction that writes a register writes a temporary or an argument, and constants are
 //!   normal, so nothing evaluates them in place.
 //! - Self calls marked: a saturated call of register 0 becomes [`Instr::CallSelf`].
+//! - A register forced in place and then tested by `JumpIfZero` becomes [`Instr::ForceIfz`].
 //! - Operators in the instruction: `Op2`/`Op2Lazy` of an arithmetic or comparison jet become
 //!   `Add`, `SubLazy`, ... (see [`Operation`]), so running one takes one dispatch, not two.
 //!
@@ -46,7 +47,10 @@ pub(super) fn for_each_operand(i: &mut Instr, mut f: impl FnMut(&mut Arg)) {
         Instr::MkRow { elems: xs, .. }
         | Instr::Loop { args: xs }
         | Instr::CallSelf { args: xs, .. } => xs.iter_mut().for_each(f),
-        Instr::Holes { .. } | Instr::Jump { .. } | Instr::JumpUnlessWhnf { .. } => {}
+        Instr::Holes { .. }
+        | Instr::Jump { .. }
+        | Instr::JumpUnlessWhnf { .. }
+        | Instr::ForceIfz { .. } => {}
     }
 }
 
@@ -185,4 +189,30 @@ pub(super) fn general(ins: &Instr) -> Option<Instr> {
     } else {
         Instr::Op2 { dst, op, pin, a, b }
     })
+}
+
+/// Turns each `r = force r` followed by `ifz r goto t` into [`Instr::ForceIfz`] (the
+/// `JumpIfZero` stays, for resuming and for jumps to it).
+pub(super) fn fuse_force_ifz(code: &mut [Instr]) {
+    for p in 0..code.len().saturating_sub(1) {
+        let (
+            Instr::Force {
+                dst,
+                src: Arg::Reg(s),
+            },
+            Instr::JumpIfZero {
+                src: Arg::Reg(t),
+                target,
+            },
+        ) = (&code[p], &code[p + 1])
+        else {
+            continue;
+        };
+        if dst == s && s == t {
+            code[p] = Instr::ForceIfz {
+                reg: *dst,
+                target: *target,
+            };
+        }
+    }
 }

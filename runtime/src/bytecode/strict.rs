@@ -48,6 +48,7 @@ fn reads(i: &Instr) -> Vec<Reg> {
         Instr::MkRow { elems, .. } | Instr::CallSelf { args: elems, .. } => regs(elems.iter()),
         Instr::Loop { args } => regs(args.iter()),
         Instr::JumpUnlessWhnf { regs, .. } => regs.to_vec(),
+        Instr::ForceIfz { reg, .. } => vec![*reg],
         Instr::Holes { .. } | Instr::Jump { .. } => Vec::new(),
     }
 }
@@ -64,6 +65,7 @@ fn writes(i: &Instr) -> Vec<Reg> {
         | Instr::Op2Lazy { dst, .. }
         | Instr::MkRow { dst, .. } => vec![*dst],
         Instr::Holes { first, n } => (*first..*first + *n).collect(),
+        Instr::ForceIfz { reg, .. } => vec![*reg],
         run_form_ops!(o) => vec![o.dst],
         _ => Vec::new(),
     }
@@ -75,6 +77,7 @@ pub(super) fn jump_targets(i: &Instr) -> Vec<u32> {
         Instr::JumpIfZero { target, .. }
         | Instr::JumpIfNotZero { target, .. }
         | Instr::JumpUnlessWhnf { target, .. }
+        | Instr::ForceIfz { target, .. }
         | Instr::Jump { target } => vec![*target],
         Instr::Switch {
             targets, default, ..
@@ -92,6 +95,7 @@ fn targets_mut(i: &mut Instr) -> Vec<&mut u32> {
         Instr::JumpIfZero { target, .. }
         | Instr::JumpIfNotZero { target, .. }
         | Instr::JumpUnlessWhnf { target, .. }
+        | Instr::ForceIfz { target, .. }
         | Instr::Jump { target } => vec![target],
         Instr::Switch {
             targets, default, ..

@@ -314,6 +314,31 @@ impl Runtime {
                 Instr::Lazy { dst, f, args } => self.lazy(base, *dst, f, args),
                 Instr::Holes { first, n: count } => self.holes(base, *first, *count),
                 Instr::Fill { hole, f, args } => self.fill(base, *hole, f, args),
+                Instr::ForceIfz { reg, target } => {
+                    let regs = self.regs(base);
+                    let v = regs.get(*reg);
+                    // Most often a small nat, already there.
+                    if let Some(n) = v.as_small() {
+                        // SAFETY: the `JumpIfZero` after this is not the last instruction.
+                        ip = unsafe { ip.add(1) };
+                        if n == 0 {
+                            goto!(*target);
+                        }
+                        continue;
+                    }
+                    let v = v.deref();
+                    if v.is_whnf_derefed() {
+                        regs.set(*reg, v);
+                        // SAFETY: the `JumpIfZero` after this is not the last instruction.
+                        ip = unsafe { ip.add(1) };
+                        if nat_of_is_zero(v) {
+                            goto!(*target);
+                        }
+                        continue;
+                    }
+                    // Evaluated, it comes back to the `JumpIfZero` (at `ip`).
+                    evaluate_into!(*reg, v);
+                }
                 Instr::Force { dst, src } => {
                     let regs = self.regs(base);
                     let v = regs.arg(src).deref();
