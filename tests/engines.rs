@@ -153,6 +153,31 @@ fn constants_live_in_registers_and_disassemble_as_constants() {
     assert_eq!(plain.len(), bc.code.len());
 }
 
+/// `g n = let m = add n n in add m m`: `m` is used strictly twice.
+fn let_used_twice_law() -> String {
+    let add = format!("<{}>", add_law());
+    format!("{{g 1 (1 (0 (0 (2 {add}) 1) 1) (0 (0 (2 {add}) 2) 2))}}")
+}
+
+#[test]
+fn a_let_copied_into_a_register_is_read_where_it_lives() {
+    let law = let_used_twice_law();
+    assert_eq!(all_configs(&format!("({law} 5)")), "20");
+    let (mut rt, g) = run(&law, Engine::Bytecode, true);
+    rt.call(g, &[Value::small(3)]).expect("ok");
+    let text = rt.disassemble(g).expect("a law");
+    // Without copy propagation, the first strict use of `m` copies it into a register of its
+    // own (`rX = rY`) before the second add.
+    assert!(
+        !text.lines().any(|l| {
+            let rhs = l.rsplit('=').next().unwrap_or("").trim();
+            l.contains('=') && rhs.starts_with('r') && rhs[1..].chars().all(|c| c.is_ascii_digit())
+        }),
+        "{text}"
+    );
+    assert!(text.matches("_Add").count() == 2, "{text}");
+}
+
 #[test]
 fn deep_direct_recursion_runs_or_crashes_cleanly() {
     let (mut rt, down) = run(&down_law(), Engine::Bytecode, true);

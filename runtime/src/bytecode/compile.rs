@@ -131,6 +131,7 @@ pub fn compile(code: &LawCode, jets: &JetTable, use_jets: bool) -> Bytecode {
     cx.plan_lets();
     let body = &code.body;
     cx.tail(body);
+    cx.out = super::copies::propagate_copies(std::mem::take(&mut cx.out), arity);
     cx.out = super::strict::strict_loop_args(std::mem::take(&mut cx.out), arity);
     // Falling off the end returns 0; an explicit last instruction lets the interpreter fetch
     // instructions without checking the index (every jump target is at most this one).
@@ -139,7 +140,7 @@ pub fn compile(code: &LawCode, jets: &JetTable, use_jets: bool) -> Bytecode {
     assert!(
         cx.out
             .iter()
-            .all(|i| super::strict::jump_targets(i).iter().all(|&t| t <= end)),
+            .all(|i| super::flow::jump_targets(i).iter().all(|&t| t <= end)),
         "bytecode compiler: a jump past the end"
     );
     cx.out.push(Instr::Return {

@@ -8,7 +8,9 @@
 //! operations on small nats that fall back to the jet (or its PLAN code) for anything else.
 
 mod compile;
+mod copies;
 mod disasm;
+mod flow;
 pub(crate) mod interp;
 mod run_form;
 mod strict;
