@@ -99,12 +99,13 @@ pub(super) fn remove(code: Vec<Instr>, drop: &[bool]) -> Vec<Instr> {
     // Where each old index lands (the end, `code.len()`, included).
     let mut new_index = Vec::with_capacity(code.len() + 1);
     let mut kept = 0u32;
-    for k in 0..=code.len() {
+    for d in drop {
         new_index.push(kept);
-        if k < code.len() && !drop[k] {
+        if !d {
             kept += 1;
         }
     }
+    new_index.push(kept);
     code.into_iter()
         .zip(drop)
         .filter(|(_, d)| !**d)
