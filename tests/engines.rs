@@ -136,6 +136,10 @@ fn constants_live_in_registers_and_disassemble_as_constants() {
         .collect();
     assert!(consts.contains(&1) && consts.contains(&2), "{consts:?}");
     assert_eq!(bc.constant(1), None, "the argument register is no constant");
+    // Temporaries that are never live together share registers: fib needs self, n and two
+    // (`fib (n-1)` is live while `fib (n-2)` is computed), not one per intermediate value.
+    let constants = (0..bc.nregs).filter(|r| bc.constant(*r).is_some()).count() as u32;
+    assert_eq!(bc.nregs - constants, 4, "{bc}");
     let text = bc.to_string();
     assert!(text.contains("#1") && text.contains("#2"), "{text}");
     // The run form also has fib's self calls and subtractions as their own instructions;

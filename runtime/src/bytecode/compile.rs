@@ -146,11 +146,12 @@ pub fn compile(code: &LawCode, jets: &JetTable, use_jets: bool) -> Bytecode {
     cx.out.push(Instr::Return {
         src: Arg::Const(Value::small(0)),
     });
-    let constants = super::run_form::constants_to_registers(&mut cx.out, cx.next_reg);
+    let nregs = super::regalloc::allocate(&mut cx.out, arity, cx.next_reg);
+    let constants = super::run_form::constants_to_registers(&mut cx.out, nregs);
     super::run_form::mark_self_calls(&mut cx.out, arity);
     super::run_form::specialise_ops(&mut cx.out);
     super::run_form::fuse_force_ifz(&mut cx.out);
-    Bytecode::new(arity, cx.out, cx.next_reg, constants)
+    Bytecode::new(arity, cx.out, nregs, constants)
 }
 
 impl Cx<'_> {

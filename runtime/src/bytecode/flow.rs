@@ -117,3 +117,61 @@ pub(super) fn remove(code: Vec<Instr>, drop: &[bool]) -> Vec<Instr> {
         })
         .collect()
 }
+
+/// Whether execution can go on to the next instruction after `i`.
+fn falls_through(i: &Instr) -> bool {
+    !matches!(
+        i,
+        Instr::Jump { .. }
+            | Instr::Return { .. }
+            | Instr::TailCall { .. }
+            | Instr::Loop { .. }
+            | Instr::Switch { .. }
+            | Instr::SwitchKeys { .. }
+    )
+}
+
+/// The instructions that can run right after the one at `pc` (a self loop starts over).
+pub(super) fn successors(code: &[Instr], pc: usize) -> Vec<usize> {
+    let i = &code[pc];
+    let mut out: Vec<usize> = jump_targets(i).into_iter().map(|t| t as usize).collect();
+    if matches!(i, Instr::Loop { .. }) {
+        out.push(0);
+    }
+    if falls_through(i) && pc + 1 < code.len() {
+        out.push(pc + 1);
+    }
+    out
+}
+
+/// Calls `f` on every register an instruction names (read or written).
+pub(super) fn for_each_reg(i: &mut Instr, mut f: impl FnMut(&mut Reg)) {
+    super::run_form::for_each_operand(i, |a| {
+        if let Arg::Reg(r) = a {
+            f(r)
+        }
+    });
+    match i {
+        Instr::Lazy { dst, .. }
+        | Instr::Move { dst, .. }
+        | Instr::Force { dst, .. }
+        | Instr::Call { dst, .. }
+        | Instr::CallSelf { dst, .. }
+        | Instr::Op2 { dst, .. }
+        | Instr::Op2Lazy { dst, .. }
+        | Instr::MkRow { dst, .. } => f(dst),
+        run_form_ops!(o) => f(&mut o.dst),
+        Instr::Holes { first: r, .. }
+        | Instr::Fill { hole: r, .. }
+        | Instr::ForceIfz { reg: r, .. } => f(r),
+        Instr::JumpUnlessWhnf { regs, .. } => regs.iter_mut().for_each(f),
+        Instr::JumpIfZero { .. }
+        | Instr::JumpIfNotZero { .. }
+        | Instr::Jump { .. }
+        | Instr::Switch { .. }
+        | Instr::SwitchKeys { .. }
+        | Instr::TailCall { .. }
+        | Instr::Return { .. }
+        | Instr::Loop { .. } => {}
+    }
+}

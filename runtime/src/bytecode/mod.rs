@@ -12,6 +12,7 @@ mod copies;
 mod disasm;
 mod flow;
 pub(crate) mod interp;
+mod regalloc;
 mod run_form;
 mod strict;
 
