@@ -11,11 +11,19 @@ use pallas_runtime::{hash, order, print, Config, Engine, Runtime, Value};
 /// Evaluates `src` in a runtime with the given engine and jets setting, accepting our own
 /// `_Add`/`_Sub` hashes as those jets.
 fn run(src: &str, engine: Engine, jets: bool) -> (Runtime, Value) {
-    let mut rt = Runtime::new(Config {
-        engine,
-        jets,
-        ..Config::default()
-    });
+    run_with(
+        src,
+        Config {
+            engine,
+            jets,
+            ..Config::default()
+        },
+    )
+}
+
+/// `run` with any configuration.
+fn run_with(src: &str, config: Config) -> (Runtime, Value) {
+    let mut rt = Runtime::new(config);
     for (name, law) in [
         ("_Add", add_law()),
         ("_Sub", sub_law()),
@@ -192,6 +200,19 @@ fn deep_direct_recursion_runs_or_crashes_cleanly() {
     assert_eq!(c.kind, pallas_runtime::CrashKind::StackExhausted);
     let r = rt.call(down, &[Value::small(100)]).expect("still usable");
     assert!(order::equal(r, Value::small(100)));
+}
+
+#[test]
+fn running_out_of_register_room_is_a_clean_crash() {
+    let config = Config {
+        max_registers: 10_000,
+        ..Config::default()
+    };
+    let (mut rt, down) = run_with(&down_law(), config);
+    let c = rt.call(down, &[Value::small(1_000_000)]).unwrap_err();
+    assert_eq!(c.kind, pallas_runtime::CrashKind::StackExhausted);
+    let r = rt.call(down, &[Value::small(1000)]).expect("still usable");
+    assert!(order::equal(r, Value::small(1000)));
 }
 
 #[test]

@@ -38,6 +38,9 @@ pub struct Config {
     pub jet_mismatch: JetMismatch,
     /// Maximum number of evaluator frames before a "stack exhausted" crash.
     pub max_frames: usize,
+    /// Room for the registers of bytecode activations (address space reserved once; a call
+    /// that finds no room left is a "stack exhausted" crash).
+    pub max_registers: usize,
     /// Which engine runs law bodies.
     pub engine: Engine,
     /// When laws run as machine code (needs [`Runtime::native`]).
@@ -50,6 +53,7 @@ impl Default for Config {
             jets: true,
             jet_mismatch: JetMismatch::Warn,
             max_frames: 20_000_000,
+            max_registers: 1 << 26,
             engine: Engine::Bytecode,
             jit: crate::native::JitMode::Off,
         }
@@ -84,7 +88,7 @@ pub struct Runtime {
     pub(crate) run_watermark: u64,
     /// The registers of every bytecode activation, innermost last (each activation's
     /// frame records where its registers start).
-    pub(crate) reg_stack: Vec<Value>,
+    pub(crate) reg_stack: crate::bytecode::interp::RegStack,
     /// The profiler, when profiling.
     pub profiler: Option<Box<crate::profile::Profiler>>,
     /// Counters about compilation.
@@ -117,6 +121,7 @@ const COW_CACHE: u64 = 64;
 impl Runtime {
     /// A runtime with the given settings.
     pub fn new(config: Config) -> Runtime {
+        let registers = config.max_registers;
         Runtime {
             heap: Heap::default(),
             roots: Vec::new(),
@@ -130,7 +135,7 @@ impl Runtime {
             scratch: Vec::new(),
             run_base: 0,
             run_watermark: 0,
-            reg_stack: Vec::new(),
+            reg_stack: crate::bytecode::interp::RegStack::new(registers),
             profiler: None,
             stats: Stats::default(),
             native: None,

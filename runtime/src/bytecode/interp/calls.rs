@@ -243,6 +243,10 @@ impl Runtime {
                 }
             }
         }
+        if !self.room_for(callee) {
+            // The evaluator takes it, and crashes cleanly when it runs the law.
+            return Entered::No;
+        }
         let Thunk::Pending(head_v, args) = cell.take_for_eval() else {
             unreachable!("the state was just seen pending")
         };

@@ -5,6 +5,7 @@
 mod calls;
 mod ops;
 mod regs;
+mod stack;
 
 use super::{Arg, BinOp, Bytecode, Instr, Operation, Reg};
 use crate::eval::{State, Step};
@@ -14,6 +15,7 @@ use crate::value::{Args, Thunk, Value};
 use calls::closure_parts;
 use ops::{inline_op, nat_of_is_zero, small_op, OpResult};
 pub(crate) use regs::Activation;
+pub(crate) use stack::RegStack;
 
 /// Where execution goes after `v` was written to `dst` by the instruction before `ip`: when
 /// the next instruction jumps on `dst` being zero (`_If` on what was just forced or
@@ -158,6 +160,9 @@ impl Runtime {
         debug_assert!(pc < code.code.len());
         // SAFETY: activations only resume inside their code.
         let mut ip: *const Instr = unsafe { code.code.as_ptr().add(pc) };
+        // The running activation's registers (the register stack never moves; this changes
+        // with `base`).
+        let mut regs = self.regs(base);
         // The instruction index of `ip` (for frames that resume here).
         macro_rules! pc {
             () => {
@@ -182,7 +187,8 @@ impl Runtime {
                 code = act.code;
                 goto!(act.pc);
                 base = act.base as usize;
-                self.regs(base).set(act.dst, $v);
+                regs = self.regs(base);
+                regs.set(act.dst, $v);
             };
         }
         // Evaluates the thunk `v` for register `reg` (resuming at `pc`): in place when it is a
@@ -195,10 +201,11 @@ impl Runtime {
                         code = c;
                         goto!(0);
                         base = b;
+                        regs = self.regs(base);
                     }
                     Entered::Value(w) => {
                         self.frames.pop();
-                        self.regs(base).set($reg, w);
+                        regs.set($reg, w);
                     }
                     Entered::No => return Ok(State::Eval($v)),
                 }
@@ -209,7 +216,7 @@ impl Runtime {
         macro_rules! on_other {
             ($other:expr, $dst:expr) => {
                 match $other {
-                    Other::Value(v) => self.regs(base).set($dst, v),
+                    Other::Value(v) => regs.set($dst, v),
                     Other::Jet(out, pin, vals) => {
                         self.suspend(code, pc!(), base, $dst);
                         return self.jet_step(out, pin, vals);
@@ -232,13 +239,13 @@ impl Runtime {
         // activation; its result goes to register `dst` of this one.
         macro_rules! enter_law {
             ($callee:expr, $selfv:expr, $pre:expr, $args:expr, $dst:expr) => {
-                if self.frames.len() >= self.config.max_frames {
+                let callee: &'static Bytecode = $callee;
+                if self.frames.len() >= self.config.max_frames || !self.room_for(callee) {
                     return Err(crate::eval::Crash::stack_exhausted());
                 }
                 if self.interrupted() {
                     return Err(crate::eval::Crash::interrupted());
                 }
-                let callee: &'static Bytecode = $callee;
                 let new_base = self.push_callee(callee, $selfv, $pre, $args, base);
                 self.suspend(code, pc!(), base, $dst);
                 code = callee;
@@ -247,17 +254,17 @@ impl Runtime {
                 }
                 goto!(0);
                 base = new_base;
+                regs = self.regs(base);
                 continue;
             };
         }
         // An inline operation that needs more than the quick path (out of line).
         macro_rules! op2_slow {
             ($op:expr, $lazy:expr, $dst:expr, $pin:expr, $a:expr, $b:expr) => {
-                let regs = self.regs(base);
                 let (x, y) = (regs.arg($a), regs.arg($b));
                 match self.op2_slow($op, $lazy, $pin, x, y) {
                     SlowOp::Value(v) => {
-                        self.regs(base).set($dst, v);
+                        regs.set($dst, v);
                         if !$lazy {
                             // SAFETY: the instruction that ran is not the last (a return).
                             ip = unsafe { next_after(code, ip, $dst, v) };
@@ -279,7 +286,6 @@ impl Runtime {
         macro_rules! op2 {
             ($op:expr, $o:expr) => {{
                 let o: &Operation = $o;
-                let regs = self.regs(base);
                 if let Some(v) = small_op($op, regs.arg(&o.a), regs.arg(&o.b)) {
                     regs.set(o.dst, v);
                     // SAFETY: the instruction that ran is not the last (a return).
@@ -292,7 +298,6 @@ impl Runtime {
         macro_rules! op2_lazy {
             ($op:expr, $o:expr) => {{
                 let o: &Operation = $o;
-                let regs = self.regs(base);
                 if let Some(v) = small_op($op, regs.arg(&o.a), regs.arg(&o.b)) {
                     regs.set(o.dst, v);
                 } else {
@@ -308,14 +313,12 @@ impl Runtime {
             ip = unsafe { ip.add(1) };
             match ins {
                 Instr::Move { dst, src } => {
-                    let regs = self.regs(base);
                     regs.set(*dst, regs.arg(src));
                 }
                 Instr::Lazy { dst, f, args } => self.lazy(base, *dst, f, args),
                 Instr::Holes { first, n: count } => self.holes(base, *first, *count),
                 Instr::Fill { hole, f, args } => self.fill(base, *hole, f, args),
                 Instr::ForceIfz { reg, target } => {
-                    let regs = self.regs(base);
                     let v = regs.get(*reg);
                     // Most often a small nat, already there.
                     if let Some(n) = v.as_small() {
@@ -340,7 +343,6 @@ impl Runtime {
                     evaluate_into!(*reg, v);
                 }
                 Instr::Force { dst, src } => {
-                    let regs = self.regs(base);
                     let v = regs.arg(src).deref();
                     if v.is_whnf_derefed() {
                         regs.set(*dst, v);
@@ -353,19 +355,19 @@ impl Runtime {
                 Instr::CallSelf { dst, args } => {
                     // The same bytecode runs again (even where `self` is a pin with a native
                     // jet: the law computes the same).
-                    let selfv = self.regs(base).get(0);
+                    let selfv = regs.get(0);
                     if self.config.jit != crate::native::JitMode::Off {
                         if let Some(v) = crate::native::law_of(selfv)
                             .and_then(|l| self.native_call(selfv, l, &[], args, base))
                         {
-                            self.regs(base).set(*dst, v);
+                            regs.set(*dst, v);
                             continue;
                         }
                     }
                     enter_law!(code, selfv, &[], args, *dst);
                 }
                 Instr::Call { dst, f, args } => {
-                    let f = self.regs(base).arg(f).deref();
+                    let f = regs.arg(f).deref();
                     // A closure (a law partly applied) that these arguments saturate is called
                     // as directly as the law itself: its arguments come first.
                     let (head, pre) = closure_parts(f);
@@ -374,7 +376,7 @@ impl Runtime {
                     {
                         if self.config.jit != crate::native::JitMode::Off {
                             if let Some(v) = self.native_call(selfv, law, pre, args, base) {
-                                self.regs(base).set(*dst, v);
+                                regs.set(*dst, v);
                                 continue;
                             }
                         }
@@ -386,18 +388,17 @@ impl Runtime {
                 // Row operations (`_Get`, `_Idx`: the operators without an instruction of
                 // their own), done inline.
                 Instr::Op2 { dst, op, pin, a, b } => {
-                    let regs = self.regs(base);
                     let (x, y) = (regs.arg(a), regs.arg(b));
                     match inline_op(self, *op, x, y) {
                         OpResult::Value(v) => {
-                            self.regs(base).set(*dst, v);
+                            regs.set(*dst, v);
                             // SAFETY: the instruction that ran is not the last (a return).
                             ip = unsafe { next_after(code, ip, *dst, v) };
                         }
                         OpResult::Lazy(v) => {
                             let v = v.deref();
                             if v.is_whnf_derefed() {
-                                self.regs(base).set(*dst, v);
+                                regs.set(*dst, v);
                             } else {
                                 self.suspend(code, pc!(), base, *dst);
                                 return Ok(State::Eval(v));
@@ -411,13 +412,12 @@ impl Runtime {
                     }
                 }
                 Instr::Op2Lazy { dst, op, pin, a, b } => {
-                    let regs = self.regs(base);
                     let (x, y) = (regs.arg(a), regs.arg(b));
                     let v = match inline_op(self, *op, x, y) {
                         OpResult::Value(v) | OpResult::Lazy(v) => v,
                         OpResult::Fallback => self.apply_lazy(*pin, &[x, y]),
                     };
-                    self.regs(base).set(*dst, v);
+                    regs.set(*dst, v);
                 }
                 Instr::Add(o) => op2!(BinOp::Add, o),
                 Instr::Sub(o) => op2!(BinOp::Sub, o),
@@ -442,18 +442,17 @@ impl Runtime {
                 Instr::GthLazy(o) => op2_lazy!(BinOp::Gth, o),
                 Instr::GteLazy(o) => op2_lazy!(BinOp::Gte, o),
                 Instr::JumpIfZero { src, target } => {
-                    if nat_of_is_zero(self.regs(base).arg(src).deref()) {
+                    if nat_of_is_zero(regs.arg(src).deref()) {
                         goto!(*target);
                     }
                 }
                 Instr::JumpIfNotZero { src, target } => {
-                    if self.regs(base).arg(src).deref().as_small() != Some(0) {
+                    if regs.arg(src).deref().as_small() != Some(0) {
                         goto!(*target);
                     }
                 }
                 Instr::Jump { target } => goto!(*target),
                 Instr::JumpUnlessWhnf { regs: rs, target } => {
-                    let regs = self.regs(base);
                     if !rs.iter().all(|r| regs.get(*r).deref().is_whnf_derefed()) {
                         goto!(*target);
                     }
@@ -465,7 +464,7 @@ impl Runtime {
                 } => {
                     // `_Switch ix fb arms` is `if (gte ix (len arms)) fb (get arms ix)`, and in
                     // PLAN order anything that is not a nat is above every nat.
-                    let v = self.regs(base).arg(src).deref();
+                    let v = regs.arg(src).deref();
                     let i = v.as_small().unwrap_or(u64::MAX);
                     let target = usize::try_from(i)
                         .ok()
@@ -480,7 +479,7 @@ impl Runtime {
                     targets,
                     default,
                 } => {
-                    let v = self.regs(base).arg(src).deref();
+                    let v = regs.arg(src).deref();
                     let target = v
                         .as_small()
                         .and_then(|k| keys.iter().position(|&x| x == k))
@@ -491,7 +490,7 @@ impl Runtime {
                 }
                 Instr::MkRow { dst, elems } => self.mk_row(base, *dst, elems),
                 Instr::TailCall { f, args } => {
-                    let f = self.regs(base).arg(f).deref();
+                    let f = regs.arg(f).deref();
                     // A known law or a closure that these arguments saturate replaces this
                     // activation (no frame grows); anything else goes through `apply`.
                     let (head, pre) = closure_parts(f);
@@ -504,13 +503,12 @@ impl Runtime {
                             }
                             // Build the callee's registers above this activation, then move
                             // them down over it.
+                            if !self.room_for(callee) {
+                                return Err(crate::eval::Crash::stack_exhausted());
+                            }
                             let above = self.push_callee(callee, selfv, pre, args, base);
                             let len = callee.nregs as usize;
-                            // A forward copy (the ranges may overlap, the target lies lower):
-                            // a few registers, where a call of `memmove` costs more.
-                            for i in 0..len {
-                                self.reg_stack[base + i] = self.reg_stack[above + i];
-                            }
+                            self.reg_stack.copy_down(above, base, len);
                             self.reg_stack.truncate(base + len);
                             if self.profiling() {
                                 self.profile_call(selfv, false, Some(selfv));
@@ -525,12 +523,12 @@ impl Runtime {
                         resume_waiting!(v);
                         continue;
                     }
-                    let xs = self.regs(base).args(args);
+                    let xs = regs.args(args);
                     self.reg_stack.truncate(base);
                     return Ok(State::Apply(f, xs));
                 }
                 Instr::Return { src } => {
-                    let v = self.regs(base).arg(src).deref();
+                    let v = regs.arg(src).deref();
                     self.reg_stack.truncate(base);
                     if v.is_whnf_derefed() {
                         // Fast path: hand a finished value straight to a waiting activation.
@@ -543,6 +541,7 @@ impl Runtime {
                             code = c;
                             goto!(0);
                             base = b;
+                            regs = self.regs(base);
                         }
                         Entered::Value(w) => {
                             resume_waiting!(w);
@@ -551,7 +550,6 @@ impl Runtime {
                     }
                 }
                 Instr::Loop { args } => {
-                    let regs = self.regs(base);
                     // The new arguments are all read before any is written.
                     match &args[..] {
                         [a] => regs.set(1, regs.arg(a)),

@@ -77,6 +77,9 @@ impl Runtime {
         selfv: Value,
         args: &[Value],
     ) -> Step {
+        if !self.room_for(code) {
+            return Err(crate::eval::Crash::stack_exhausted());
+        }
         let base = self.push_callee_values(code, selfv, &[], args);
         self.interp_run(code, 0, base)
     }
@@ -85,8 +88,17 @@ impl Runtime {
     pub(crate) fn interp_resume(&mut self, act: Activation, v: Value) -> Step {
         let base = act.base as usize;
         debug_assert_eq!(self.reg_stack.len(), base + act.code.nregs as usize);
-        self.reg_stack[base + act.dst as usize] = v;
+        self.reg_stack.set(base + act.dst as usize, v);
         self.interp_run(act.code, act.pc as usize, base)
+    }
+
+    /// Whether the register stack has room for an activation of `callee` (callers check
+    /// before pushing one, and crash cleanly when there is none).
+    #[inline(always)]
+    pub(super) fn room_for(&self, callee: &Bytecode) -> bool {
+        // The template's last block may write past the activation's end.
+        self.reg_stack
+            .has_room(callee.nregs as usize + TEMPLATE_BLOCK - 1)
     }
 
     /// Pushes the registers of a new activation of `callee` on top of the register stack:
@@ -105,11 +117,11 @@ impl Runtime {
         let (template, template_len) = callee.template();
         debug_assert_eq!(1 + pre.len() + args.len() + template_len, n);
         let base = self.reg_stack.len();
-        // The template's last block may write past the activation's end.
-        self.reg_stack.reserve(n + TEMPLATE_BLOCK - 1);
-        // SAFETY: `n` (plus the padding) slots were reserved just above and each of the `n`
-        // is written (self, `pre`, `args`, the template) before the length covers it; `arg`
-        // gets the start of the register stack and only reads below `base`.
+        assert!(self.room_for(callee), "no room checked for an activation");
+        // SAFETY: there is room for `n` registers plus the padding of the template's last
+        // block (checked just above), and each of the `n` is written (self, `pre`, `args`, the
+        // template) before the length covers it; `arg` gets the start of the register stack
+        // and only reads below `base`.
         unsafe {
             let stack = self.reg_stack.as_mut_ptr();
             let p = stack.add(base);
