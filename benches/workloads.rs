@@ -48,7 +48,7 @@ fn runs() -> usize {
     if std::env::var("BENCH_QUICK").is_ok() {
         1
     } else {
-        3
+        7
     }
 }
 
@@ -82,7 +82,7 @@ fn time_sire(mode: Mode, expr: &str) -> (Duration, String) {
 fn time_native(f: impl Fn() -> u64) -> (Duration, String) {
     let mut best = Duration::MAX;
     let mut out = 0;
-    for _ in 0..runs().max(5) {
+    for _ in 0..runs() {
         let t = Instant::now();
         out = std::hint::black_box(f());
         best = best.min(t.elapsed());
