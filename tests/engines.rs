@@ -216,6 +216,24 @@ fn running_out_of_register_room_is_a_clean_crash() {
 }
 
 #[test]
+fn an_endless_self_loop_stops_when_interrupted() {
+    // `spin n = spin (add n 1)`: a self tail call, run as a loop.
+    let spin = format!("{{spin 1 (0 0 (0 (0 <{}> 1) (2 1)))}}", add_law());
+    for engine in [Engine::Oracle, Engine::Bytecode] {
+        let (mut rt, f) = run(&spin, engine, true);
+        let flag = rt.interrupt.clone();
+        let stopper = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+        let c = rt.call(f, &[Value::small(0)]).unwrap_err();
+        stopper.join().expect("the stopper thread");
+        assert_eq!(c.kind, pallas_runtime::CrashKind::Interrupted, "{engine:?}");
+        rt.clear_interrupt();
+    }
+}
+
+#[test]
 fn collection_inside_bytecode_keeps_registers_alive() {
     for engine in [Engine::Oracle, Engine::Bytecode] {
         let (mut rt, fib) = run(&fib_law(), engine, false);

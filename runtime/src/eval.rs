@@ -268,6 +268,12 @@ impl Runtime {
                     self.ret_step(v)
                 }
                 State::Apply(h, args) => {
+                    // A chain of tail calls may never evaluate anything: look here too.
+                    if self.interrupted() {
+                        let c = Crash::interrupted();
+                        self.unwind(base, &c);
+                        return Err(c);
+                    }
                     let h = h.deref();
                     if h.is_whnf() {
                         self.apply(h, args)

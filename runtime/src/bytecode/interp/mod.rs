@@ -40,6 +40,10 @@ unsafe fn next_after(code: &Bytecode, ip: *const Instr, dst: Reg, v: Value) -> *
     }
 }
 
+/// How many self-loop iterations go between looks at the interrupt flag and the collector
+/// (a loop's own allocations between two looks are bounded by this many iterations').
+const LOOP_POLL: u32 = 32;
+
 /// The outcome of a call that is not a saturated call of a law.
 enum Other {
     /// The call's value, in weak head normal form.
@@ -163,6 +167,11 @@ impl Runtime {
         // The running activation's registers (the register stack never moves; this changes
         // with `base`).
         let mut regs = self.regs(base);
+        // Whether self loops have to tell the profiler or the JIT about each iteration (the
+        // host sets these between runs, never during one).
+        let loop_hooks = self.profiling() || self.config.jit != crate::native::JitMode::Off;
+        // Self loops look for an interrupt or a due collection every `LOOP_POLL` iterations.
+        let mut poll = LOOP_POLL;
         // The instruction index of `ip` (for frames that resume here).
         macro_rules! pc {
             () => {
@@ -568,25 +577,32 @@ impl Runtime {
                             self.scratch = xs;
                         }
                     }
-                    if self.profiling() {
-                        let selfv = self.reg_stack[base];
-                        self.profile_tick(Some(selfv));
-                    }
-                    // A self tail call is a fresh call of this law: once the law is native
-                    // (each iteration counts as a call), the rest of the loop runs there.
-                    if self.config.jit != crate::native::JitMode::Off {
-                        if let Some(v) = self.native_loop(base, args.len()) {
-                            self.reg_stack.truncate(base);
-                            return Ok(State::Ret(v));
+                    if loop_hooks {
+                        if self.profiling() {
+                            let selfv = self.reg_stack[base];
+                            self.profile_tick(Some(selfv));
+                        }
+                        // A self tail call is a fresh call of this law: once the law is
+                        // native (each iteration counts as a call), the rest of the loop runs
+                        // there.
+                        if self.config.jit != crate::native::JitMode::Off {
+                            if let Some(v) = self.native_loop(base, args.len()) {
+                                self.reg_stack.truncate(base);
+                                return Ok(State::Ret(v));
+                            }
                         }
                     }
                     goto!(0);
-                    if self.interrupted() {
-                        return Err(crate::eval::Crash::interrupted());
-                    }
-                    if self.heap.wants_gc() {
-                        // This activation's registers are on the register stack, a root.
-                        self.gc_now();
+                    poll -= 1;
+                    if poll == 0 {
+                        poll = LOOP_POLL;
+                        if self.interrupted() {
+                            return Err(crate::eval::Crash::interrupted());
+                        }
+                        if self.heap.wants_gc() {
+                            // This activation's registers are on the register stack, a root.
+                            self.gc_now();
+                        }
                     }
                 }
             }
