@@ -510,15 +510,30 @@ impl Runtime {
                                 self.reg_stack.truncate(base);
                                 return Ok(State::Ret(v));
                             }
-                            // Build the callee's registers above this activation, then move
-                            // them down over it.
-                            if !self.room_for(callee) {
-                                return Err(crate::eval::Crash::stack_exhausted());
+                            // The callee's registers replace this activation's: its
+                            // operands are read first (most calls have a few), or, for many,
+                            // its registers are built above this activation and moved down.
+                            let mut few = [Value::small(0); 8];
+                            if args.len() <= few.len() {
+                                for (slot, a) in few.iter_mut().zip(args.iter()) {
+                                    *slot = regs.arg(a);
+                                }
+                                self.reg_stack.truncate(base);
+                                if !self.room_for(callee) {
+                                    return Err(crate::eval::Crash::stack_exhausted());
+                                }
+                                let b =
+                                    self.push_callee_values(callee, selfv, pre, &few[..args.len()]);
+                                debug_assert_eq!(b, base);
+                            } else {
+                                if !self.room_for(callee) {
+                                    return Err(crate::eval::Crash::stack_exhausted());
+                                }
+                                let above = self.push_callee(callee, selfv, pre, args, base);
+                                let len = callee.nregs as usize;
+                                self.reg_stack.copy_down(above, base, len);
+                                self.reg_stack.truncate(base + len);
                             }
-                            let above = self.push_callee(callee, selfv, pre, args, base);
-                            let len = callee.nregs as usize;
-                            self.reg_stack.copy_down(above, base, len);
-                            self.reg_stack.truncate(base + len);
                             if self.profiling() {
                                 self.profile_call(selfv, false, Some(selfv));
                             }
