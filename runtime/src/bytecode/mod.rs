@@ -1,11 +1,17 @@
 //! The bytecode tier: laws compile once, lazily, to a register bytecode that the interpreter
-//! in `interp.rs` runs inside the evaluator's frame machine.
+//! in `interp/` runs inside the evaluator's frame machine.
 //!
-//! Registers of a law activation: 0 = self, 1..=arity = arguments, then let bindings, then
-//! temporaries. Values in registers may be thunks; `Force` and `Call` put weak head normal
+//! Registers of a law activation: 0 = self, 1..=arity = arguments, then let bindings and
+//! temporaries (shared by values never live together, `regalloc.rs`), then constants
+//! (`run_form.rs`). Values in registers may be thunks; `Force` and `Call` put weak head normal
 //! forms in their destination. Control-flow jets (`_If`, `_Ifz`, `_Seq`, `_Switch`, ...) are
 //! recognised by hash and become jumps; arithmetic and comparison jets become inline
 //! operations on small nats that fall back to the jet (or its PLAN code) for anything else.
+//!
+//! Compiling a law: `compile.rs` emits the plain form; then copy propagation (`copies.rs`),
+//! strict self-call arguments (`strict.rs`), register allocation (`regalloc.rs`) and the run
+//! form the interpreter executes (`run_form.rs`). [`Bytecode::plain_code`] gives the plain
+//! form back for the disassembler and the JIT.
 
 mod compile;
 mod copies;
