@@ -9,8 +9,8 @@
 
 use std::collections::HashMap;
 
+use super::flow::for_each_operand;
 use super::flow::{reads, remove, writes};
-use super::run_form::for_each_operand;
 use super::{Arg, Instr, Reg};
 
 /// Whether `i` writes register `r` with anything other than the value it holds.

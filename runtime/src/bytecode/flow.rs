@@ -1,60 +1,120 @@
 //! What instructions read, write and where they jump: the facts the compiler's passes over
 //! bytecode (strict arguments, copy propagation) work from.
 
-use super::{run_form_ops, Arg, Instr, Reg};
+use super::{run_form_ops, Arg, Instr, Operation, Reg};
+
+/// Calls `$f` on every operand of the instruction `$i` (a `&Instr` or a `&mut Instr`: the
+/// operands come as `&Arg` or `&mut Arg`).
+macro_rules! each_operand {
+    ($i:expr, $f:expr) => {{
+        let f = &mut $f;
+        match $i {
+            Instr::Lazy { f: g, args, .. }
+            | Instr::Fill { f: g, args, .. }
+            | Instr::Call { f: g, args, .. }
+            | Instr::TailCall { f: g, args } => {
+                f(g);
+                for a in args {
+                    f(a);
+                }
+            }
+            Instr::Move { src, .. }
+            | Instr::Force { src, .. }
+            | Instr::JumpIfZero { src, .. }
+            | Instr::JumpIfNotZero { src, .. }
+            | Instr::Switch { src, .. }
+            | Instr::SwitchKeys { src, .. }
+            | Instr::Return { src } => f(src),
+            Instr::Op2 { a, b, .. }
+            | Instr::Op2Lazy { a, b, .. }
+            | run_form_ops!(Operation { a, b, .. }) => {
+                f(a);
+                f(b);
+            }
+            Instr::MkRow { elems: xs, .. }
+            | Instr::Loop { args: xs }
+            | Instr::CallSelf { args: xs, .. } => {
+                for a in xs {
+                    f(a);
+                }
+            }
+            Instr::Holes { .. }
+            | Instr::Jump { .. }
+            | Instr::JumpUnlessWhnf { .. }
+            | Instr::ForceIfz { .. } => {}
+        }
+    }};
+}
+
+/// Calls `$f` on every register the instruction `$i` names other than through an operand
+/// (its destination, and the registers it tests or fills), with `true` for those it writes.
+macro_rules! each_named_reg {
+    ($i:expr, $f:expr) => {{
+        let f = &mut $f;
+        match $i {
+            Instr::Lazy { dst, .. }
+            | Instr::Move { dst, .. }
+            | Instr::Force { dst, .. }
+            | Instr::Call { dst, .. }
+            | Instr::CallSelf { dst, .. }
+            | Instr::Op2 { dst, .. }
+            | Instr::Op2Lazy { dst, .. }
+            | Instr::MkRow { dst, .. }
+            | run_form_ops!(Operation { dst, .. }) => f(dst, true),
+            Instr::ForceIfz { reg, .. } => f(reg, true),
+            Instr::Holes { first, .. } => f(first, true),
+            Instr::Fill { hole, .. } => f(hole, false),
+            Instr::JumpUnlessWhnf { regs, .. } => {
+                for r in regs {
+                    f(r, false);
+                }
+            }
+            Instr::JumpIfZero { .. }
+            | Instr::JumpIfNotZero { .. }
+            | Instr::Jump { .. }
+            | Instr::Switch { .. }
+            | Instr::SwitchKeys { .. }
+            | Instr::TailCall { .. }
+            | Instr::Return { .. }
+            | Instr::Loop { .. } => {}
+        }
+    }};
+}
+
+/// Calls `f` on every operand of an instruction.
+pub(super) fn for_each_operand(i: &mut Instr, mut f: impl FnMut(&mut Arg)) {
+    each_operand!(i, |a: &mut Arg| f(a))
+}
 
 /// The registers an instruction reads.
 pub(super) fn reads(i: &Instr) -> Vec<Reg> {
-    fn regs<'a>(xs: impl IntoIterator<Item = &'a Arg>) -> Vec<Reg> {
-        xs.into_iter()
-            .filter_map(|a| match a {
-                Arg::Reg(r) => Some(*r),
-                Arg::Const(_) => None,
-            })
-            .collect()
-    }
-    match i {
-        Instr::Lazy { f, args, .. } | Instr::Call { f, args, .. } | Instr::TailCall { f, args } => {
-            regs(std::iter::once(f).chain(args.iter()))
+    let mut out = Vec::new();
+    each_operand!(i, |a: &Arg| {
+        if let Arg::Reg(r) = a {
+            out.push(*r)
         }
-        Instr::Fill { hole, f, args } => {
-            let mut r = regs(std::iter::once(f).chain(args.iter()));
-            r.push(*hole);
-            r
+    });
+    each_named_reg!(i, |r: &Reg, written: bool| {
+        // `force r; ifz r` reads the register it forces.
+        if !written || matches!(i, Instr::ForceIfz { .. }) {
+            out.push(*r)
         }
-        Instr::Move { src, .. }
-        | Instr::Force { src, .. }
-        | Instr::JumpIfZero { src, .. }
-        | Instr::JumpIfNotZero { src, .. }
-        | Instr::Switch { src, .. }
-        | Instr::SwitchKeys { src, .. }
-        | Instr::Return { src } => regs([src]),
-        Instr::Op2 { a, b, .. } | Instr::Op2Lazy { a, b, .. } => regs([a, b]),
-        run_form_ops!(o) => regs([&o.a, &o.b]),
-        Instr::MkRow { elems, .. } | Instr::CallSelf { args: elems, .. } => regs(elems.iter()),
-        Instr::Loop { args } => regs(args.iter()),
-        Instr::JumpUnlessWhnf { regs, .. } => regs.to_vec(),
-        Instr::ForceIfz { reg, .. } => vec![*reg],
-        Instr::Holes { .. } | Instr::Jump { .. } => Vec::new(),
-    }
+    });
+    out
 }
 
 /// The registers an instruction writes.
 pub(super) fn writes(i: &Instr) -> Vec<Reg> {
-    match i {
-        Instr::Lazy { dst, .. }
-        | Instr::Move { dst, .. }
-        | Instr::Force { dst, .. }
-        | Instr::Call { dst, .. }
-        | Instr::CallSelf { dst, .. }
-        | Instr::Op2 { dst, .. }
-        | Instr::Op2Lazy { dst, .. }
-        | Instr::MkRow { dst, .. } => vec![*dst],
-        Instr::Holes { first, n } => (*first..*first + *n).collect(),
-        Instr::ForceIfz { reg, .. } => vec![*reg],
-        run_form_ops!(o) => vec![o.dst],
-        _ => Vec::new(),
-    }
+    let mut out = Vec::new();
+    each_named_reg!(i, |r: &Reg, written: bool| {
+        if written {
+            match i {
+                Instr::Holes { first, n } => out.extend(*first..*first + *n),
+                _ => out.push(*r),
+            }
+        }
+    });
+    out
 }
 
 /// Where an instruction may jump.
@@ -146,32 +206,10 @@ pub(super) fn successors(code: &[Instr], pc: usize) -> Vec<usize> {
 
 /// Calls `f` on every register an instruction names (read or written).
 pub(super) fn for_each_reg(i: &mut Instr, mut f: impl FnMut(&mut Reg)) {
-    super::run_form::for_each_operand(i, |a| {
+    for_each_operand(i, |a| {
         if let Arg::Reg(r) = a {
             f(r)
         }
     });
-    match i {
-        Instr::Lazy { dst, .. }
-        | Instr::Move { dst, .. }
-        | Instr::Force { dst, .. }
-        | Instr::Call { dst, .. }
-        | Instr::CallSelf { dst, .. }
-        | Instr::Op2 { dst, .. }
-        | Instr::Op2Lazy { dst, .. }
-        | Instr::MkRow { dst, .. } => f(dst),
-        run_form_ops!(o) => f(&mut o.dst),
-        Instr::Holes { first: r, .. }
-        | Instr::Fill { hole: r, .. }
-        | Instr::ForceIfz { reg: r, .. } => f(r),
-        Instr::JumpUnlessWhnf { regs, .. } => regs.iter_mut().for_each(f),
-        Instr::JumpIfZero { .. }
-        | Instr::JumpIfNotZero { .. }
-        | Instr::Jump { .. }
-        | Instr::Switch { .. }
-        | Instr::SwitchKeys { .. }
-        | Instr::TailCall { .. }
-        | Instr::Return { .. }
-        | Instr::Loop { .. } => {}
-    }
+    each_named_reg!(i, |r: &mut Reg, _written: bool| f(r));
 }

@@ -124,10 +124,10 @@ pub struct Operation {
     pub b: Arg,
 }
 
-/// A pattern matching every run-form inline operation (`Add` ... `GteLazy`), binding its
-/// [`Operation`] to `$o`.
+/// A pattern matching every run-form inline operation (`Add` ... `GteLazy`) whose
+/// [`Operation`] matches `$o`.
 macro_rules! run_form_ops {
-    ($o:ident) => {
+    ($o:pat) => {
         Instr::Add($o)
             | Instr::Sub($o)
             | Instr::Mul($o)
@@ -461,7 +461,7 @@ impl Bytecode {
                     args: std::mem::take(args),
                 };
             }
-            run_form::for_each_operand(ins, |a| {
+            flow::for_each_operand(ins, |a| {
                 if let Arg::Reg(r) = *a {
                     if let Some(c) = self.constant(r) {
                         *a = Arg::Const(c);

@@ -16,43 +16,9 @@
 
 use std::collections::HashMap;
 
-use super::{run_form_ops, Arg, BinOp, Instr, Operation, Reg};
+use super::flow::for_each_operand;
+use super::{Arg, BinOp, Instr, Operation, Reg};
 use crate::value::Value;
-
-/// Calls `f` on every operand of an instruction.
-pub(super) fn for_each_operand(i: &mut Instr, mut f: impl FnMut(&mut Arg)) {
-    match i {
-        Instr::Lazy { f: g, args, .. }
-        | Instr::Fill { f: g, args, .. }
-        | Instr::Call { f: g, args, .. }
-        | Instr::TailCall { f: g, args } => {
-            f(g);
-            args.iter_mut().for_each(f);
-        }
-        Instr::Move { src, .. }
-        | Instr::Force { src, .. }
-        | Instr::JumpIfZero { src, .. }
-        | Instr::JumpIfNotZero { src, .. }
-        | Instr::Switch { src, .. }
-        | Instr::SwitchKeys { src, .. }
-        | Instr::Return { src } => f(src),
-        Instr::Op2 { a, b, .. } | Instr::Op2Lazy { a, b, .. } => {
-            f(a);
-            f(b);
-        }
-        run_form_ops!(o) => {
-            f(&mut o.a);
-            f(&mut o.b);
-        }
-        Instr::MkRow { elems: xs, .. }
-        | Instr::Loop { args: xs }
-        | Instr::CallSelf { args: xs, .. } => xs.iter_mut().for_each(f),
-        Instr::Holes { .. }
-        | Instr::Jump { .. }
-        | Instr::JumpUnlessWhnf { .. }
-        | Instr::ForceIfz { .. } => {}
-    }
-}
 
 /// Rewrites every constant operand of `code` into a register numbered from `first` on (one
 /// register per distinct constant) and returns the constants in register order.
