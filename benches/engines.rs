@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: pallas::Allocator = pallas::Allocator;
 
 #[path = "../tests/common/mod.rs"]
 mod common;

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: pallas::Allocator = pallas::Allocator;
 
 use pallas::sire::session::Session;
 use pallas::sire::state;

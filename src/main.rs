@@ -1,9 +1,8 @@
 //! The `pallas` command line.
 use clap::Parser;
-use mimalloc::MiMalloc;
 
 #[global_allocator]
-static GLOBAL: MiMalloc = MiMalloc;
+static GLOBAL: pallas::Allocator = pallas::Allocator;
 
 fn main() {
     pallas::tune_allocator();
