@@ -169,7 +169,7 @@ impl Runtime {
         if !f.is_whnf_derefed() || args.len() as u64 >= self.arity(f) {
             return None;
         }
-        let xs = self.regs(base).args(args);
+        let xs = self.regs(base).values(args);
         Some(self.partial(f, &xs))
     }
 

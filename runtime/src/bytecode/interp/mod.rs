@@ -114,7 +114,7 @@ impl Runtime {
         let regs = self.regs(base);
         let f = regs.arg(f).deref();
         let v = if f.is_whnf_derefed() && (args.len() as u64) < self.arity(f) {
-            let xs = regs.args(args);
+            let xs = regs.values(args);
             self.partial(f, &xs)
         } else {
             let xs = Args::collect(args.len(), args.iter().map(|a| regs.arg(a)));
@@ -152,7 +152,7 @@ impl Runtime {
     /// `MkRow`: the row of `elems` in register `dst`.
     #[inline(never)]
     fn mk_row(&mut self, base: usize, dst: Reg, elems: &[Arg]) {
-        let xs = self.regs(base).args(elems);
+        let xs = self.regs(base).values(elems);
         let v = self.row(&xs);
         self.regs(base).set(dst, v);
     }

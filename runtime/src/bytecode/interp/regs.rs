@@ -25,6 +25,27 @@ pub(super) fn copy_values(dst: &mut [Value], src: &[Value]) {
     }
 }
 
+/// How many operand values [`Regs::values`] keeps without allocating.
+const FEW: usize = 8;
+
+/// Operand values read by [`Regs::values`].
+pub(super) enum OperandValues {
+    /// Up to `FEW`, on the stack: the first `.1` of them.
+    Few([Value; FEW], usize),
+    /// More, on the heap.
+    Many(Box<[Value]>),
+}
+
+impl std::ops::Deref for OperandValues {
+    type Target = [Value];
+    fn deref(&self) -> &[Value] {
+        match self {
+            OperandValues::Few(xs, n) => &xs[..*n],
+            OperandValues::Many(xs) => xs,
+        }
+    }
+}
+
 /// The registers of the running activation: a pointer to the first of them on the register
 /// stack. Take it afresh (`Runtime::regs`) after anything that can push onto the register
 /// stack (which may move it). Register numbers come from the compiler, which only emits
@@ -52,6 +73,20 @@ impl Regs {
     /// The values of operands.
     pub(super) fn args(self, xs: &[Arg]) -> Box<[Value]> {
         xs.iter().map(|a| self.arg(a)).collect()
+    }
+
+    /// The values of operands, without allocating for a few of them (for callees that only
+    /// borrow them).
+    #[inline]
+    pub(super) fn values(self, xs: &[Arg]) -> OperandValues {
+        let mut few = [Value::small(0); FEW];
+        if xs.len() > FEW {
+            return OperandValues::Many(self.args(xs));
+        }
+        for (slot, a) in few.iter_mut().zip(xs) {
+            *slot = self.arg(a);
+        }
+        OperandValues::Few(few, xs.len())
     }
 
     /// Register `r`.
