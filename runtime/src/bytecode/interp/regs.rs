@@ -47,8 +47,8 @@ impl std::ops::Deref for OperandValues {
 }
 
 /// The registers of the running activation: a pointer to the first of them on the register
-/// stack. Take it afresh (`Runtime::regs`) after anything that can push onto the register
-/// stack (which may move it). Register numbers come from the compiler, which only emits
+/// stack (which never moves, see `stack.rs`), valid while the activation lives. Register
+/// numbers come from the compiler, which only emits
 /// registers below the law's `nregs`.
 #[derive(Clone, Copy)]
 pub(super) struct Regs(*mut Value);
@@ -150,9 +150,12 @@ impl Runtime {
     ) -> usize {
         let n = callee.nregs as usize;
         let (template, template_len) = callee.template();
-        debug_assert_eq!(1 + pre.len() + args.len() + template_len, n);
         let base = self.reg_stack.len();
-        assert!(self.room_for(callee), "no room checked for an activation");
+        // What makes the writes below stay inside the room (callers check both first).
+        assert!(
+            1 + pre.len() + args.len() + template_len == n && self.room_for(callee),
+            "an activation pushed without its arity or room checked"
+        );
         // SAFETY: there is room for `n` registers plus the padding of the template's last
         // block (checked just above), and each of the `n` is written (self, `pre`, `args`, the
         // template) before the length covers it; `arg` gets the start of the register stack
