@@ -24,7 +24,7 @@ pub(super) fn closure_parts(f: Value) -> (Value, &'static [Value]) {
 #[inline]
 fn native_buffer(
     pre: &[Value],
-    rest: &[Value],
+    rest: impl ExactSizeIterator<Item = Value>,
 ) -> Option<([Value; crate::native::MAX_NATIVE_ARGS], usize)> {
     let n = pre.len() + rest.len();
     if n > crate::native::MAX_NATIVE_ARGS {
@@ -32,7 +32,9 @@ fn native_buffer(
     }
     let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
     copy_values(&mut vals, pre);
-    copy_values(&mut vals[pre.len()..], rest);
+    for (v, x) in vals[pre.len()..].iter_mut().zip(rest) {
+        *v = x;
+    }
     Some((vals, n))
 }
 
@@ -200,17 +202,8 @@ impl Runtime {
         args: &[Arg],
         base: usize,
     ) -> Option<([Value; crate::native::MAX_NATIVE_ARGS], usize)> {
-        let n = pre.len() + args.len();
-        if n > crate::native::MAX_NATIVE_ARGS {
-            return None;
-        }
-        let mut vals = [Value::small(0); crate::native::MAX_NATIVE_ARGS];
-        copy_values(&mut vals, pre);
         let regs = self.regs(base);
-        for (v, a) in vals[pre.len()..].iter_mut().zip(args.iter()) {
-            *v = regs.arg(a);
-        }
-        Some((vals, n))
+        native_buffer(pre, args.iter().map(|a| regs.arg(a)))
     }
 
     /// Evaluates the unfinished thunk `t` without leaving the interpreter when it is a
@@ -236,7 +229,7 @@ impl Runtime {
             return Entered::No;
         }
         if crate::native::may_go_native(self.config.jit, law) {
-            if let Some((vals, n)) = native_buffer(pre, args) {
+            if let Some((vals, n)) = native_buffer(pre, args.iter().copied()) {
                 if let Some(v) = self.try_native(selfv, law, &vals[..n]) {
                     cell.set(Thunk::Done(v));
                     return Entered::Value(v);
@@ -270,7 +263,8 @@ impl Runtime {
         if !crate::native::may_go_native(self.config.jit, law) {
             return None;
         }
-        let (vals, n) = native_buffer(&[], &self.reg_stack[base + 1..=base + nargs])?;
+        let (vals, n) =
+            native_buffer(&[], self.reg_stack[base + 1..=base + nargs].iter().copied())?;
         self.try_native(selfv, law, &vals[..n])
     }
 }

@@ -186,6 +186,16 @@ impl Runtime {
                 ip = unsafe { code.code.as_ptr().add($target as usize) }
             };
         }
+        // Goes on running the activation of `$code` at `$base`, at instruction `$pc` (its
+        // register pointer follows its base).
+        macro_rules! switch_to {
+            ($code:expr, $pc:expr, $base:expr) => {
+                code = $code;
+                goto!($pc);
+                base = $base;
+                regs = self.regs(base);
+            };
+        }
         // Hands the finished value `v` to the activation waiting for it and goes on running
         // that one, or returns `v` when none is waiting here.
         macro_rules! resume_waiting {
@@ -193,10 +203,7 @@ impl Runtime {
                 let Some(act) = self.waiting_activation($v) else {
                     return Ok(State::Ret($v));
                 };
-                code = act.code;
-                goto!(act.pc);
-                base = act.base as usize;
-                regs = self.regs(base);
+                switch_to!(act.code, act.pc, act.base as usize);
                 regs.set(act.dst, $v);
             };
         }
@@ -207,10 +214,7 @@ impl Runtime {
                 self.suspend(code, pc!(), base, $reg);
                 match self.enter_thunk($v) {
                     Entered::Activation(c, b) => {
-                        code = c;
-                        goto!(0);
-                        base = b;
-                        regs = self.regs(base);
+                        switch_to!(c, 0, b);
                     }
                     Entered::Value(w) => {
                         self.frames.pop();
@@ -257,13 +261,10 @@ impl Runtime {
                 }
                 let new_base = self.push_callee(callee, $selfv, $pre, $args, base);
                 self.suspend(code, pc!(), base, $dst);
-                code = callee;
                 if self.profiling() {
                     self.profile_call($selfv, false, Some($selfv));
                 }
-                goto!(0);
-                base = new_base;
-                regs = self.regs(base);
+                switch_to!(callee, 0, new_base);
                 continue;
             };
         }
@@ -562,10 +563,7 @@ impl Runtime {
                     // The result is a thunk: evaluate it in this activation's place.
                     match self.enter_thunk(v) {
                         Entered::Activation(c, b) => {
-                            code = c;
-                            goto!(0);
-                            base = b;
-                            regs = self.regs(base);
+                            switch_to!(c, 0, b);
                         }
                         Entered::Value(w) => {
                             resume_waiting!(w);
