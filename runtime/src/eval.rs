@@ -125,6 +125,14 @@ pub(crate) enum Frame {
     },
     /// A bytecode activation waiting for a value.
     Interp(crate::bytecode::interp::Activation),
+    /// A comparison jet waiting for a value it needs (see [`crate::order::Comparison`]);
+    /// `x` and `y` are the jet's arguments, `verdict` what it answers.
+    Compare {
+        cmp: Box<crate::order::Comparison>,
+        verdict: crate::order::Verdict,
+        x: Value,
+        y: Value,
+    },
 }
 
 impl Frame {
@@ -148,6 +156,11 @@ impl Frame {
             }
             // Its registers are on the register stack, which is scanned whole.
             Frame::Interp(_) => {}
+            Frame::Compare { cmp, x, y, .. } => {
+                out.push(*x);
+                out.push(*y);
+                cmp.values(out);
+            }
         }
     }
 }
@@ -366,7 +379,33 @@ impl Runtime {
                 self.norm_step()
             }
             Some(Frame::Interp(act)) => self.interp_resume(act, v),
+            // The value it needed is now evaluated in place; go on comparing.
+            Some(Frame::Compare { cmp, verdict, x, y }) => self.compare_step(cmp, verdict, x, y),
         }
+    }
+
+    /// Runs a comparison jet's comparison as far as it goes; when it needs a value evaluated,
+    /// waits for it in a [`Frame::Compare`].
+    pub(crate) fn compare_step(
+        &mut self,
+        mut cmp: Box<crate::order::Comparison>,
+        verdict: crate::order::Verdict,
+        x: Value,
+        y: Value,
+    ) -> Step {
+        use crate::order::Progress;
+        let next = match cmp.run(crate::order::STEPS_PER_RUN) {
+            Progress::Done(o) => return Ok(State::Ret(verdict.answer(o, x.deref(), y.deref()))),
+            Progress::Need(v) => v,
+            // Evaluating a nat goes through the top of the loop, which looks for interrupts
+            // and due collections, and comes straight back here.
+            Progress::Pause => Value::small(0),
+        };
+        if cmp.pending() > self.config.max_frames {
+            return Err(Crash::stack_exhausted());
+        }
+        self.frames.push(Frame::Compare { cmp, verdict, x, y });
+        Ok(State::Eval(next))
     }
 
     /// Starts evaluating `h args...`, where `h` may be unevaluated.
@@ -743,6 +782,7 @@ impl Runtime {
             JetOut::Crash(op, arg) => Err(Crash::plan(op, arg)),
             JetOut::Fail(c) => Err(c),
             JetOut::Fallback => self.exec_pin_code(pin, args),
+            JetOut::Compare(cmp, verdict) => self.compare_step(cmp, verdict, args[0], args[1]),
         }
     }
 }

@@ -38,6 +38,9 @@ pub enum JetOut {
     Fail(Crash),
     /// Run the law's PLAN code instead.
     Fallback,
+    /// Go on with this comparison of the jet's two arguments (it needs a value evaluated),
+    /// then answer as the verdict says.
+    Compare(Box<crate::order::Comparison>, crate::order::Verdict),
 }
 
 /// A native jet: receives exactly the pin's arity in arguments, forced as its strictness says.

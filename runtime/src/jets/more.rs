@@ -2,17 +2,15 @@
 //! closure arity and the row/cow predicates, and the set/tab accessors. Each computes what
 //! its PLAN law computes; where that needs evaluation a native cannot do, it falls back.
 
-use std::cmp::Ordering;
-
 use num_bigint::BigUint;
 use num_traits::{ToPrimitive, Zero};
 
-use super::natives::{bit, is_normal, law_body, n, nat_ret, plan_tag, truthy, W1, W2};
+use super::natives::{bit, compare_jet, law_body, n, nat_ret, plan_tag, truthy, W1, W2};
 use super::{JetOut, Native};
 use crate::datajet::row_elems;
 use crate::eval::Strict::{Deep, Lazy, Whnf};
 use crate::nat::nat_or_zero;
-use crate::order::compare;
+use crate::order::Verdict;
 use crate::runtime::Runtime;
 use crate::value::{Kind, Value};
 
@@ -54,18 +52,6 @@ fn is_cow(x: Value) -> bool {
         Some(Kind::Law(l)) => l.name.as_small() == Some(0) && l.body.as_small() == Some(0),
         _ => false,
     }
-}
-
-/// `_Min`/`_Max`: `x` when `keep_x(compare(x, y))`, else `y`.
-fn pick(a: &[Value], keep_x: fn(Ordering) -> bool) -> JetOut {
-    if !is_normal(a[0]) || !is_normal(a[1]) {
-        return JetOut::Fallback;
-    }
-    JetOut::Ret(if keep_x(compare(a[0], a[1])) {
-        a[0]
-    } else {
-        a[1]
-    })
 }
 
 /// `toPad x`: a pad is a nat whose highest 1 bit marks its length; 0 (and non-nats) mean the
@@ -183,8 +169,8 @@ pub fn table() -> Vec<(&'static str, Native)> {
         JetOut::Ret(if a[0].is_nat() { a[0] } else { Value::small(0) })
     });
     put("_Force", &[Deep], |_, a| JetOut::Ret(a[0]));
-    put("_Min", W2, |_, a| pick(a, |o| o != Ordering::Greater));
-    put("_Max", W2, |_, a| pick(a, |o| o != Ordering::Less));
+    put("_Min", W2, |_, a| compare_jet(a, Verdict::Min));
+    put("_Max", W2, |_, a| compare_jet(a, Verdict::Max));
     put("_Bix", W2, test_bit);
     put("_TestBit", W2, test_bit);
     put("_Trunc", W2, |rt, a| match width(a[0]) {

@@ -1,8 +1,6 @@
 //! Native implementations of jets. Each must return exactly what the law's PLAN code returns
 //! (non-nats read as 0 where the law does `N(x)`), or ask for the PLAN code (`Fallback`).
 
-use std::cmp::Ordering;
-
 use num_bigint::BigUint;
 use num_integer::Integer;
 use num_traits::{ToPrimitive, Zero};
@@ -11,7 +9,7 @@ use super::{JetOut, Native};
 use crate::datajet;
 use crate::eval::Strict::{self, Deep, Lazy, Whnf};
 use crate::nat::{as_big, nat_or_zero};
-use crate::order::compare;
+use crate::order::{Comparison, Progress, Verdict};
 use crate::runtime::Runtime;
 use crate::value::{Kind, Value};
 
@@ -19,7 +17,6 @@ use crate::value::{Kind, Value};
 pub(super) const W1: &[Strict] = &[Whnf];
 /// Two arguments forced to WHNF.
 pub(super) const W2: &[Strict] = &[Whnf, Whnf];
-const D2: &[Strict] = &[Deep, Deep];
 
 pub(super) fn n(x: Value) -> BigUint {
     nat_or_zero(x).into_owned()
@@ -155,8 +152,18 @@ fn dec(rt: &mut Runtime, a: &[Value]) -> JetOut {
     nat_ret(rt, if x.is_zero() { x } else { x - 1u32 })
 }
 
-fn cmp_result(a: &[Value]) -> Ordering {
-    compare(a[0], a[1])
+/// A comparison jet on its two arguments (in weak head normal form): answered at once when
+/// the comparison needs no evaluation, else handed to the evaluator to go on with.
+pub(super) fn compare_jet(a: &[Value], verdict: Verdict) -> JetOut {
+    let (x, y) = (a[0].deref(), a[1].deref());
+    if let (Some(m), Some(n)) = (x.as_small(), y.as_small()) {
+        return JetOut::Ret(verdict.answer(m.cmp(&n), x, y));
+    }
+    let mut cmp = Comparison::new(x, y, verdict.purpose());
+    match cmp.run(crate::order::STEPS_PER_RUN) {
+        Progress::Done(o) => JetOut::Ret(verdict.answer(o, x, y)),
+        _ => JetOut::Compare(Box::new(cmp), verdict),
+    }
 }
 
 fn table_core() -> Vec<(&'static str, Native)> {
@@ -196,19 +203,13 @@ fn table_core() -> Vec<(&'static str, Native)> {
             JetOut::Fallback
         }
     });
-    put("_Eql", D2, |_, a| bit(cmp_result(a) == Ordering::Equal));
-    put("_Neq", D2, |_, a| bit(cmp_result(a) != Ordering::Equal));
-    put("_Cmp", D2, |_, a| {
-        JetOut::Ret(Value::small(match cmp_result(a) {
-            Ordering::Less => 0,
-            Ordering::Equal => 1,
-            Ordering::Greater => 2,
-        }))
-    });
-    put("_Lth", D2, |_, a| bit(cmp_result(a) == Ordering::Less));
-    put("_Lte", D2, |_, a| bit(cmp_result(a) != Ordering::Greater));
-    put("_Gth", D2, |_, a| bit(cmp_result(a) == Ordering::Greater));
-    put("_Gte", D2, |_, a| bit(cmp_result(a) != Ordering::Less));
+    put("_Eql", W2, |_, a| compare_jet(a, Verdict::Eql));
+    put("_Neq", W2, |_, a| compare_jet(a, Verdict::Neq));
+    put("_Cmp", W2, |_, a| compare_jet(a, Verdict::Cmp));
+    put("_Lth", W2, |_, a| compare_jet(a, Verdict::Lth));
+    put("_Lte", W2, |_, a| compare_jet(a, Verdict::Lte));
+    put("_Gth", W2, |_, a| compare_jet(a, Verdict::Gth));
+    put("_Gte", W2, |_, a| compare_jet(a, Verdict::Gte));
     put("_Bex", W1, |rt, a| {
         match as_big(a[0]).and_then(|x| x.to_u64()) {
             Some(k) if k < (1 << 32) => nat_ret(rt, BigUint::from(1u32) << k),
