@@ -1,44 +1,14 @@
 //! Persistent machines with real processes: boot, start, kill -9 at random instants,
 //! restart, and check that nothing seen outside is ever lost; damaged logs; the store lock.
 
+mod machine;
+
+use machine::*;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-/// A fresh, empty store path for one test.
-fn store(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pallas-cog-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
-fn pallas() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pallas"));
-    c.env(
-        "PALLAS_CACHE_DIR",
-        std::env::temp_dir().join(format!("pallas-cog-cache-{}", std::process::id())),
-    );
-    c
-}
-
-fn boot(dir: &Path, file: &str) -> std::process::Output {
-    pallas()
-        .args(["boot", &dir.to_string_lossy(), file])
-        .output()
-        .expect("run pallas boot")
-}
-
-/// Boots a machine and checks that it booted, showing boot's errors if not.
-fn boot_ok(dir: &Path, file: &str) {
-    let out = boot(dir, file);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// Starts the machine with its trace lines readable through a channel.
 fn start(dir: &Path) -> (Child, mpsc::Receiver<u64>) {
@@ -243,40 +213,6 @@ fn a_torn_tail_is_cut_and_mid_log_corruption_stops_the_start() {
     );
 }
 
-/// Starts a machine and hands its stdout lines over a channel.
-fn start_lines(dir: &Path) -> (Child, mpsc::Receiver<String>) {
-    let mut child = pallas()
-        .args(["start", &dir.to_string_lossy()])
-        .env_remove("PALLAS_TCP_PORT")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn pallas start");
-    let out = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    (child, rx)
-}
-
-/// One HTTP GET of `path` on loopback; the whole response.
-fn http_get_path(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").expect("send");
-    let mut out = String::new();
-    s.read_to_string(&mut out).expect("read");
-    out
-}
-
 /// One HTTP GET of `/` on loopback; the whole response.
 fn http_get(port: u16) -> String {
     http_get_path(port, "/")
@@ -291,28 +227,6 @@ fn serving(dir: &Path, file: Option<&str>) -> (Child, mpsc::Receiver<String>, u1
     let (child, lines) = start_lines(dir);
     let port = next_number(&lines, "port") as u16;
     (child, lines, port)
-}
-
-/// Waits for a trace line and returns its last number.
-fn next_number(lines: &mpsc::Receiver<String>, what: &str) -> u64 {
-    loop {
-        let l = lines
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("no {what} line"));
-        if !l.contains(what) {
-            continue;
-        }
-        let digits: String = l
-            .chars()
-            .rev()
-            .skip_while(|c| !c.is_ascii_digit())
-            .take_while(|c| c.is_ascii_digit())
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        return digits.parse().expect("a number");
-    }
 }
 
 #[test]
@@ -463,6 +377,61 @@ fn the_web_demo_counts_visits_per_path_across_kill_9() {
         "/a: 3\n",
         "visits lost across kill -9"
     );
+    child.kill().expect("kill");
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Sends `msg` on a new connection to `port` and reads until the server closes it.
+fn echo_of(port: u16, msg: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    s.write_all(msg.as_bytes()).expect("send");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// The request row a driver shows after a response lists the requests to issue now; a
+/// request stays live until it is answered (see tests/cog/drivers.sire). Each check fails
+/// under the rule "the row is the set of live requests".
+#[test]
+fn drivers_issue_their_row_after_every_answer_and_requests_stay_live_until_answered() {
+    let dir = store("drivers");
+    boot_ok(&dir, "tests/cog/drivers.sire");
+    let (mut child, lines) = start_lines(&dir);
+    let mut seen = Vec::new();
+    let mut port = None;
+    let t = Instant::now();
+    // "survived" needs a two-second wait; the rest comes at once.
+    let wanted = ["nodev", "twice", "delivered", "survived"];
+    while !wanted
+        .iter()
+        .all(|w| seen.iter().any(|l: &String| l.contains(w)))
+    {
+        let left = Duration::from_secs(30).saturating_sub(t.elapsed());
+        match lines.recv_timeout(left) {
+            Ok(l) => {
+                if l.contains("{port}") {
+                    port = Some(last_number(&l) as u16);
+                }
+                seen.push(l);
+            }
+            Err(_) => panic!("missing some of {wanted:?} in {seen:#?}"),
+        }
+    }
+    let all = seen.join("\n");
+    assert!(
+        !all.contains("bogus"),
+        "a dead request was answered:\n{all}"
+    );
+    // A pending `%take` survives the answer to another request that empties the row.
+    let port = port.expect("the echo driver's port");
+    assert_eq!(echo_of(port, "ping"), "ping");
+    wait_line(&lines, "echoed", Duration::from_secs(20));
+    assert_eq!(echo_of(port, "again"), "again", "the driver listens again");
     child.kill().expect("kill");
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);

@@ -9,13 +9,17 @@
 //! replays the log after it.
 //!
 //! Drivers (`[1 P]` workers) live outside the cog: `P`'s last argument is its request row of
-//! `[reqIdx effect]`; each new entry is issued once and a response `x` makes `P' = P reqIdx x`.
-//! This module implements the effects `[0 %read q]`, `[0 %write c]`, `[%time %when]`,
-//! `[%time %wait t]` and the TCP device (`%mine %hear %open %take %give %shut`, see
-//! [`tcp`]); any other effect is answered with 0. EVAL workers (`[0 f args]`) run in threads
-//! of their own (see [`jobs`]) and their result comes back as the input `[worker result]`.
-//! Inputs are logged as they were given to the cog, so a replay does not run jobs again.
+//! `[reqIdx effect]`, the requests to issue now; a response `x` makes `P' = P reqIdx x` (the
+//! rule is in [`driver`]). This module implements the effects `[0 %read q]`,
+//! `[0 %write c]`, `[%time %when]`, `[%time %wait t]` and the TCP device
+//! (`%mine %hear %open %take %give %shut`, see [`tcp`]); [`effect`] says which requests are
+//! malformed (answered 0) or dead (never answered). EVAL workers (`[0 f args]`) run in
+//! threads of their own (see [`jobs`]) and their result comes back as the input
+//! `[worker result]`. Inputs are logged as they were given to the cog, so a replay does not
+//! run jobs again.
 
+pub mod driver;
+pub mod effect;
 pub mod jobs;
 pub mod store;
 pub mod tcp;
@@ -34,6 +38,8 @@ use crate::runtime::Runtime;
 use crate::seed;
 use crate::store::log::{self, LogWriter};
 use crate::value::{Kind, Value};
+use driver::{Driver, Live, Wait};
+use effect::{Effect, TcpRequest};
 
 pub use store::{MachineStore, SnapshotKind};
 
@@ -101,31 +107,16 @@ pub enum Ended {
     Finished,
 }
 
-/// A request a driver has issued and that is still in its request row.
-struct Pending {
+/// An answer on its way to a driver.
+struct Response {
+    /// The driver's worker index.
+    worker: usize,
+    /// The driver's id: the answer is dropped if another driver took its place.
+    driver: u64,
     req: u64,
-    effect: Value,
-    wait: Wait,
-    /// Already answered (the driver has not dropped it from its row yet).
-    answered: bool,
-}
-
-enum Wait {
-    /// Answered at once when issued.
-    Answered,
-    /// Answered by a cog output for this request.
-    Cog,
-    /// Answered with 0 once the clock reaches this many unix seconds.
-    Until(u64),
-    /// Answered by the TCP device.
-    Tcp(tcp::TcpWait),
-}
-
-/// A running driver: its worker entry (to notice changes), its process and open requests.
-struct Driver {
-    entry: Value,
-    proc: Value,
-    pending: Vec<Pending>,
+    /// The live request it answers (`None`: a cog output, which needs none).
+    gen: Option<u64>,
+    value: Value,
 }
 
 /// Where trace lines from a step go, once the step is durable.
@@ -152,10 +143,12 @@ pub struct Machine {
     drivers: Vec<Option<Driver>>,
     /// Each worker entry as last started (to notice changes).
     entries: Vec<Option<Value>>,
+    /// Ids for drivers and live requests.
+    next_id: u64,
     jobs: std::collections::HashMap<usize, jobs::Job>,
     tcp: tcp::Tcp,
     inputs: Vec<Value>,
-    responses: VecDeque<(usize, u64, Value)>,
+    responses: VecDeque<Response>,
     traces: std::rc::Rc<std::cell::RefCell<Vec<Value>>>,
     /// Prints a trace line (released only after its step is durable).
     pub print_trace: TracePrinter,
@@ -199,15 +192,6 @@ fn row(v: Value) -> Vec<Value> {
 
 fn nat(v: Value) -> Option<u64> {
     v.deref().as_small()
-}
-
-fn is_word(v: Value, w: &str) -> bool {
-    let b = w.as_bytes();
-    let mut n: u64 = 0;
-    for (i, c) in b.iter().enumerate() {
-        n |= (*c as u64) << (8 * i);
-    }
-    nat(v) == Some(n)
 }
 
 impl Machine {
@@ -274,6 +258,7 @@ impl Machine {
             stop: Arc::new(AtomicBool::new(false)),
             drivers: Vec::new(),
             entries: Vec::new(),
+            next_id: 0,
             jobs: Default::default(),
             tcp: tcp::Tcp::default(),
             inputs: Vec::new(),
@@ -335,12 +320,10 @@ impl Machine {
         rt.roots.push(self.cog);
         rt.roots.extend(self.entries.iter().flatten().copied());
         for d in self.drivers.iter().flatten() {
-            rt.roots.push(d.entry);
-            rt.roots.push(d.proc);
-            rt.roots.extend(d.pending.iter().map(|p| p.effect));
+            rt.roots.extend(d.values());
         }
         rt.roots.extend(self.inputs.iter().copied());
-        rt.roots.extend(self.responses.iter().map(|r| r.2));
+        rt.roots.extend(self.responses.iter().map(|r| r.value));
         rt.roots.extend(self.traces.borrow().iter().copied());
         rt.roots.extend_from_slice(extra);
     }
@@ -397,12 +380,28 @@ impl Machine {
         for t in traces {
             (self.print_trace)(t);
         }
-        for o in outs {
-            let f = row(o);
-            if let [w, r, msg] = f.as_slice() {
-                if let (Some(w), Some(r)) = (nat(*w), nat(*r)) {
-                    self.deliver_cog_output(w as usize, r, *msg);
-                }
+        // Outputs go to the drivers that this step leaves running: each is addressed to the
+        // driver that runs now, and dropped if the step restarts or stops it (see
+        // `respond`). As in the reference, one malformed output drops them all.
+        let parsed: Option<Vec<(usize, u64, Value)>> = outs
+            .iter()
+            .map(|o| match row(*o).as_slice() {
+                [w, r, msg] => Some((usize::try_from(nat(*w)?).ok()?, nat(*r)?, *msg)),
+                _ => None,
+            })
+            .collect();
+        if parsed.is_none() {
+            (self.say)("the step's outputs are not all [worker reqIdx msg]; none was delivered");
+        }
+        for (w, req, msg) in parsed.unwrap_or_default() {
+            if let Some(Some(d)) = self.drivers.get(w) {
+                self.responses.push_back(Response {
+                    worker: w,
+                    driver: d.id,
+                    req,
+                    gen: None,
+                    value: msg,
+                });
             }
         }
         self.reconcile_workers()?;
@@ -410,19 +409,6 @@ impl Machine {
             self.snapshot()?;
         }
         Ok(())
-    }
-
-    fn deliver_cog_output(&mut self, w: usize, req: u64, msg: Value) {
-        if let Some(Some(d)) = self.drivers.get_mut(w) {
-            if let Some(p) = d
-                .pending
-                .iter_mut()
-                .find(|p| p.req == req && !p.answered && matches!(p.wait, Wait::Cog))
-            {
-                p.answered = true;
-                self.responses.push_back((w, req, msg));
-            }
-        }
     }
 
     /// Writes a snapshot of the cog as it is now.
@@ -434,12 +420,14 @@ impl Machine {
         Ok(())
     }
 
-    /// Starts, restarts or stops drivers after the workers row changed.
+    /// Starts, restarts or stops drivers after the workers row changed; a driver that starts
+    /// issues its whole request row.
     fn reconcile_workers(&mut self) -> Result<(), MachineError> {
         let workers = row(arg_from_end(self.cog, 0).unwrap_or(Value::small(0)));
         let n = workers.len().max(self.drivers.len());
         self.drivers.resize_with(n, || None);
         self.entries.resize(n, None);
+        let mut started = Vec::new();
         for i in 0..n {
             let entry = workers.get(i).copied();
             let same = match (entry, self.entries[i]) {
@@ -458,11 +446,9 @@ impl Machine {
             let f = row(e);
             match f.as_slice() {
                 [mode, p] if nat(*mode) == Some(1) => {
-                    self.drivers[i] = Some(Driver {
-                        entry: e,
-                        proc: *p,
-                        pending: Vec::new(),
-                    });
+                    self.next_id += 1;
+                    self.drivers[i] = Some(Driver::new(self.next_id, e, *p));
+                    started.push(i);
                 }
                 [mode, _, _] if nat(*mode) == Some(0) => {
                     let parts = row(e);
@@ -476,130 +462,121 @@ impl Machine {
                 )),
             }
         }
-        for i in 0..self.drivers.len() {
+        for i in started {
             self.issue_requests(i);
         }
         Ok(())
     }
 
-    /// Issues the requests of driver `w` that are new since its last request row.
+    /// Issues every request in the request row driver `w` shows now (its last argument).
     fn issue_requests(&mut self, w: usize) {
-        let Some(Some(d)) = self.drivers.get_mut(w) else {
+        let Some(Some(d)) = self.drivers.get(w) else {
             return;
         };
         let reqs = row(last_arg(d.proc).unwrap_or(Value::small(0)));
-        let mut old = std::mem::take(&mut d.pending);
-        let mut keep: Vec<Pending> = Vec::new();
-        let mut fresh: Vec<(u64, Value)> = Vec::new();
         for r in reqs {
-            let f = row(r);
-            let [idx, effect] = f.as_slice() else {
-                continue;
-            };
-            let Some(idx) = nat(*idx) else { continue };
-            match old
-                .iter()
-                .position(|p| p.req == idx && order::equal(p.effect, *effect))
-            {
-                Some(i) => keep.push(old.swap_remove(i)),
-                None => fresh.push((idx, *effect)),
+            if let Some((idx, value, effect)) = effect::decode_entry(r) {
+                self.issue(w, idx, value, effect);
             }
-        }
-        if let Some(Some(d)) = self.drivers.get_mut(w) {
-            d.pending = keep;
-        }
-        for (idx, effect) in fresh {
-            self.issue(w, idx, effect);
         }
     }
 
-    fn issue(&mut self, w: usize, req: u64, effect: Value) {
-        let f = row(effect);
-        let wait = match f.as_slice() {
-            [db, op, q] if nat(*db) == Some(0) && is_word(*op, "read") => {
-                let s = arg_from_end(self.cog, 2).unwrap_or(Value::small(0));
-                let r = arg_from_end(self.cog, 1).unwrap_or(Value::small(0));
-                let reqv = Value::small(req);
-                self.sync_roots(&[effect]);
-                let answer = self
-                    .call_limited(r, &[s, reqv, *q])
-                    .unwrap_or(Value::small(0));
-                self.responses.push_back((w, req, answer));
-                Wait::Answered
-            }
-            [db, op, c] if nat(*db) == Some(0) && is_word(*op, "write") => {
-                let input = self.rt.row(&[Value::small(w as u64), *c]);
-                self.inputs.push(input);
-                Wait::Cog
-            }
-            [dev, op] if is_word(*dev, "time") && is_word(*op, "when") => {
-                let now = self.rt.nat_u64(now_secs());
-                self.responses.push_back((w, req, now));
-                Wait::Answered
-            }
-            [dev, op, t] if is_word(*dev, "time") && is_word(*op, "wait") => {
-                Wait::Until(nat(*t).unwrap_or(u64::MAX))
-            }
-            [dev, rest @ ..] if is_word(*dev, "tcp") => match self.tcp_request(rest) {
-                Some(answer) => {
-                    self.responses.push_back((w, req, answer));
-                    Wait::Answered
-                }
-                None => match rest {
-                    [op] if is_word(*op, "hear") => Wait::Tcp(tcp::TcpWait::Hear),
-                    [op, h] if is_word(*op, "take") => {
-                        Wait::Tcp(tcp::TcpWait::Take(nat(*h).unwrap_or(0)))
-                    }
-                    _ => {
-                        self.responses.push_back((w, req, Value::small(0)));
-                        Wait::Answered
-                    }
-                },
-            },
-            _ => {
-                self.responses.push_back((w, req, Value::small(0)));
-                Wait::Answered
-            }
-        };
-        let answered = matches!(wait, Wait::Answered);
-        if let Some(Some(d)) = self.drivers.get_mut(w) {
-            d.pending.push(Pending {
+    /// Queues `value` as the answer to the live request `req` (issued as `gen`) of driver `w`.
+    fn answer(&mut self, w: usize, req: u64, gen: u64, value: Value) {
+        if let Some(Some(d)) = self.drivers.get(w) {
+            self.responses.push_back(Response {
+                worker: w,
+                driver: d.id,
                 req,
-                effect,
-                wait,
-                answered,
+                gen: Some(gen),
+                value,
             });
         }
     }
 
-    /// Answers a TCP request that needs no waiting (`%mine %open %give %shut`); `None` for
-    /// the ones that wait (`%hear %take`) or are malformed.
-    fn tcp_request(&mut self, rest: &[Value]) -> Option<Value> {
-        let maybe = |rt: &mut Runtime, x: Option<u64>| match x {
+    /// Issues request `req` of driver `w`: `value` is the effect as it came, `effect` what
+    /// it asks for. Every request but a write or a dead one becomes live.
+    fn issue(&mut self, w: usize, req: u64, value: Value, effect: Effect) {
+        self.next_id += 1;
+        let gen = self.next_id;
+        let wait = match effect {
+            Effect::Dead => return,
+            Effect::Write(c) => {
+                let input = self.rt.row(&[Value::small(w as u64), c]);
+                self.inputs.push(input);
+                return;
+            }
+            Effect::Read(q) => {
+                let s = arg_from_end(self.cog, 2).unwrap_or(Value::small(0));
+                let r = arg_from_end(self.cog, 1).unwrap_or(Value::small(0));
+                self.sync_roots(&[value]);
+                let answer = self
+                    .call_limited(r, &[s, Value::small(req), q])
+                    .unwrap_or(Value::small(0));
+                self.answer(w, req, gen, answer);
+                Wait::Answered
+            }
+            Effect::TimeWhen => {
+                let now = self.rt.nat_u64(now_secs());
+                self.answer(w, req, gen, now);
+                Wait::Answered
+            }
+            Effect::TimeWait(Some(t)) => Wait::Until(t),
+            Effect::TimeWait(None) => Wait::Never,
+            Effect::Tcp(t) => match self.tcp_request(t) {
+                Ok(answer) => {
+                    self.answer(w, req, gen, answer);
+                    Wait::Answered
+                }
+                Err(wait) => Wait::Tcp(wait),
+            },
+            Effect::Zero => {
+                self.answer(w, req, gen, Value::small(0));
+                Wait::Answered
+            }
+        };
+        if let Some(Some(d)) = self.drivers.get_mut(w) {
+            d.insert(
+                req,
+                Live {
+                    gen,
+                    effect: value,
+                    wait,
+                },
+            );
+        }
+    }
+
+    /// `Maybe x`: 0 for none, `(0 x)` for some.
+    fn maybe(&mut self, x: Option<u64>) -> Value {
+        match x {
             Some(v) => {
-                let v = rt.nat_u64(v);
-                rt.partial(Value::small(0), &[v])
+                let v = self.rt.nat_u64(v);
+                self.rt.partial(Value::small(0), &[v])
             }
             None => Value::small(0),
-        };
-        match rest {
-            [op] if is_word(*op, "mine") => Some(Value::small(self.tcp.mine() as u64)),
-            [op, ip, port] if is_word(*op, "open") => {
-                let (ip, port) = (nat(*ip)?, nat(*port)?);
-                let h = self.tcp.open(ip as u32, port as u16);
-                Some(maybe(&mut self.rt, h))
+        }
+    }
+
+    /// Answers a TCP request that needs no waiting (`%mine %open %shut`, and a `%give` the
+    /// socket takes at once), or says what it waits for.
+    fn tcp_request(&mut self, t: TcpRequest) -> Result<Value, tcp::TcpWait> {
+        match t {
+            TcpRequest::Mine => Ok(Value::small(self.tcp.mine() as u64)),
+            TcpRequest::Open(ip, port) => {
+                let h = self.tcp.open(ip, port);
+                Ok(self.maybe(h))
             }
-            [op, h, bar] if is_word(*op, "give") => {
-                let sent = datajet::bar_bytes(*bar)
-                    .and_then(|b| self.tcp.give(nat(*h)?, &b))
-                    .map(|n| n as u64);
-                Some(maybe(&mut self.rt, sent))
+            TcpRequest::Give(h, bytes) => match self.tcp.give(h, &bytes) {
+                Some(sent) => Ok(self.maybe(sent.map(|n| n as u64))),
+                None => Err(tcp::TcpWait::Give(h, bytes)),
+            },
+            TcpRequest::Shut(h) => {
+                self.tcp.shut(h);
+                Ok(Value::small(0))
             }
-            [op, h] if is_word(*op, "shut") => {
-                self.tcp.shut(nat(*h)?);
-                Some(Value::small(0))
-            }
-            _ => None,
+            TcpRequest::Hear => Err(tcp::TcpWait::Hear),
+            TcpRequest::Take(h) => Err(tcp::TcpWait::Take(h)),
         }
     }
 
@@ -631,67 +608,78 @@ impl Machine {
         let mut events = Vec::new();
         for (w, d) in self.drivers.iter_mut().enumerate() {
             let Some(d) = d else { continue };
-            for p in d.pending.iter_mut().filter(|p| !p.answered) {
-                if let Wait::Tcp(t) = p.wait {
+            for (req, l) in d.waiting() {
+                if let Wait::Tcp(t) = &l.wait {
                     match self.tcp.poll(t) {
                         Some(ev) => {
-                            p.answered = true;
-                            events.push((w, p.req, ev));
+                            l.wait = Wait::Answered;
+                            events.push((w, req, l.gen, ev));
                         }
                         None => waiting = true,
                     }
                 }
             }
         }
-        for (w, req, ev) in events {
+        for (w, req, gen, ev) in events {
             let v = match ev {
                 tcp::TcpEvent::Heard(h, ip, port) => {
                     let xs = [
-                        Value::small(h),
+                        self.rt.nat_u64(h),
                         Value::small(ip as u64),
                         Value::small(port as u64),
                     ];
                     self.rt.row(&xs)
                 }
                 tcp::TcpEvent::Took(bytes) => self.rt.bar(&bytes),
+                tcp::TcpEvent::Gave(sent) => self.maybe(sent.map(|n| n as u64)),
             };
-            self.responses.push_back((w, req, v));
+            self.answer(w, req, gen, v);
         }
         waiting
     }
 
-    /// Gives driver `w` the response `x` to request `req`: `P' = P req x`. A crashing driver
-    /// restarts from its worker entry.
-    fn respond(&mut self, w: usize, req: u64, x: Value) {
-        let Some(Some(d)) = self.drivers.get(w) else {
+    /// Gives a driver its next answer: `P' = P req x`. The answer is dropped if the driver
+    /// or the request it answers was replaced since. A crashing driver goes back to its
+    /// initial `P` (keeping its live requests). Then the driver issues its new row.
+    fn respond(&mut self, r: Response) {
+        let Some(Some(d)) = self.drivers.get_mut(r.worker) else {
             return;
         };
+        if d.id != r.driver {
+            return;
+        }
+        match r.gen {
+            Some(gen) => {
+                if !d.take_answered(r.req, gen) {
+                    return;
+                }
+            }
+            None => d.remove(r.req),
+        }
         let proc = d.proc;
-        self.sync_roots(&[x]);
-        let result = self.call_limited(proc, &[Value::small(req), x]);
+        self.sync_roots(&[r.value]);
+        let result = self.call_limited(proc, &[Value::small(r.req), r.value]);
         // Drivers are not persisted: what they trace can be shown at once.
         let traces: Vec<Value> = std::mem::take(&mut *self.traces.borrow_mut());
         for t in traces {
             (self.print_trace)(t);
         }
-        match result {
-            Ok(p) => {
-                if let Some(Some(d)) = self.drivers.get_mut(w) {
-                    d.proc = p.deref();
-                }
-            }
+        let w = r.worker;
+        let next = match result {
+            Ok(p) => p.deref(),
             Err(c) => {
                 (self.say)(&format!(
-                    "driver {w} crashed ({}); restarting it",
+                    "driver {w} crashed ({}); it goes back to its initial state",
                     c.describe()
                 ));
-                if let Some(Some(d)) = self.drivers.get_mut(w) {
-                    if let [_, p] = row(d.entry).as_slice() {
-                        d.proc = *p;
-                    }
-                    d.pending.clear();
+                match self.drivers.get(w) {
+                    Some(Some(d)) => d.init,
+                    _ => return,
                 }
             }
+        };
+        if let Some(Some(d)) = self.drivers.get_mut(w) {
+            d.proc = next;
         }
         self.issue_requests(w);
     }
@@ -700,18 +688,22 @@ impl Machine {
     fn fire_timers(&mut self) -> Option<u64> {
         let now = now_secs();
         let mut next: Option<u64> = None;
+        let mut due = Vec::new();
         for (w, d) in self.drivers.iter_mut().enumerate() {
             let Some(d) = d else { continue };
-            for p in d.pending.iter_mut().filter(|p| !p.answered) {
-                match p.wait {
+            for (req, l) in d.waiting() {
+                match l.wait {
                     Wait::Until(t) if t <= now => {
-                        p.answered = true;
-                        self.responses.push_back((w, p.req, Value::small(0)));
+                        l.wait = Wait::Answered;
+                        due.push((w, req, l.gen));
                     }
                     Wait::Until(t) => next = Some(next.map_or(t, |n| n.min(t))),
-                    Wait::Answered | Wait::Cog | Wait::Tcp(_) => {}
+                    Wait::Answered | Wait::Never | Wait::Tcp(_) => {}
                 }
             }
+        }
+        for (w, req, gen) in due {
+            self.answer(w, req, gen, Value::small(0));
         }
         next
     }
@@ -732,20 +724,25 @@ impl Machine {
             {
                 break Ended::Finished;
             }
-            if let Some((w, req, x)) = self.responses.pop_front() {
-                self.respond(w, req, x);
-                continue;
+            // The answers that are in now, then one step for the inputs they made, then the
+            // devices: a driver that keeps asking cannot hold up the cog or other drivers.
+            for _ in 0..self.responses.len() {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                if let Some(r) = self.responses.pop_front() {
+                    self.respond(r);
+                }
             }
-            if !self.inputs.is_empty() {
+            if !self.inputs.is_empty() && !stop.load(Ordering::Relaxed) {
                 match self.step() {
                     Err(MachineError::Interrupted) => break Ended::Stopped,
                     r => r?,
                 }
-                continue;
             }
             let next = self.fire_timers();
             let tcp_waiting = self.poll_tcp() | self.poll_jobs();
-            if !self.responses.is_empty() {
+            if !self.responses.is_empty() || !self.inputs.is_empty() {
                 continue;
             }
             // Sockets are polled: wait briefly while any request waits on one.

@@ -10,12 +10,14 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
 pub const TAKE_MAX: usize = 4096;
 
 /// What a pending request is waiting for.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum TcpWait {
     /// A new connection.
     Hear,
     /// Bytes (or end of stream) on this connection.
     Take(u64),
+    /// Room to send these bytes on this connection.
+    Give(u64, Vec<u8>),
 }
 
 /// What a poll produced.
@@ -25,6 +27,8 @@ pub enum TcpEvent {
     Heard(u64, u32, u16),
     /// Bytes read (empty at end of stream or on an error).
     Took(Vec<u8>),
+    /// Bytes sent (`None`: the connection is unknown or failed).
+    Gave(Option<usize>),
 }
 
 /// The sockets of one machine.
@@ -65,11 +69,13 @@ impl Tcp {
             .unwrap_or(0)
     }
 
+    /// Adds a connection under the next handle (the first is 0, as in the reference).
     fn add(&mut self, s: TcpStream) -> Option<u64> {
         s.set_nonblocking(true).ok()?;
+        let h = self.next;
         self.next += 1;
-        self.conns.insert(self.next, s);
-        Some(self.next)
+        self.conns.insert(h, s);
+        Some(h)
     }
 
     /// Opens a connection to `ip:port` (blocking for at most two seconds).
@@ -79,13 +85,19 @@ impl Tcp {
         self.add(s)
     }
 
-    /// Writes what the socket takes now; `None` for an unknown or failed connection.
-    pub fn give(&mut self, h: u64, bytes: &[u8]) -> Option<usize> {
-        let s = self.conns.get_mut(&h)?;
+    /// Writes what the socket takes now: `None` while it takes nothing (try again later),
+    /// `Some(None)` for an unknown or failed connection (a failed one is dropped).
+    pub fn give(&mut self, h: u64, bytes: &[u8]) -> Option<Option<usize>> {
+        let Some(s) = self.conns.get_mut(&h) else {
+            return Some(None);
+        };
         match s.write(bytes) {
-            Ok(n) => Some(n),
-            Err(e) if e.kind() == ErrorKind::WouldBlock => Some(0),
-            Err(_) => None,
+            Ok(n) => Some(Some(n)),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => None,
+            Err(_) => {
+                self.conns.remove(&h);
+                Some(None)
+            }
         }
     }
 
@@ -97,8 +109,8 @@ impl Tcp {
     }
 
     /// Tries to satisfy a wait now; `None` while there is nothing yet.
-    pub fn poll(&mut self, w: TcpWait) -> Option<TcpEvent> {
-        match w {
+    pub fn poll(&mut self, w: &TcpWait) -> Option<TcpEvent> {
+        match *w {
             TcpWait::Hear => {
                 let (s, peer) = match self.listener().ok()?.accept() {
                     Ok(x) => x,
@@ -119,13 +131,21 @@ impl Tcp {
                 match s.read(&mut buf) {
                     Ok(n) => {
                         buf.truncate(n);
+                        if n == 0 {
+                            // End of stream: the handle is gone (as in the reference).
+                            self.conns.remove(&h);
+                        }
                         Some(TcpEvent::Took(buf))
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock => None,
                     Err(e) if e.kind() == ErrorKind::Interrupted => None,
-                    Err(_) => Some(TcpEvent::Took(Vec::new())),
+                    Err(_) => {
+                        self.conns.remove(&h);
+                        Some(TcpEvent::Took(Vec::new()))
+                    }
                 }
             }
+            TcpWait::Give(h, ref bytes) => self.give(h, bytes).map(TcpEvent::Gave),
         }
     }
 }
