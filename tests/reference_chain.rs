@@ -1,9 +1,10 @@
-//! Conformance with the reference: when a checkout of the reference implementation is at
-//! /work/ref (it never enters this repository), its Sire chain `sire_01_fan` ... `sire.sire`
-//! (and on to `prelude.sire`)
-//! must load with every assertion passing, under both engines. Skipped when it is absent.
+//! Conformance with the reference: with `$PALLAS_REFERENCE` naming a checkout of the
+//! reference implementation (it never enters this repository), its Sire chain `sire_01_fan`
+//! ... `sire.sire` (and on to `prelude.sire`) must load with every assertion passing, under
+//! both engines. Skipped, with a SKIPPED line, when the variable is not set.
 
-use std::path::Path;
+mod reference;
+
 use std::process::Command;
 
 fn load(engine: &str, file: &str) -> Option<(bool, String)> {
@@ -11,13 +12,9 @@ fn load(engine: &str, file: &str) -> Option<(bool, String)> {
 }
 
 fn load_with(flags: &[&str], file: &str) -> Option<(bool, String)> {
-    let root = Path::new("/work/ref");
-    if !root.join(file).exists() {
-        eprintln!("skipped: no reference checkout at {}", root.display());
-        return None;
-    }
+    let root = reference::checkout(&format!("loading the reference's {file}"))?;
     let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
-        .current_dir(root)
+        .current_dir(&root)
         .args(flags)
         .args([
             "--jet-mismatch-ignore",

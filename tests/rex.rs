@@ -1,6 +1,8 @@
 //! The Rex reader and printer: exact trees for each shape, errors with positions, and
-//! print -> read round trips (on our own samples, generated trees, and, when a copy of the
-//! reference is at /work/ref, on every one of its .sire files).
+//! print -> read round trips (on our own samples, generated trees, and, when
+//! `$PALLAS_REFERENCE` names a checkout of the reference, on every one of its .sire files).
+
+mod reference;
 
 use pallas::rex::{self, print, read_blocks, Rex, RuneShape, Tex, TextShape};
 use proptest::prelude::*;
@@ -242,11 +244,12 @@ proptest! {
 
 #[test]
 fn reference_sire_files_read_and_round_trip() {
-    let dir = std::path::Path::new("/work/ref/sire");
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        eprintln!("skipped: no reference checkout at {}", dir.display());
+    let Some(root) = reference::checkout("reading the reference's .sire files") else {
         return;
     };
+    let dir = root.join("sire");
+    let entries =
+        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
     let mut files = 0;
     let mut blocks = 0;
     for e in entries.flatten() {

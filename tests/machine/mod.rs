@@ -66,15 +66,19 @@ pub fn start_lines(dir: &Path) -> (Child, mpsc::Receiver<String>) {
 }
 
 /// Sends `request` as it is on a new loopback connection to `port` and returns everything
-/// the server sends back before it closes the connection.
-pub fn http_raw(port: u16, request: &str) -> String {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    s.write_all(request.as_bytes()).expect("send");
+/// the server sends back before it closes the connection; `None` if the connection fails.
+pub fn try_http_raw(port: u16, request: &str) -> Option<String> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    s.write_all(request.as_bytes()).ok()?;
     let mut out = Vec::new();
-    s.read_to_end(&mut out).expect("read");
-    String::from_utf8_lossy(&out).into_owned()
+    s.read_to_end(&mut out).ok()?;
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// [`try_http_raw`], which must succeed.
+pub fn http_raw(port: u16, request: &str) -> String {
+    try_http_raw(port, request).unwrap_or_else(|| panic!("no answer on port {port} to {request:?}"))
 }
 
 /// One HTTP/1.0 GET of `path` on loopback; the whole response.
@@ -85,9 +89,10 @@ pub fn http_get_path(port: u16, path: &str) -> String {
     )
 }
 
-/// One HTTP/1.0 POST of `body` (as JSON) to `path` on loopback; the whole response.
-pub fn http_post(port: u16, path: &str, body: &str) -> String {
-    http_raw(
+/// One HTTP/1.0 POST of `body` (as JSON) to `path` on loopback; the whole response, or
+/// `None` if the connection failed.
+pub fn http_post(port: u16, path: &str, body: &str) -> Option<String> {
+    try_http_raw(
         port,
         &format!(
             "POST {path} HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\n\
