@@ -1,6 +1,8 @@
 //! The TCP device: one listening socket on loopback (port `$PALLAS_TCP_PORT`, or any free
-//! port) and the connections it accepts or opens. Every socket is non-blocking and polled from
-//! the machine's loop, so a slow connection never holds up another.
+//! port) and the connections it accepts or opens, with handles counted from 0. Every socket is
+//! non-blocking and polled from the machine's loop, so a slow connection never holds up
+//! another: a `%take` waits for bytes, a `%give` the socket cannot take now waits for room.
+//! At end of stream (or on an error) a connection's handle is dropped.
 
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
@@ -147,5 +149,93 @@ impl Tcp {
             }
             TcpWait::Give(h, ref bytes) => self.give(h, bytes).map(TcpEvent::Gave),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// A connection opened by the device to a listener of the test's own: the device's
+    /// handle and the test's end.
+    fn pair(tcp: &mut Tcp) -> (u64, TcpStream) {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let h = tcp.open(ip_word(Ipv4Addr::LOCALHOST), port).expect("open");
+        let (peer, _) = l.accept().expect("accept");
+        (h, peer)
+    }
+
+    /// Polls `w` until it gives something (or a few seconds pass).
+    fn poll_until(tcp: &mut Tcp, w: &TcpWait) -> Option<TcpEvent> {
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(5) {
+            if let Some(ev) = tcp.poll(w) {
+                return Some(ev);
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        None
+    }
+
+    #[test]
+    fn handles_count_from_zero_and_end_of_stream_drops_the_handle() {
+        let mut tcp = Tcp::default();
+        let (h0, _keep) = pair(&mut tcp);
+        let (h1, mut peer) = pair(&mut tcp);
+        assert_eq!((h0, h1), (0, 1));
+        peer.write_all(b"hi").expect("write");
+        match poll_until(&mut tcp, &TcpWait::Take(h1)) {
+            Some(TcpEvent::Took(b)) => assert_eq!(b, b"hi"),
+            _ => panic!("no bytes"),
+        }
+        drop(peer);
+        match poll_until(&mut tcp, &TcpWait::Take(h1)) {
+            Some(TcpEvent::Took(b)) => assert!(b.is_empty()),
+            _ => panic!("no end of stream"),
+        }
+        assert_eq!(tcp.give(h1, b"x"), Some(None), "the handle is gone");
+        assert_eq!(tcp.give(h0, b"x"), Some(Some(1)));
+    }
+
+    #[test]
+    fn a_give_the_socket_cannot_take_waits_for_room() {
+        let mut tcp = Tcp::default();
+        let (h, mut peer) = pair(&mut tcp);
+        let chunk = vec![7u8; 1 << 16];
+        // Fill the socket's buffers until it takes nothing more.
+        let mut sent = 0usize;
+        loop {
+            match tcp.give(h, &chunk) {
+                Some(Some(n)) => sent += n,
+                None => break,
+                Some(None) => panic!("the connection failed"),
+            }
+            assert!(sent < 1 << 30, "the socket never filled");
+        }
+        let wait = TcpWait::Give(h, chunk.clone());
+        assert!(tcp.poll(&wait).is_none(), "a full socket has no room");
+        // The peer reads: room comes back and the wait is answered.
+        let reader = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 1 << 16];
+            let mut got = 0usize;
+            while let Ok(n) = peer.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                got += n;
+            }
+            got
+        });
+        match poll_until(&mut tcp, &wait) {
+            Some(TcpEvent::Gave(Some(n))) => {
+                assert!(n > 0);
+                sent += n;
+            }
+            _ => panic!("the give was never answered"),
+        }
+        tcp.shut(h);
+        assert_eq!(reader.join().expect("reader"), sent);
     }
 }
