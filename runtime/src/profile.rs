@@ -205,6 +205,32 @@ impl Profiler {
         out
     }
 
+    /// Folded stacks weighted by time in microseconds, for a flamegraph whose widths are
+    /// time: each sampled stack weighs its samples times the interval, and the measured time
+    /// of each law's JIT-compiled calls (which take no samples) is a stack of its own,
+    /// `[machine code];law`. So the total is the table's total self time.
+    pub fn folded_micros(&self) -> String {
+        let us = self.interval.as_micros().max(1) as u64;
+        let mut lines: Vec<String> = self
+            .stacks
+            .iter()
+            .map(|(stack, n)| {
+                let names: Vec<String> = stack.iter().map(|&i| self.frame_name(i)).collect();
+                format!("{} {}", names.join(";"), n * us)
+            })
+            .collect();
+        for (i, l) in self.laws.iter().enumerate() {
+            if l.native_nanos > 0 {
+                let micros = l.native_nanos.div_ceil(1000);
+                lines.push(format!("[machine code];{} {micros}", self.frame_name(i)));
+            }
+        }
+        lines.sort();
+        let mut out = lines.join("\n");
+        out.push('\n');
+        out
+    }
+
     fn frame_name(&self, i: usize) -> String {
         if i == usize::MAX {
             return "...".into();

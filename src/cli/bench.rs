@@ -36,6 +36,9 @@ pub struct BenchArgs {
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also write the results as an HTML page with a chart (self-contained: opens offline).
+    #[arg(long, value_name = "FILE.html")]
+    pub html: Option<std::path::PathBuf>,
 }
 
 /// One mode's results.
@@ -237,6 +240,18 @@ pub fn run(opts: &RuntimeOpts, a: BenchArgs) -> Result<(), Failure> {
         runs,
         modes: results,
     };
+    if let Some(path) = &a.html {
+        std::fs::write(path, super::bench_page::html(&report)).map_err(|e| {
+            Failure::crash(format!(
+                "cannot write the page to {}: {e} (is the directory there and writable?)",
+                path.display()
+            ))
+        })?;
+        eprintln!(
+            "bench: page written to {} (open it in a browser)",
+            path.display()
+        );
+    }
     if a.json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| Failure::crash(format!("cannot format JSON: {e}")))?;

@@ -1,7 +1,9 @@
 //! The command line: one module per subcommand.
 
 pub mod bench;
+pub mod bench_page;
 pub mod bytecode;
+pub mod flamegraph;
 pub mod jets;
 pub mod machine;
 pub mod plan;
@@ -43,7 +45,8 @@ pub struct RuntimeOpts {
     #[arg(long, global = true, value_enum, default_value_t = EngineArg::Bytecode)]
     pub engine: EngineArg,
     /// Profile the run and write the profile here (`.json`: speedscope, `.folded`: folded
-    /// stacks for flamegraph tools, otherwise a table).
+    /// stacks for flamegraph tools, `.svg`: a flamegraph to open in a browser, otherwise a
+    /// table).
     #[arg(long, global = true, value_name = "FILE")]
     pub profile_output: Option<std::path::PathBuf>,
     /// Compile every Sire module from source instead of reusing the module cache

@@ -19,6 +19,9 @@ pub struct ProfArgs {
     /// How many rows of the table to print.
     #[arg(long, default_value_t = 30)]
     pub top: usize,
+    /// Also write the profile as a flamegraph (an SVG file a browser opens) here.
+    #[arg(long, value_name = "FILE.svg")]
+    pub svg: Option<PathBuf>,
 }
 
 /// Runs `pallas prof`.
@@ -66,6 +69,9 @@ pub fn run(opts: &RuntimeOpts, a: ProfArgs) -> Result<(), Failure> {
     }
     if let Some(path) = &opts.profile_output {
         super::profile::write(&p, path)?;
+    }
+    if let Some(path) = &a.svg {
+        super::profile::write_as(&p, path, super::profile::Format::Svg)?;
     }
     Ok(())
 }

@@ -1,12 +1,39 @@
 //! `--profile-output FILE`: write a profile of the run, in a format chosen by the extension:
-//! `.json` speedscope, `.folded` folded stacks (flamegraph tools), anything else a table.
+//! `.json` speedscope, `.folded` folded stacks (flamegraph tools), `.svg` a flamegraph a
+//! browser opens, anything else a table.
 
 use std::path::Path;
 use std::time::Duration;
 
+use pallas_runtime::profile::Profiler;
 use pallas_runtime::Runtime;
 
 use super::{Failure, RuntimeOpts};
+
+/// The forms a profile can be written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// speedscope's JSON file format.
+    Speedscope,
+    /// Folded stacks (`outer;inner count`), sample counts.
+    Folded,
+    /// A flamegraph as a self-contained SVG file.
+    Svg,
+    /// The per-law table `pallas prof` prints.
+    Table,
+}
+
+impl Format {
+    /// The format a file name asks for, by its extension.
+    pub fn of(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => Format::Speedscope,
+            Some("folded") => Format::Folded,
+            Some("svg") => Format::Svg,
+            _ => Format::Table,
+        }
+    }
+}
 
 /// Starts profiling if the options ask for it.
 pub fn start(opts: &RuntimeOpts, rt: &mut Runtime) {
@@ -24,16 +51,32 @@ pub fn finish(opts: &RuntimeOpts, rt: &mut Runtime) -> Result<(), Failure> {
 }
 
 /// Writes a finished profile in the format its file name asks for.
-pub fn write(p: &pallas_runtime::profile::Profiler, path: &Path) -> Result<(), Failure> {
-    let text = match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => p.speedscope(),
-        Some("folded") => p.folded(),
-        _ => p.table(),
+pub fn write(p: &Profiler, path: &Path) -> Result<(), Failure> {
+    write_as(p, path, Format::of(path))
+}
+
+/// Writes a finished profile in the given format.
+pub fn write_as(p: &Profiler, path: &Path, format: Format) -> Result<(), Failure> {
+    let text = match format {
+        Format::Speedscope => p.speedscope(),
+        Format::Folded => p.folded(),
+        Format::Svg => super::flamegraph::svg(p)
+            .map_err(|e| Failure::crash(format!("{}: {e}", path.display())))?,
+        Format::Table => p.table(),
     };
-    std::fs::write(path, text)
-        .map_err(|e| Failure::crash(format!("cannot write profile {}: {e}", path.display())))?;
+    std::fs::write(path, text).map_err(|e| {
+        Failure::crash(format!(
+            "cannot write the profile to {}: {e} (is the directory there and writable?)",
+            path.display()
+        ))
+    })?;
+    let what = if format == Format::Svg {
+        " (a flamegraph: open it in a browser)"
+    } else {
+        ""
+    };
     eprintln!(
-        "profile: {} samples written to {}",
+        "profile: {} samples written to {}{what}",
         p.samples,
         path.display()
     );
