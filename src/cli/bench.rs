@@ -16,8 +16,19 @@ use serde::Serialize;
 use super::{EngineArg, Failure, JitArg, RuntimeOpts};
 use crate::plan_syntax::{self, PlanExpr};
 
+/// Shown at the end of `--help`.
+const BENCH_EXAMPLES: &str = "\
+Examples:
+  # JIT off vs on: min/median, ratios
+  pallas bench --sire sire/bench.sire 'fib 25'
+  # also the reference evaluator; a page with a chart
+  pallas bench --sire sire/bench.sire 'fib 20' --with-oracle --html bench.html
+  # a PLAN expression; JSON for scripts
+  pallas bench --json '({f 2 2} 7 8)'";
+
 /// Arguments of `pallas bench`.
 #[derive(Args, Debug)]
+#[command(after_help = BENCH_EXAMPLES)]
 pub struct BenchArgs {
     /// The expression to time: PLAN syntax (e.g. `({f 1 ...} 25)`), or Sire with `--sire`.
     pub expr: String,
@@ -136,7 +147,7 @@ fn prepare_any(
     let mut s = super::load_sire_quietly(mode_opts, rt, file)?;
     let src = format!("= (pallasBenchMain pallasBenchArg) | {}\n", a.expr);
     s.run_source(rt, "<expr>", &src, true, &mut |_| {})
-        .map_err(|f| Failure::input(format!("\n{f}")))?;
+        .map_err(|f| Failure::input(super::errors::sire(&f)))?;
     let st = s.state(rt);
     let f = crate::sire::state::lookup_val(rt, st, "pallasBenchMain")
         .map_err(Failure::input)?

@@ -8,8 +8,15 @@ use pallas_runtime::Kind;
 use super::{Failure, RuntimeOpts};
 use crate::sire::state;
 
+/// Shown at the end of `--help`.
+const BYTECODE_EXAMPLES: &str = "\
+Examples:
+  # the bytecode of the law `fib`
+  pallas bytecode sire/bench.sire fib";
+
 /// Arguments of `pallas bytecode`.
 #[derive(Args, Debug)]
+#[command(after_help = BYTECODE_EXAMPLES)]
 pub struct BytecodeArgs {
     /// The Sire file to load.
     pub file: PathBuf,

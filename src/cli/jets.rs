@@ -8,8 +8,17 @@ use pallas_runtime::hash;
 
 use super::{Failure, RuntimeOpts};
 
+/// Shown at the end of `--help`.
+const JETS_EXAMPLES: &str = "\
+Examples:
+  # the jet table
+  pallas jets
+  # which jet-named pins matched while loading the file
+  pallas jets sire/tab.sire";
+
 /// Arguments of `pallas jets`.
 #[derive(Args, Debug)]
+#[command(after_help = JETS_EXAMPLES)]
 pub struct JetsArgs {
     /// A .sire file: list the jets matched (or mismatched) while loading it.
     pub file: Option<PathBuf>,

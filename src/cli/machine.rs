@@ -12,8 +12,15 @@ use pallas_runtime::machine::{Ended, Machine};
 
 use super::{Failure, RuntimeOpts};
 
+/// Shown at the end of `--help`.
+const BOOT_EXAMPLES: &str = "\
+Examples:
+  # a machine in ./counter; then `pallas start ./counter`
+  pallas boot ./counter sire/demo_counter.sire";
+
 /// Arguments of `pallas boot`.
 #[derive(Args, Debug)]
+#[command(after_help = BOOT_EXAMPLES)]
 pub struct BootArgs {
     /// The machine's store: a directory, or a bare name under `~/.pallas`.
     pub store: String,
@@ -21,8 +28,19 @@ pub struct BootArgs {
     pub file: PathBuf,
 }
 
+/// Shown at the end of `--help`.
+const START_EXAMPLES: &str = "\
+Examples:
+  # replay the log, then run until Ctrl-C
+  pallas start ./counter
+  # load and replay, print the cog's hash, stop
+  pallas start ./counter --print-hash
+  # an HTTP server on port 8080 (try `curl localhost:8080/`)
+  pallas boot ./web sire/demo_http.sire && PALLAS_TCP_PORT=8080 pallas start ./web";
+
 /// Arguments of `pallas start`.
 #[derive(Args, Debug)]
+#[command(after_help = START_EXAMPLES)]
 pub struct StartArgs {
     /// The machine's store: a directory, or a bare name under `~/.pallas`.
     pub store: String,

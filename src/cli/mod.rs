@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod bench_page;
 pub mod bytecode;
+pub mod errors;
 pub mod flamegraph;
 pub mod jets;
 pub mod machine;
@@ -17,9 +18,23 @@ pub mod sire;
 use clap::{Args, Parser, Subcommand};
 use pallas_runtime::{Config, Engine, JetMismatch, Runtime};
 
+/// Shown at the end of `pallas --help`.
+const EXAMPLES: &str = "\
+Examples:
+  # evaluate a PLAN expression
+  pallas plan '({f 2 2} 7 8)'
+  # load a Sire file, then type Sire in a REPL
+  pallas sire sire/tab.sire
+  # where the time goes, as a table and as a flamegraph to open in a browser
+  pallas prof sire/bench.sire 'fib 25' --svg fib.svg
+  # a persistent counter: boot it once, start it again after any stop
+  pallas boot ./counter sire/demo_counter.sire && pallas start ./counter
+
+Each command's --help has its options and more examples.";
+
 /// pallas: PLAN, Sire and persistent cogs.
 #[derive(Parser, Debug)]
-#[command(name = "pallas", version, about)]
+#[command(name = "pallas", version, about, after_help = EXAMPLES)]
 pub struct Cli {
     /// Runtime options shared by every command.
     #[command(flatten)]
@@ -237,7 +252,7 @@ pub fn load_sire_quietly(
     s.cache = opts.module_cache();
     s.quiet();
     s.load_file(rt, file)
-        .map_err(|e| Failure::input(format!("\n{e}")))?;
+        .map_err(|e| Failure::input(errors::load(&e, file)))?;
     Ok(s)
 }
 
@@ -247,14 +262,24 @@ pub fn read_seed_file(
     path: &std::path::Path,
 ) -> Result<pallas_runtime::Value, Failure> {
     use pallas_runtime::seed;
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Failure::input(format!(
+            "cannot read {}: {e} (check the path)",
+            path.display()
+        ))
+    })?;
     if seed::is_pod(&bytes) {
         seed::load_pod(rt, &bytes)
     } else {
         seed::load(rt, &bytes)
     }
-    .map_err(|e| Failure::input(format!("{}: {e}", path.display())))
+    .map_err(|e| {
+        Failure::input(format!(
+            "{}: {e}\n  hint: this is not a seed or pod as `pallas save OUT.seed FILE.sire` or \
+             `pallas plan --seed` writes them (was it cut short, or is it another file?)",
+            path.display()
+        ))
+    })
 }
 
 /// Runs a parsed command line.

@@ -8,8 +8,19 @@ use pallas_runtime::hash;
 use super::{Failure, RuntimeOpts};
 use crate::plan_syntax;
 
+/// Shown at the end of `--help`.
+const PLAN_EXAMPLES: &str = "\
+Examples:
+  # 8: the law returns its second argument
+  pallas plan '({f 2 2} 7 8)'
+  # the hash of the pin <{f 2 2}>
+  pallas plan --hash '{f 2 2}'
+  # save the normal form; `pallas show out.seed` prints it
+  pallas plan --seed out.seed '(0 1 2)'";
+
 /// Arguments of `pallas plan`.
 #[derive(Args, Debug)]
+#[command(after_help = PLAN_EXAMPLES)]
 pub struct PlanArgs {
     /// The expression, e.g. `(3 99)` or `{f 2 1}`.
     pub expr: String,
@@ -29,7 +40,8 @@ pub fn run(opts: &RuntimeOpts, a: PlanArgs) -> Result<(), Failure> {
     let v = plan_syntax::build(&mut rt, &expr);
     super::profile::start(opts, &mut rt);
     let result = rt.normalize(v);
-    super::profile::finish(opts, &mut rt)?;
+    // The value is printed even when the profile cannot be written.
+    let profiled = super::profile::finish(opts, &mut rt);
     let v = result.map_err(|c| Failure::crash(c.describe()))?;
     if a.hash {
         println!("{}", hash::base58(&hash::value_hash(v)));
@@ -41,5 +53,5 @@ pub fn run(opts: &RuntimeOpts, a: PlanArgs) -> Result<(), Failure> {
         std::fs::write(&out, bytes)
             .map_err(|e| Failure::crash(format!("cannot write {}: {e}", out.display())))?;
     }
-    Ok(())
+    profiled
 }

@@ -9,8 +9,21 @@ use clap::Args;
 use super::{Failure, RuntimeOpts};
 use crate::sire::session::Session;
 
+/// Shown at the end of `--help`.
+const PROF_EXAMPLES: &str = "\
+Examples:
+  # the hottest laws while evaluating `nrev 400`
+  pallas prof sire/bench.sire 'nrev 400'
+  # also a flamegraph: open fib.svg in a browser
+  pallas prof sire/bench.sire 'fib 25' --svg fib.svg
+  # interpreted only, sampled every 100 µs
+  pallas --jit off --profile-interval-us 100 prof sire/bench.sire 'fib 22'
+  # profile loading the file
+  pallas prof sire/tab.sire";
+
 /// Arguments of `pallas prof`.
 #[derive(Args, Debug)]
+#[command(after_help = PROF_EXAMPLES)]
 pub struct ProfArgs {
     /// The Sire file to load.
     pub file: PathBuf,
@@ -36,7 +49,7 @@ pub fn run(opts: &RuntimeOpts, a: ProfArgs) -> Result<(), Failure> {
     }
     let module = s
         .load_file(&mut rt, &a.file)
-        .map_err(|e| Failure::input(format!("\n{e}")))?;
+        .map_err(|e| Failure::input(super::errors::load(&e, &a.file)))?;
     if let Some(expr) = &a.expr {
         s.enter_repl(&mut rt, Some(&module))
             .map_err(Failure::input)?;
@@ -44,9 +57,9 @@ pub fn run(opts: &RuntimeOpts, a: ProfArgs) -> Result<(), Failure> {
         let src = format!("{expr}\n");
         let mut failure = None;
         s.run_source(&mut rt, "<expr>", &src, true, &mut |f| {
-            failure = Some(f.to_string())
+            failure = Some(super::errors::sire(f))
         })
-        .map_err(|e| Failure::input(format!("\n{e}")))?;
+        .map_err(|e| Failure::input(super::errors::sire(&e)))?;
         if let Some(f) = failure {
             return Err(Failure::input(f));
         }

@@ -70,13 +70,20 @@ pub fn write_as(p: &Profiler, path: &Path, format: Format) -> Result<(), Failure
             path.display()
         ))
     })?;
+    let native_ms = p.laws.iter().map(|l| l.native_nanos).sum::<u64>() as f64 / 1e6;
+    // The flamegraph and the table also hold the measured time of JIT-compiled calls.
+    let timed = if native_ms > 0.0 && matches!(format, Format::Svg | Format::Table) {
+        format!(" and {native_ms:.1} ms of machine code")
+    } else {
+        String::new()
+    };
     let what = if format == Format::Svg {
         " (a flamegraph: open it in a browser)"
     } else {
         ""
     };
     eprintln!(
-        "profile: {} samples written to {}{what}",
+        "profile: {} samples{timed} written to {}{what}",
         p.samples,
         path.display()
     );

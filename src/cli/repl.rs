@@ -14,8 +14,17 @@ use super::{Failure, RuntimeOpts};
 /// The most bytes of input given to the program at once.
 const CHUNK: usize = 80;
 
+/// Shown at the end of `--help`.
+const REPL_EXAMPLES: &str = "\
+Examples:
+  # prog.sire's `main` answers each chunk of input with [output-bar next-program]
+  pallas save prog.seed prog.sire && printf 'hi' | pallas repl prog.seed
+  # write the output to a file
+  pallas repl prog.seed --save out.txt < in.txt";
+
 /// Arguments of `pallas repl`.
 #[derive(Args, Debug)]
+#[command(after_help = REPL_EXAMPLES)]
 pub struct ReplArgs {
     /// The seed (or pod) holding the program.
     pub seed: PathBuf,

@@ -8,8 +8,17 @@ use pallas_runtime::seed;
 use super::{Failure, RuntimeOpts};
 use crate::sire::state;
 
+/// Shown at the end of `--help`.
+const SAVE_EXAMPLES: &str = "\
+Examples:
+  # the file's `main` as a seed
+  pallas save counter.seed sire/demo_counter.sire
+  # with every pin it references
+  pallas save --pod counter.pod sire/demo_counter.sire";
+
 /// Arguments of `pallas save`.
 #[derive(Args, Debug)]
+#[command(after_help = SAVE_EXAMPLES)]
 pub struct SaveArgs {
     /// Where to write the seed.
     pub out: PathBuf,

@@ -6,8 +6,17 @@ use clap::Args;
 
 use super::{Failure, RuntimeOpts};
 
+/// Shown at the end of `--help`.
+const SHOW_EXAMPLES: &str = "\
+Examples:
+  # the value, readably
+  pallas show out.seed
+  # in `pallas plan` syntax
+  pallas show --plan out.seed";
+
 /// Arguments of `pallas show`.
 #[derive(Args, Debug)]
+#[command(after_help = SHOW_EXAMPLES)]
 pub struct ShowArgs {
     /// The seed or pod file.
     pub file: PathBuf,

@@ -8,8 +8,19 @@ use clap::Args;
 use super::{Failure, RuntimeOpts};
 use crate::sire::session::Session;
 
+/// Shown at the end of `--help`.
+const SIRE_EXAMPLES: &str = "\
+Examples:
+  # load the file, then a REPL (a blank line ends a block)
+  pallas sire sire/tab.sire
+  # evaluate input in its scope
+  echo 'tabIdx 3 (tabFromPairs [[1 2] [3 4]])' | pallas sire sire/rex.sire
+  # check a file: stop at the first failure, exit 2
+  pallas sire --no-repl sire/tab.sire";
+
 /// Arguments of `pallas sire`.
 #[derive(Args, Debug)]
+#[command(after_help = SIRE_EXAMPLES)]
 pub struct SireArgs {
     /// Sire files to load (each starts with `#### name`); the last one is imported into the REPL.
     pub files: Vec<PathBuf>,
@@ -38,7 +49,7 @@ fn run_with(
     for f in &a.files {
         match s.load_file(rt, f) {
             Ok(m) => module = Some(m),
-            Err(e) => return Err(Failure::input(format!("\n{e}"))),
+            Err(e) => return Err(Failure::input(super::errors::load(&e, f))),
         }
     }
     if a.no_repl {
@@ -57,7 +68,9 @@ fn run_with(
             }
             let pad = "\n".repeat(start.saturating_sub(1));
             let src = format!("{pad}{buf}");
-            let _ = s.run_source(rt, "REPL", &src, false, &mut |f| eprintln!("\n{f}\n"));
+            let _ = s.run_source(rt, "REPL", &src, false, &mut |f| {
+                eprintln!("{}\n", super::errors::sire(f))
+            });
             buf.clear();
         };
     let mut line_no = 0;
