@@ -51,7 +51,9 @@ fn element(e: &quick_xml::events::BytesStart) -> Node {
             let a = a.expect("well-formed attribute");
             (
                 String::from_utf8_lossy(a.key.as_ref()).into_owned(),
-                a.unescape_value().expect("attribute value").into_owned(),
+                a.normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                    .expect("attribute value")
+                    .into_owned(),
             )
         })
         .collect();
@@ -178,7 +180,7 @@ fn prof_svg_draws_interpreted_stacks_with_law_names() {
         "100",
         "prof",
         &bench_sire(),
-        "fib 22",
+        "fib 26",
         "--svg",
         out.to_str().expect("path"),
     ]);

@@ -10,18 +10,26 @@ pub fn svg(p: &Profiler) -> Result<String, String> {
     let folded = p.folded_micros();
     if folded.trim().is_empty() {
         return Err(format!(
-            "the profile has no samples (the run took less than the sampling interval, {:?}): \
-             profile a longer run, or sample more often with --profile-interval-us",
+            "the profile has no samples: no law ran in the interpreter when one of its samples \
+             (every {:?}) was due (the run was short, or its time went to native jets, which \
+             are not sampled); profile a longer run, or sample more often with \
+             --profile-interval-us",
             p.interval()
         ));
     }
     let mut opts = inferno::flamegraph::Options::default();
     opts.title = "pallas profile".into();
+    let jit = p.laws.iter().any(|l| l.native_nanos > 0);
     opts.subtitle = Some(format!(
-        "{} samples every {:?}, wall time {:.1?}; [machine code]: JIT-compiled calls, timed per call",
+        "{} samples every {:?}, wall time {:.1?}{}",
         p.samples,
         p.interval(),
-        p.elapsed()
+        p.elapsed(),
+        if jit {
+            "; [machine code]: JIT-compiled calls, timed per call"
+        } else {
+            ""
+        }
     ));
     opts.count_name = "µs".into();
     opts.name_type = "Law:".into();
