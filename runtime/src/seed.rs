@@ -406,12 +406,21 @@ pub fn load(rt: &mut Runtime, bytes: &[u8]) -> Result<Value, SeedError> {
 }
 
 /// Loads a seed whose holes are filled with the given values (pins).
+///
+/// A cell that saturates its function (which a normal value never holds, and the reference's
+/// native loader refuses, leaving it to its PLAN code) is the application it describes, as
+/// PLAN reads it: it is evaluated where a normal form is needed (a law's body, a pin's item,
+/// the result), and a crash while evaluating it is a load error.
 pub fn load_with_holes(
     rt: &mut Runtime,
     bytes: &[u8],
     holes: &[Value],
 ) -> Result<Value, SeedError> {
-    // Nothing here evaluates, so the collector cannot run while `table` holds values.
+    // `table` holds values across those evaluations: they may only collect what they make.
+    rt.with_gc_held(|rt| load_held(rt, bytes, holes))
+}
+
+fn load_held(rt: &mut Runtime, bytes: &[u8], holes: &[Value]) -> Result<Value, SeedError> {
     let mut r = Reader { b: bytes, pos: 0 };
     let nholes = r.word()?;
     let nbigs = r.word()?;
@@ -465,6 +474,9 @@ pub fn load_with_holes(
         table.push(Value::small(b as u64));
     }
     let nleaves = table.len() as u64;
+    // Set once a lazy application was built: from then on, parts that must be normal are
+    // evaluated first.
+    let mut lazy = false;
     // The bit stream.
     let start = r.pos;
     let total_bits = ((bytes.len() - start) as u64) * 8;
@@ -517,7 +529,7 @@ pub fn load_with_holes(
                     Some(Some(h)) => {
                         let h = *h;
                         open.pop();
-                        v = apply_normal(rt, h, v).map_err(|m| SeedError {
+                        v = apply_loaded(rt, h, v, &mut lazy).map_err(|m| SeedError {
                             offset: start + (bitpos / 8) as usize,
                             msg: m,
                         })?;
@@ -530,41 +542,58 @@ pub fn load_with_holes(
             None => return err(start, "fragment did not close"),
         }
     }
-    table.last().copied().ok_or(SeedError {
+    let top = table.last().copied().ok_or(SeedError {
         offset: 0,
         msg: "empty seed".into(),
+    })?;
+    if !lazy {
+        return Ok(top);
+    }
+    // Whoever loads a seed gets a normal value, as from any other seed.
+    rt.normalize(top).map_err(|c| SeedError {
+        offset: 0,
+        msg: format!("evaluating the applications it holds: {}", c.describe()),
     })
 }
 
-/// Applies `f` to `x` where the result must be normal: saturating opcode 0 builds a law,
-/// opcode 4 a pin; any other saturated call is not normal.
-fn apply_normal(rt: &mut Runtime, f: Value, x: Value) -> Result<Value, String> {
+/// Applies `f` to `x` as the cell `(f x)` of a seed says: saturating opcode 0 builds a law,
+/// opcode 4 a pin, fewer arguments than the function's arity a partial application; any
+/// other saturated call becomes a lazy application (and sets `lazy`).
+fn apply_loaded(rt: &mut Runtime, f: Value, x: Value, lazy: &mut bool) -> Result<Value, String> {
     let f = f.deref();
     let (head, mut args) = match f.kind() {
         Some(Kind::App(a)) => (a.head, a.args().to_vec()),
         _ => (f, Vec::new()),
     };
     args.push(x);
-    let ar = rt.arity(head);
+    let ar = if head.is_whnf() { rt.arity(head) } else { 0 };
     if (args.len() as u64) < ar {
         return Ok(rt.partial(head, &args));
     }
-    if (args.len() as u64) > ar {
-        return Err("a call with too many arguments is not a normal value".into());
-    }
+    let normal = |rt: &mut Runtime, v: Value, lazy: bool| -> Result<Value, String> {
+        if !lazy {
+            return Ok(v);
+        }
+        rt.normalize(v)
+            .map_err(|c| format!("evaluating an application it holds: {}", c.describe()))
+    };
     match head.as_small() {
-        Some(0) => {
-            let (n, a, b) = (args[0], args[1], args[2]);
+        Some(0) if args.len() == 3 => {
+            let (n, a) = (args[0].deref(), args[1].deref());
             if !n.is_nat() || !a.is_nat() || a.as_small() == Some(0) {
                 return Err("a law needs a nat name and a positive nat arity".into());
             }
+            let b = normal(rt, args[2], *lazy)?;
             Ok(rt.law(n, a, b))
         }
-        Some(4) => Ok(rt.pin(args[0])),
-        _ => Err(format!(
-            "saturated call of {} is not a normal value",
-            crate::print::show_short(head, 80)
-        )),
+        Some(4) if args.len() == 1 => {
+            let item = normal(rt, args[0], *lazy)?;
+            Ok(rt.pin(item))
+        }
+        _ => {
+            *lazy = true;
+            Ok(rt.apply_lazy(head, &args))
+        }
     }
 }
 

@@ -211,3 +211,39 @@ fn a_corrupt_pod_is_refused() {
     let mut rt2 = Runtime::default();
     assert!(seed::load_pod(&mut rt2, &pod).is_err());
 }
+
+/// A seed may hold cells that saturate their function (a normal value never does; our
+/// writer makes one here from an application object built on purpose). Such a cell is the
+/// application it describes: loading gives its normal form, inside laws and pins too, and a
+/// crash while evaluating it is a load error, not a panic.
+#[test]
+fn saturated_applications_in_a_seed_are_evaluated() {
+    let mut rt = Runtime::default();
+    let n = Value::small;
+    let k_name = rt.nat_str("k");
+    let k = rt.law(k_name, n(2), n(1));
+    // (k 5 6) is 5; (3 5) is 6.
+    let sat = rt.partial(k, &[n(5), n(6)]);
+    let inc = rt.partial(n(3), &[n(5)]);
+    let row = rt.row(&[inc, sat]);
+    let pin = rt.pin(k);
+    let boxed = rt.partial(pin, &[row]);
+    let loaded = seed::load(&mut rt, &seed::save(boxed)).expect("loads");
+    let expect = {
+        let r = rt.row(&[n(6), n(5)]);
+        rt.partial(pin, &[r])
+    };
+    assert!(order::equal(loaded, expect), "{loaded:?}");
+    // Inside a law's body and a pin's item.
+    let body = rt.partial(n(2), &[sat]);
+    let law_name = rt.nat_str("f");
+    let quoted = rt.law(law_name, n(1), body);
+    let in_pin = rt.pin(quoted);
+    let loaded = seed::load(&mut rt, &seed::save(in_pin)).expect("loads");
+    assert_eq!(rt.call(loaded, &[n(0)]).unwrap(), n(5));
+    // A crashing application: op 7 on 9.
+    let boom = rt.partial(n(7), &[n(9)]);
+    let row = rt.row(&[boom]);
+    let e = seed::load(&mut rt, &seed::save(row)).expect_err("crashes");
+    assert!(e.to_string().contains("op 7"), "{e}");
+}
