@@ -94,7 +94,14 @@ fn every_non_demo_reference_file_loads_under_both_jit_modes() {
             let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
                 .current_dir(root.join("sire"))
                 .env("PALLAS_CACHE_DIR", cache.path())
-                .args(["--jit", jit, "--jet-mismatch-ignore", "sire", "--no-repl", f])
+                .args([
+                    "--jit",
+                    jit,
+                    "--jet-mismatch-ignore",
+                    "sire",
+                    "--no-repl",
+                    f,
+                ])
                 .stdin(std::process::Stdio::null())
                 .output()
                 .expect("run pallas");

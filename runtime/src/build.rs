@@ -6,39 +6,83 @@
 
 use std::cmp::Ordering;
 
-use crate::datajet;
+use crate::datajet::{self, RowView};
 use crate::order::compare;
 use crate::runtime::Runtime;
-use crate::value::{Kind, LawShape, Value};
+use crate::value::Value;
 
-/// The keys of a set as stored: application order, that is DESCENDING PLAN order.
-fn set_args_desc(set: Value) -> Option<&'static [Value]> {
-    match set.deref().kind() {
-        Some(Kind::Law(l)) if matches!(l.shape, LawShape::Set(_)) => match l.body.deref().kind() {
-            Some(Kind::Law(_)) => Some(&[]),
-            Some(Kind::App(a)) => Some(a.args()),
-            _ => None,
-        },
-        _ => None,
+/// Where `key` (fully normal) is among the strictly ascending normal `keys`: `Ok(i)` when it
+/// is element `i`, `Err(i)` where it would go. A binary search on the keys where they are
+/// stored.
+pub fn search_normal(key: Value, keys: RowView) -> Result<usize, usize> {
+    let (mut lo, mut hi) = (0usize, keys.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match compare(key, keys.at(mid)) {
+            Ordering::Less => hi = mid,
+            Ordering::Equal => return Ok(mid),
+            Ordering::Greater => lo = mid + 1,
+        }
     }
+    Err(lo)
 }
 
-/// Binary search in a descending slice: `Ok(i)` when found at `i`, else the insertion point.
-fn search_desc(keys: &[Value], key: Value) -> Result<usize, usize> {
-    keys.binary_search_by(|k| compare(key, *k))
+/// The elements of `v` with `x` put at index `at` (as stored: last first), for building.
+pub fn stored_with(v: RowView, at: usize, x: Value) -> impl Iterator<Item = Value> {
+    let cut = v.len() - at;
+    let s = v.stored();
+    s[..cut]
+        .iter()
+        .copied()
+        .chain(std::iter::once(x))
+        .chain(s[cut..].iter().copied())
+}
+
+/// The elements of `v` without index `at` (as stored: last first), for building.
+pub fn stored_without(v: RowView, at: usize) -> impl Iterator<Item = Value> {
+    let cut = v.len() - 1 - at;
+    let s = v.stored();
+    s[..cut].iter().copied().chain(s[cut + 1..].iter().copied())
+}
+
+/// The elements of `v` with index `at` replaced by `x` (as stored: last first).
+pub fn stored_replacing(v: RowView, at: usize, x: Value) -> impl Iterator<Item = Value> {
+    let hit = v.len() - 1 - at;
+    v.stored()
+        .iter()
+        .enumerate()
+        .map(move |(j, &y)| if j == hit { x } else { y })
 }
 
 impl Runtime {
     /// The set of the given keys, which must be strictly ascending and fully normal.
     pub fn set_from_sorted(&mut self, keys: &[Value]) -> Value {
-        let row = self.row(keys);
-        self.set_law(row, keys.len() as u64)
+        self.set_stored(keys.len(), keys.iter().rev().copied())
+    }
+
+    /// The set of `n` keys given as stored (descending), strictly ascending in index order
+    /// and fully normal.
+    pub fn set_stored(&mut self, n: usize, stored: impl Iterator<Item = Value>) -> Value {
+        let row = self.row_stored(n, stored);
+        self.set_law(row, n as u64)
     }
 
     /// The tab with these ascending keys and their values (same length).
     pub fn tab_from_sorted(&mut self, keys: &[Value], vals: &[Value]) -> Value {
-        let set = self.set_from_sorted(keys);
-        let row = self.row(vals);
+        let n = keys.len();
+        self.tab_stored(n, keys.iter().rev().copied(), vals.iter().rev().copied())
+    }
+
+    /// The tab of `n` keys and values given as stored (last first): the keys strictly
+    /// ascending in index order and fully normal.
+    pub fn tab_stored(
+        &mut self,
+        n: usize,
+        keys: impl Iterator<Item = Value>,
+        vals: impl Iterator<Item = Value>,
+    ) -> Value {
+        let set = self.set_stored(n, keys);
+        let row = self.row_stored(n, vals);
         self.partial(set, &[row])
     }
 
@@ -67,56 +111,52 @@ impl Runtime {
         self.tab_from_sorted(&keys, &vals)
     }
 
-    /// The value stored under `key` in `tab`, or `None` (also when `tab` is not a tab).
+    /// The value stored under the normal `key` in `tab`, or `None` (also when `tab` is not a
+    /// tab). A binary search: nothing is copied.
     pub fn tab_lookup(&self, tab: Value, key: Value) -> Option<Value> {
-        let tab = tab.deref();
-        let Some(Kind::App(a)) = tab.kind() else {
-            return None;
-        };
-        let keys = set_args_desc(a.head)?;
-        let [vals] = a.args() else {
-            return None;
-        };
-        let vals = match vals.deref().kind() {
-            Some(Kind::App(r)) => r.args(),
-            Some(Kind::Law(_)) => &[],
-            _ => return None,
-        };
-        if vals.len() != keys.len() {
-            return None;
-        }
-        let i = search_desc(keys, key).ok()?;
-        Some(vals[i].deref())
+        let (keys, vals) = datajet::tab_view(tab)?;
+        let i = search_normal(key, keys).ok()?;
+        Some(vals.at(i).deref())
     }
 
-    /// `tab` with `key` set to `val` (a new tab; `tab` is unchanged).
+    /// `tab` with the normal `key` set to `val` (a new tab, built with one copy of its
+    /// parts; `tab` is unchanged). `None` when `tab` is not a tab.
     pub fn tab_insert(&mut self, tab: Value, key: Value, val: Value) -> Option<Value> {
-        let (mut keys, mut vals) = datajet::tab_parts(tab)?;
-        match keys.binary_search_by(|k| compare(*k, key)) {
-            Ok(i) => vals[i] = val,
-            Err(i) => {
-                keys.insert(i, key);
-                vals.insert(i, val);
+        let (keys, vals) = datajet::tab_view(tab)?;
+        Some(match search_normal(key, keys) {
+            Ok(i) => {
+                // The same keys: the set is shared, only the values are copied.
+                let set = datajet::tab_set(tab)?;
+                let row = self.row_stored(vals.len(), stored_replacing(vals, i, val));
+                self.partial(set, &[row])
             }
-        }
-        Some(self.tab_from_sorted(&keys, &vals))
+            Err(i) => {
+                let n = keys.len() + 1;
+                self.tab_stored(n, stored_with(keys, i, key), stored_with(vals, i, val))
+            }
+        })
     }
 
     /// `tab` without `key`.
     pub fn tab_delete(&mut self, tab: Value, key: Value) -> Option<Value> {
-        let (mut keys, mut vals) = datajet::tab_parts(tab)?;
-        if let Ok(i) = keys.binary_search_by(|k| compare(*k, key)) {
-            keys.remove(i);
-            vals.remove(i);
-        }
-        Some(self.tab_from_sorted(&keys, &vals))
+        let (keys, vals) = datajet::tab_view(tab)?;
+        Some(match search_normal(key, keys) {
+            Ok(i) => {
+                let n = keys.len() - 1;
+                self.tab_stored(n, stored_without(keys, i), stored_without(vals, i))
+            }
+            Err(_) => tab.deref(),
+        })
     }
 
     /// The entries of `tab` whose key satisfies `keep`.
     pub fn tab_filter(&mut self, tab: Value, keep: impl Fn(Value) -> bool) -> Option<Value> {
-        let (keys, vals) = datajet::tab_parts(tab)?;
-        let (ks, vs): (Vec<Value>, Vec<Value>) =
-            keys.into_iter().zip(vals).filter(|(k, _)| keep(*k)).unzip();
+        let (keys, vals) = datajet::tab_view(tab)?;
+        let (ks, vs): (Vec<Value>, Vec<Value>) = keys
+            .iter()
+            .zip(vals.iter())
+            .filter(|(k, _)| keep(*k))
+            .unzip();
         Some(self.tab_from_sorted(&ks, &vs))
     }
 
@@ -133,9 +173,10 @@ impl Runtime {
         right: Value,
         mut both: impl FnMut(&mut Runtime, Value, Value) -> Value,
     ) -> Option<Value> {
-        let (lk, lv) = datajet::tab_parts(left)?;
-        let (rk, rv) = datajet::tab_parts(right)?;
-        let (mut keys, mut vals) = (Vec::new(), Vec::new());
+        let (lk, lv) = datajet::tab_view(left)?;
+        let (rk, rv) = datajet::tab_view(right)?;
+        let mut keys = Vec::with_capacity(lk.len() + rk.len());
+        let mut vals = Vec::with_capacity(lk.len() + rk.len());
         let (mut i, mut j) = (0, 0);
         while i < lk.len() || j < rk.len() {
             let o = if i == lk.len() {
@@ -143,22 +184,22 @@ impl Runtime {
             } else if j == rk.len() {
                 Ordering::Less
             } else {
-                compare(lk[i], rk[j])
+                compare(lk.at(i), rk.at(j))
             };
             match o {
                 Ordering::Less => {
-                    keys.push(lk[i]);
-                    vals.push(lv[i]);
+                    keys.push(lk.at(i));
+                    vals.push(lv.at(i));
                     i += 1;
                 }
                 Ordering::Greater => {
-                    keys.push(rk[j]);
-                    vals.push(rv[j]);
+                    keys.push(rk.at(j));
+                    vals.push(rv.at(j));
                     j += 1;
                 }
                 Ordering::Equal => {
-                    keys.push(lk[i]);
-                    let v = both(self, lv[i], rv[j]);
+                    keys.push(lk.at(i));
+                    let v = both(self, lv.at(i), rv.at(j));
                     vals.push(v);
                     i += 1;
                     j += 1;

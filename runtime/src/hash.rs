@@ -1,6 +1,6 @@
 //! Pin hashing: BLAKE3-256 of the value's encoding (formats.md), and base58 printing.
 
-use crate::datajet::{self, Shape};
+use crate::datajet::{self, RowView, Shape};
 use crate::value::{Kind, Value};
 
 /// A 32-byte pin hash.
@@ -37,23 +37,24 @@ pub fn encode_into(h: &mut blake3::Hasher, top: Value) {
         let v = v.deref();
         match datajet::shape(v) {
             Shape::Tab => {
-                let (keys, vals) = datajet::tab_parts(v).unwrap_or_default();
+                let (keys, vals) = datajet::tab_view(v).unwrap_or((RowView::EMPTY, RowView::EMPTY));
                 h.update(&[8]);
                 put_word(h, keys.len() as u64);
-                stack.extend(vals.iter().rev());
-                stack.extend(keys.iter().rev());
+                // The stack pops the first key first: push values, then keys, last first.
+                stack.extend(vals.stored());
+                stack.extend(keys.stored());
             }
             Shape::Set => {
-                let keys = datajet::set_keys(v).unwrap_or_default();
+                let keys = datajet::set_view(v).unwrap_or(RowView::EMPTY);
                 h.update(&[7]);
                 put_word(h, keys.len() as u64);
-                stack.extend(keys.iter().rev());
+                stack.extend(keys.stored());
             }
             Shape::Row => {
-                let elems = datajet::row_elems(v).unwrap_or_default();
+                let elems = datajet::row_view(v).unwrap_or(RowView::EMPTY);
                 h.update(&[6]);
                 put_word(h, elems.len() as u64);
-                stack.extend(elems.iter().rev());
+                stack.extend(elems.stored());
             }
             Shape::Cow(n) => {
                 h.update(&[5]);
@@ -65,10 +66,27 @@ pub fn encode_into(h: &mut blake3::Hasher, top: Value) {
                 }
             }
             Shape::Bar => {
-                let bytes = datajet::bar_bytes(v).unwrap_or_default();
                 h.update(&[4]);
-                put_word(h, bytes.len() as u64);
-                h.update(&bytes);
+                match datajet::bar_view(v) {
+                    Some(bar) => {
+                        put_word(h, bar.len() as u64);
+                        // In chunks, without a copy of the whole bar.
+                        let mut chunk = [0u8; 4096];
+                        let mut bytes = bar.bytes_from(0);
+                        loop {
+                            let mut k = 0;
+                            for (slot, b) in chunk.iter_mut().zip(&mut bytes) {
+                                *slot = b;
+                                k += 1;
+                            }
+                            if k == 0 {
+                                break;
+                            }
+                            h.update(&chunk[..k]);
+                        }
+                    }
+                    None => put_word(h, 0),
+                }
             }
             Shape::Nat => {
                 h.update(&[3]);

@@ -74,6 +74,12 @@ impl Comparison {
         }
     }
 
+    /// Starts over on another pair (keeping the work list's memory).
+    pub fn restart(&mut self, a: Value, b: Value) {
+        self.work.clear();
+        self.work.push((a, b));
+    }
+
     /// Number of pairs waiting (a measure of the comparison's depth).
     pub fn pending(&self) -> usize {
         self.work.len()
@@ -249,6 +255,11 @@ pub fn strictly_ascending(vs: &[Value]) -> bool {
     vs.windows(2).all(|w| compare(w[0], w[1]) == Ordering::Less)
 }
 
+/// Whether a row's elements (fully normal) are strictly ascending in PLAN order.
+pub fn ascending_view(v: crate::datajet::RowView) -> bool {
+    (1..v.len()).all(|i| compare(v.at(i - 1), v.at(i)) == Ordering::Less)
+}
+
 impl Runtime {
     /// Compares two values lazily (see the module documentation), evaluating what the
     /// comparison needs in nested evaluations. For natives that compare inside their own work;
@@ -260,6 +271,33 @@ impl Runtime {
         purpose: Purpose,
     ) -> Result<Ordering, Crash> {
         let mut c = Comparison::new(a, b, purpose);
+        self.finish_comparison(&mut c)
+    }
+
+    /// Where `key` is among the strictly ascending `keys`: `Ok(i)` when it is element `i`,
+    /// `Err(i)` where it would go; comparing lazily, so only the parts of `key` (and of the
+    /// keys) that the search looks at are evaluated.
+    pub fn search_lazy(
+        &mut self,
+        key: Value,
+        keys: crate::datajet::RowView,
+    ) -> Result<Result<usize, usize>, Crash> {
+        let (mut lo, mut hi) = (0usize, keys.len());
+        let mut c = Comparison::new(key, key, Purpose::Order);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            c.restart(key, keys.at(mid));
+            match self.finish_comparison(&mut c)? {
+                Ordering::Less => hi = mid,
+                Ordering::Equal => return Ok(Ok(mid)),
+                Ordering::Greater => lo = mid + 1,
+            }
+        }
+        Ok(Err(lo))
+    }
+
+    /// Runs a comparison to its end, evaluating what it needs in nested evaluations.
+    fn finish_comparison(&mut self, c: &mut Comparison) -> Result<Ordering, Crash> {
         loop {
             match c.run(STEPS_PER_RUN) {
                 Progress::Done(o) => return Ok(o),

@@ -291,24 +291,47 @@ impl Runtime {
 
     /// A row of the given elements (index 0 first).
     pub fn row(&mut self, elems: &[Value]) -> Value {
-        let c = self.cow(elems.len() as u64);
-        if elems.is_empty() {
+        self.row_stored(elems.len(), elems.iter().rev().copied())
+    }
+
+    /// A row of `n` elements given as a row stores them, last element first: the iterator's
+    /// values go straight into the row (one copy).
+    pub fn row_stored(&mut self, n: usize, stored: impl Iterator<Item = Value>) -> Value {
+        let c = self.cow(n as u64);
+        if n == 0 {
             return c;
         }
-        let args = crate::value::Args::collect(elems.len(), elems.iter().rev().copied());
+        let args = crate::value::Args::collect(n, stored);
         self.heap.alloc(Kind::App(AppObj {
             head: c,
             args: std::cell::UnsafeCell::new(args),
         }))
     }
 
+    /// A row of the elements of `xs`, in order (one copy, into the row).
+    pub fn row_iter<I>(&mut self, xs: I) -> Value
+    where
+        I: DoubleEndedIterator<Item = Value> + ExactSizeIterator,
+    {
+        let n = xs.len();
+        self.row_stored(n, xs.rev())
+    }
+
     /// A bar holding `bytes`: the law `{1 1 n}` where `n` is the bytes followed by a 1 byte.
     pub fn bar(&mut self, bytes: &[u8]) -> Value {
         let mut b = Vec::with_capacity(bytes.len() + 1);
         b.extend_from_slice(bytes);
+        self.bar_from_vec(b)
+    }
+
+    /// A bar of the bytes in `b` (taking the buffer: no copy of the bytes before the nat is
+    /// made from them).
+    pub fn bar_from_vec(&mut self, mut b: Vec<u8>) -> Value {
         b.push(1);
         let n = self.nat_bytes(&b);
-        self.law(Value::small(1), Value::small(1), n)
+        let bits = crate::nat::bit_width(n);
+        debug_assert!(bits > 0 && (bits - 1).is_multiple_of(8));
+        self.alloc_law(Value::small(1), Value::small(1), 1, n, LawShape::Bar)
     }
 
     // ---------------------------------------------------------------- pins
@@ -433,10 +456,8 @@ fn law_shape(name: Value, arity: Arity, body: Value) -> LawShape {
             LawShape::Cow(a - 1)
         }
         (Some(1), 1) if crate::datajet::is_bar_nat(body) => LawShape::Bar,
-        (Some(1), 2) => match crate::datajet::row_elems(body) {
-            Some(keys) if crate::order::strictly_ascending(&keys) => {
-                LawShape::Set(keys.len() as u64)
-            }
+        (Some(1), 2) => match crate::datajet::row_view(body) {
+            Some(keys) if crate::order::ascending_view(keys) => LawShape::Set(keys.len() as u64),
             _ => LawShape::Plain,
         },
         _ => LawShape::Plain,

@@ -272,7 +272,7 @@ impl Block<'_> {
             [enter] => {
                 let target = self.read_key(*enter)?;
                 let empty =
-                    pallas_runtime::datajet::tab_parts(f.scope).is_some_and(|(k, _)| k.is_empty());
+                    pallas_runtime::datajet::tab_view(f.scope).is_some_and(|(k, _)| k.is_empty());
                 if f.context.deref().as_small() != Some(0) || !empty {
                     return fail(top, "#### without predecessor, but not in initial state");
                 }

@@ -2,7 +2,7 @@
 //! `[nextKey context scope modules]`, scope = tab name -> binding pin
 //! `<[key value code location name props]>`, modules = tab name -> `<scope>`.
 
-use pallas_runtime::datajet::{row_elems, tab_parts};
+use pallas_runtime::datajet::{row_elems, tab_view};
 use pallas_runtime::{nat, Kind, Runtime, Value};
 
 /// The four fields of a state.
@@ -159,14 +159,14 @@ pub fn import_module(
     only: Option<&[Value]>,
 ) -> Result<Value, String> {
     let mut f = fields(st)?;
-    if tab_parts(f.modules).is_none() {
+    if tab_view(f.modules).is_none() {
         return Err("state.modules is not a tab".into());
     }
     let m = rt
         .tab_lookup(f.modules, modu)
         .ok_or_else(|| format!("Module not loaded: {}", show_key(modu)))?;
     let binds = pin_item(m).ok_or("module is not a pin")?;
-    if tab_parts(binds).is_none() {
+    if tab_view(binds).is_none() {
         return Err("module is not a pin".into());
     }
     let binds = match only {

@@ -3,7 +3,7 @@
 //! runs the PLAN code for anything else.
 
 use super::{JetOut, Native};
-use crate::datajet::{bar_bytes, row_elems};
+use crate::datajet::{bar_view, row_view, BarView};
 use crate::eval::Strict::{Deep, Whnf};
 use crate::nat::to_u64;
 use crate::runtime::Runtime;
@@ -19,10 +19,15 @@ fn count(x: Value) -> Option<u64> {
     }
 }
 
-/// The bytes of a proper bar, or a fallback to the PLAN code.
-macro_rules! bytes_or_fallback {
+/// A count clamped to `len` (a nat too big for memory is past every end).
+fn clamp(x: Value, len: usize) -> usize {
+    count(x).unwrap_or(u64::MAX).min(len as u64) as usize
+}
+
+/// A proper bar's bytes where they are stored, or a fallback to the PLAN code.
+macro_rules! view_or_fallback {
     ($v:expr) => {
-        match bar_bytes($v) {
+        match bar_view($v) {
             Some(b) => b,
             None => return JetOut::Fallback,
         }
@@ -30,23 +35,23 @@ macro_rules! bytes_or_fallback {
 }
 
 fn is_bar(_: &mut Runtime, a: &[Value]) -> JetOut {
-    let _ = bytes_or_fallback!(a[0]);
+    let _ = view_or_fallback!(a[0]);
     JetOut::Ret(Value::small(1))
 }
 
 fn bar_len(_: &mut Runtime, a: &[Value]) -> JetOut {
-    let b = bytes_or_fallback!(a[0]);
+    let b = view_or_fallback!(a[0]);
     JetOut::Ret(Value::small(b.len() as u64))
 }
 
 fn bar_is_empty(_: &mut Runtime, a: &[Value]) -> JetOut {
-    let b = bytes_or_fallback!(a[0]);
+    let b = view_or_fallback!(a[0]);
     JetOut::Ret(Value::small(b.is_empty() as u64))
 }
 
 fn bar_nat(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let b = bytes_or_fallback!(a[0]);
-    JetOut::Ret(rt.nat_bytes(&b))
+    let b = view_or_fallback!(a[0]);
+    JetOut::Ret(rt.nat_bytes(&b.to_vec()))
 }
 
 fn nat_bar(rt: &mut Runtime, a: &[Value]) -> JetOut {
@@ -54,52 +59,63 @@ fn nat_bar(rt: &mut Runtime, a: &[Value]) -> JetOut {
     if !x.is_nat() {
         return JetOut::Fallback;
     }
-    let mut b = crate::nat::to_bytes(x).unwrap_or_default();
-    while b.last() == Some(&0) {
-        b.pop();
-    }
-    JetOut::Ret(rt.bar(&b))
+    let b = crate::nat::to_bytes(x).unwrap_or_default();
+    JetOut::Ret(rt.bar_from_vec(b))
 }
 
 /// `barIdx i bar`: byte `i`, or 0 past the end.
 fn bar_idx(_: &mut Runtime, a: &[Value]) -> JetOut {
-    let b = bytes_or_fallback!(a[1]);
+    let b = view_or_fallback!(a[1]);
     let byte = match count(a[0]) {
-        Some(i) => b.get(i as usize).copied().unwrap_or(0),
+        Some(i) => usize::try_from(i).ok().and_then(|i| b.get(i)).unwrap_or(0),
         None => 0,
     };
     JetOut::Ret(Value::small(byte as u64))
 }
 
+/// Bytes `from..to` of `b` as a new bar (one copy).
+fn sub_bar(rt: &mut Runtime, b: BarView, from: usize, to: usize) -> Value {
+    let mut out = Vec::with_capacity(to.saturating_sub(from) + 1);
+    b.copy_into(from, to, &mut out);
+    rt.bar_from_vec(out)
+}
+
 fn bar_take(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let b = bytes_or_fallback!(a[1]);
-    let n = count(a[0]).unwrap_or(u64::MAX).min(b.len() as u64) as usize;
-    JetOut::Ret(rt.bar(&b[..n]))
+    let b = view_or_fallback!(a[1]);
+    let n = clamp(a[0], b.len());
+    JetOut::Ret(sub_bar(rt, b, 0, n))
 }
 
 fn bar_drop(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let b = bytes_or_fallback!(a[1]);
-    let n = count(a[0]).unwrap_or(u64::MAX).min(b.len() as u64) as usize;
-    JetOut::Ret(rt.bar(&b[n..]))
+    let b = view_or_fallback!(a[1]);
+    let n = clamp(a[0], b.len());
+    JetOut::Ret(sub_bar(rt, b, n, b.len()))
 }
 
 fn bar_weld(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let mut x = bytes_or_fallback!(a[0]);
-    let y = bytes_or_fallback!(a[1]);
-    x.extend_from_slice(&y);
-    JetOut::Ret(rt.bar(&x))
+    let x = view_or_fallback!(a[0]);
+    let y = view_or_fallback!(a[1]);
+    let mut out = Vec::with_capacity(x.len() + y.len() + 1);
+    x.copy_into(0, x.len(), &mut out);
+    y.copy_into(0, y.len(), &mut out);
+    JetOut::Ret(rt.bar_from_vec(out))
 }
 
 /// `barCat row`: the bars of a row, one after another.
 fn bar_cat(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some(xs) = row_elems(a[0].deref()) else {
+    let Some(xs) = row_view(a[0].deref()) else {
         return JetOut::Fallback;
     };
-    let mut out = Vec::new();
-    for x in xs {
-        out.extend_from_slice(&bytes_or_fallback!(x));
+    let mut views = Vec::with_capacity(xs.len());
+    for x in xs.iter() {
+        views.push(view_or_fallback!(x));
     }
-    JetOut::Ret(rt.bar(&out))
+    let total: usize = views.iter().map(|v| v.len()).sum();
+    let mut out = Vec::with_capacity(total + 1);
+    for v in views {
+        v.copy_into(0, v.len(), &mut out);
+    }
+    JetOut::Ret(rt.bar_from_vec(out))
 }
 
 /// `SOME i` or `NONE` (0).
@@ -110,38 +126,41 @@ fn maybe(rt: &mut Runtime, x: Option<u64>) -> Value {
     }
 }
 
+/// The byte a nat stands for when looking for it in a bar (`None`: no byte matches).
+fn byte_of(x: Value) -> Option<u8> {
+    x.deref().as_small().and_then(|e| u8::try_from(e).ok())
+}
+
 /// `barElemIndexEnd e b`: `SOME` the last index of byte `e` in `b`, or `NONE`.
 fn bar_elem_index_end(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let b = bytes_or_fallback!(a[1]);
-    let e = a[0].deref().as_small();
-    let at = b.iter().rposition(|&x| Some(x as u64) == e);
+    let b = view_or_fallback!(a[1]);
+    let at = byte_of(a[0]).and_then(|e| b.rposition(e));
     JetOut::Ret(maybe(rt, at.map(|i| i as u64)))
 }
 
 /// `barElemIndexOff byte off bar`: the first index from `off` holding `byte`, or the length.
+/// Reads from `off` on only.
 fn bar_elem_index_off(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let b = bytes_or_fallback!(a[2]);
-    let e = a[0].deref().as_small();
+    let b = view_or_fallback!(a[2]);
     let off = if a[1].is_nat() { count(a[1]) } else { None };
-    let found = off.and_then(|o| {
-        b.iter()
-            .enumerate()
-            .skip(o.min(b.len() as u64) as usize)
-            .find(|(_, &x)| Some(x as u64) == e)
-            .map(|(i, _)| i as u64)
-    });
-    JetOut::Ret(rt.nat_u64(found.unwrap_or(b.len() as u64)))
+    let found = match (off, byte_of(a[0])) {
+        (Some(o), Some(e)) if o < b.len() as u64 => b.position_from(o as usize, e),
+        _ => None,
+    };
+    JetOut::Ret(rt.nat_u64(found.unwrap_or(b.len()) as u64))
 }
 
 /// `_BarSliceToNat off wid bar`: the nat of bytes `off .. off+wid` of the bar.
 fn bar_slice_to_nat(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let b = bytes_or_fallback!(a[2]);
+    let b = view_or_fallback!(a[2]);
     let (Some(off), Some(wid)) = (a[0].deref().as_small(), a[1].deref().as_small()) else {
         return JetOut::Fallback;
     };
     let start = off.min(b.len() as u64) as usize;
     let end = start + (wid.min((b.len() - start) as u64) as usize);
-    JetOut::Ret(rt.nat_bytes(&b[start..end]))
+    let mut bytes = Vec::with_capacity(end - start);
+    b.copy_into(start, end, &mut bytes);
+    JetOut::Ret(rt.nat_bytes(&bytes))
 }
 
 /// `_NatToSizedBar sz nat`: the law `{1 1 (2^(8 sz) + nat)}` (a bar of `sz` bytes when `nat`
@@ -173,14 +192,14 @@ fn bar_flat(rt: &mut Runtime, a: &[Value]) -> JetOut {
         if !x.is_whnf() {
             return JetOut::Fallback;
         }
-        if let Some(b) = bar_bytes(x) {
-            out.extend_from_slice(&b);
+        if let Some(b) = bar_view(x) {
+            b.copy_into(0, b.len(), &mut out);
         } else if let Some(crate::value::Kind::App(app)) = x.kind() {
             // Element 0 is the last argument: push so that it is popped first.
             stack.extend(app.args().iter().copied());
         }
     }
-    JetOut::Ret(rt.bar(&out))
+    JetOut::Ret(rt.bar_from_vec(out))
 }
 
 /// The bar jets.

@@ -7,7 +7,7 @@ use num_traits::{ToPrimitive, Zero};
 
 use super::natives::{bit, compare_jet, law_body, n, nat_ret, plan_tag, truthy, W1, W2};
 use super::{JetOut, Native};
-use crate::datajet::row_elems;
+use crate::datajet::{row_elems, row_view};
 use crate::eval::Strict::{Deep, Lazy, Whnf};
 use crate::nat::nat_or_zero;
 use crate::order::Verdict;
@@ -76,8 +76,8 @@ fn pad_weld(x: BigUint, y: BigUint) -> BigUint {
 }
 
 /// The elements of a row when all are evaluated (a native cannot evaluate them).
-fn evaluated_elems(x: Value) -> Option<Vec<Value>> {
-    row_elems(x).filter(|xs| xs.iter().all(|v| v.deref().is_whnf()))
+fn evaluated_elems(x: Value) -> Option<crate::datajet::RowView> {
+    row_view(x).filter(|xs| xs.iter().all(|v| v.is_whnf()))
 }
 
 /// `padFlat x`: a nat is itself; a row's elements are flattened and welded. `None` for
@@ -88,7 +88,7 @@ fn pad_flat(x: Value) -> Option<BigUint> {
         return Some(n(x));
     }
     let mut acc = BigUint::from(1u32);
-    for e in evaluated_elems(x)? {
+    for e in evaluated_elems(x)?.iter() {
         acc = pad_weld(acc, pad_of(pad_flat(e)?));
     }
     Some(acc)
@@ -111,9 +111,9 @@ fn sized_list(sz: usize, mut l: Value) -> Option<Vec<Value>> {
         if cell.as_small() == Some(0) {
             break;
         }
-        let [x, rest] = <[Value; 2]>::try_from(row_elems(cell)?).ok()?;
-        out.push(x);
-        l = rest;
+        let xs = row_view(cell).filter(|xs| xs.len() == 2)?;
+        out.push(xs.at(0));
+        l = xs.at(1);
     }
     out.resize(sz, Value::small(0));
     Some(out)
@@ -235,12 +235,16 @@ pub fn table() -> Vec<(&'static str, Native)> {
         }),
         _ => JetOut::Ret(Value::small(0)),
     });
-    put("_IsRow", W1, |_, a| match row_elems(a[0]) {
+    put("_IsRow", W1, |_, a| match row_view(a[0]) {
         Some(_) => bit(true),
         None => JetOut::Fallback,
     });
-    put("_Last", W1, |_, a| match row_elems(a[0]) {
-        Some(xs) => JetOut::Eval(xs.last().copied().unwrap_or(Value::small(0))),
+    put("_Last", W1, |_, a| match row_view(a[0]) {
+        Some(xs) => JetOut::Eval(
+            xs.len()
+                .checked_sub(1)
+                .map_or(Value::small(0), |i| xs.at(i)),
+        ),
         None => JetOut::Fallback,
     });
     // `f (f ... (f z))`, `x` times, left unevaluated until the tail call (as the PLAN code).
@@ -265,7 +269,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
         Some(xs) => nat_ret(
             rt,
             xs.iter()
-                .fold(BigUint::from(1u32), |acc, x| pad_weld(acc, to_pad(*x))),
+                .fold(BigUint::from(1u32), |acc, x| pad_weld(acc, to_pad(x))),
         ),
         None => JetOut::Fallback,
     });
@@ -282,7 +286,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
             rt,
             xs.iter().fold(BigUint::zero(), |acc, c| {
                 let shift = acc.bits().div_ceil(8) * 8;
-                acc + (n(*c) << shift)
+                acc + (n(c) << shift)
             }),
         ),
         None => JetOut::Fallback,
@@ -297,15 +301,15 @@ pub fn table() -> Vec<(&'static str, Native)> {
     // reflective tag (pin 0, law 1, app 2, nat 3).
     put("_TypeTag", W1, |_, a| {
         let x = a[0];
-        let tag = if crate::datajet::bar_bytes(x).is_some() {
+        let tag = if crate::datajet::bar_view(x).is_some() {
             4
-        } else if row_elems(x).is_some() {
+        } else if row_view(x).is_some() {
             5
-        } else if crate::datajet::tab_parts(x).is_some() {
+        } else if crate::datajet::tab_view(x).is_some() {
             6
         } else if is_cow(x) {
             7
-        } else if crate::datajet::set_keys(x).is_some() {
+        } else if crate::datajet::set_view(x).is_some() {
             8
         } else {
             u64::from(plan_tag(x))

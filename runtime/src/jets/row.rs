@@ -3,7 +3,8 @@
 
 use super::natives::{bit, W1, W2};
 use super::{JetOut, Native};
-use crate::datajet::row_elems;
+use crate::build::stored_replacing;
+use crate::datajet::{row_view, RowView};
 use crate::eval::Strict::{Lazy, Whnf};
 use crate::nat::to_u64;
 use crate::runtime::Runtime;
@@ -20,19 +21,22 @@ fn index(x: Value) -> Option<u64> {
     }
 }
 
-fn ret_row(rt: &mut Runtime, xs: &[Value]) -> JetOut {
-    JetOut::Ret(rt.row(xs))
+/// A proper row's elements where they are stored, or a fallback to the PLAN code.
+macro_rules! row_or_fallback {
+    ($v:expr) => {
+        match row_view($v) {
+            Some(r) => r,
+            None => return JetOut::Fallback,
+        }
+    };
 }
 
 /// `_Put row k v` (and `_Mut k v row`): replace element k; out of range leaves the row.
 fn put(rt: &mut Runtime, row: Value, k: Value, v: Value) -> JetOut {
-    let Some(mut xs) = row_elems(row) else {
-        return JetOut::Fallback;
-    };
+    let xs = row_or_fallback!(row);
     match index(k) {
-        Some(i) if (i as usize) < xs.len() && i < xs.len() as u64 => {
-            xs[i as usize] = v;
-            ret_row(rt, &xs)
+        Some(i) if i < xs.len() as u64 => {
+            JetOut::Ret(rt.row_stored(xs.len(), stored_replacing(xs, i as usize, v)))
         }
         _ => JetOut::Ret(row.deref()),
     }
@@ -40,37 +44,34 @@ fn put(rt: &mut Runtime, row: Value, k: Value, v: Value) -> JetOut {
 
 /// `_Switch ix fallback branches`.
 fn switch(_: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some(xs) = row_elems(a[2]) else {
-        return JetOut::Fallback;
-    };
+    let xs = row_or_fallback!(a[2]);
     let ix = a[0].deref();
     if !ix.is_nat() {
         // `gte ix (len branches)`: any non-nat is above every nat.
         return JetOut::Eval(a[1]);
     }
     match to_u64(ix) {
-        Some(i) if i < xs.len() as u64 => JetOut::Eval(xs[i as usize]),
+        Some(i) if i < xs.len() as u64 => JetOut::Eval(xs.at(i as usize)),
         _ => JetOut::Eval(a[1]),
     }
 }
 
+/// The row of `x`'s elements then `y`'s (one copy of each).
+fn welded(rt: &mut Runtime, x: RowView, y: RowView) -> Value {
+    let stored = y.stored().iter().chain(x.stored()).copied();
+    rt.row_stored(x.len() + y.len(), stored)
+}
+
 fn weld(rt: &mut Runtime, x: Value, y: Value) -> JetOut {
-    match (row_elems(x), row_elems(y)) {
-        (Some(mut a), Some(b)) => {
-            a.extend(b);
-            ret_row(rt, &a)
-        }
-        _ => JetOut::Fallback,
-    }
+    let (a, b) = (row_or_fallback!(x), row_or_fallback!(y));
+    JetOut::Ret(welded(rt, a, b))
 }
 
 fn map(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some(xs) = row_elems(a[1]) else {
-        return JetOut::Fallback;
-    };
+    let xs = row_or_fallback!(a[1]);
     let f = a[0];
-    let ys: Vec<Value> = xs.iter().map(|&x| rt.apply_lazy(f, &[x])).collect();
-    ret_row(rt, &ys)
+    let ys: Vec<Value> = xs.iter().map(|x| rt.apply_lazy(f, &[x])).collect();
+    JetOut::Ret(rt.row(&ys))
 }
 
 /// Rows this long or longer are left to the PLAN code (which will not manage either).
@@ -86,18 +87,16 @@ fn gen(rt: &mut Runtime, a: &[Value]) -> JetOut {
     let ys: Vec<Value> = (0..n)
         .map(|i| rt.apply_lazy(f, &[Value::small(i)]))
         .collect();
-    ret_row(rt, &ys)
+    JetOut::Ret(rt.row(&ys))
 }
 
 /// `sumOf f v`: the sum of `f x` over the row (non-nats count as 0), evaluated last element
 /// first as the PLAN `foldr` with a strict `add` does.
 fn sum_of(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some(xs) = row_elems(a[1]) else {
-        return JetOut::Fallback;
-    };
+    let xs = row_or_fallback!(a[1]);
     let mut total = num_bigint::BigUint::default();
     for x in xs.iter().rev() {
-        match rt.with_gc_held(|rt| rt.call(a[0], &[*x])) {
+        match rt.with_gc_held(|rt| rt.call(a[0], &[x])) {
             Ok(v) => total += crate::nat::nat_or_zero(v).into_owned(),
             Err(c) => return JetOut::Fail(c),
         }
@@ -106,21 +105,17 @@ fn sum_of(rt: &mut Runtime, a: &[Value]) -> JetOut {
 }
 
 fn rev(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some(mut xs) = row_elems(a[0]) else {
-        return JetOut::Fallback;
-    };
-    xs.reverse();
-    ret_row(rt, &xs)
+    let xs = row_or_fallback!(a[0]);
+    // The reversed row stores the elements first to last.
+    JetOut::Ret(rt.row_stored(xs.len(), xs.iter()))
 }
 
 /// `sum`: the elements evaluated in order and added (non-nats count as 0).
 fn sum(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some(xs) = row_elems(a[0]) else {
-        return JetOut::Fallback;
-    };
+    let xs = row_or_fallback!(a[0]);
     let mut small: u64 = 0;
     let mut big = num_bigint::BigUint::default();
-    for x in xs {
+    for x in xs.iter() {
         let mut x = x.deref();
         if !x.is_whnf() {
             // `foldr _Add 0` evaluates the elements first to last; so does this loop.
@@ -147,69 +142,51 @@ fn sum(rt: &mut Runtime, a: &[Value]) -> JetOut {
 
 /// `cat`: natively when the outer row's elements are all evaluated rows.
 fn cat(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some(rows) = row_elems(a[0]) else {
-        return JetOut::Fallback;
-    };
-    let mut out = Vec::new();
-    for r in rows {
-        match row_elems(r) {
-            Some(xs) => out.extend(xs),
-            None => return JetOut::Fallback,
-        }
+    let rows = row_or_fallback!(a[0]);
+    let mut views = Vec::with_capacity(rows.len());
+    for r in rows.iter() {
+        views.push(row_or_fallback!(r));
     }
-    ret_row(rt, &out)
+    let total = views.iter().map(|v| v.len()).sum();
+    let stored = views.iter().rev().flat_map(|v| v.stored().iter().copied());
+    JetOut::Ret(rt.row_stored(total, stored))
 }
 
 fn zip(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let (Some(xs), Some(ys)) = (row_elems(a[0]), row_elems(a[1])) else {
-        return JetOut::Fallback;
-    };
+    let (xs, ys) = (row_or_fallback!(a[0]), row_or_fallback!(a[1]));
     let pairs: Vec<Value> = xs
         .iter()
         .zip(ys.iter())
-        .map(|(&x, &y)| rt.row(&[x, y]))
+        .map(|(x, y)| rt.row(&[x, y]))
         .collect();
-    ret_row(rt, &pairs)
+    JetOut::Ret(rt.row(&pairs))
 }
 
 /// `take n row` / `drop n row` for a nat `n`; other `n` use the PLAN code.
 fn take_drop(rt: &mut Runtime, a: &[Value], take: bool) -> JetOut {
-    let Some(xs) = row_elems(a[1]) else {
-        return JetOut::Fallback;
-    };
+    let xs = row_or_fallback!(a[1]);
     let n = a[0].deref();
     if !n.is_nat() {
         return JetOut::Fallback;
     }
     let k = to_u64(n).map_or(xs.len(), |k| k.min(xs.len() as u64) as usize);
-    if take {
-        ret_row(rt, &xs[..k])
+    let part = if take {
+        xs.slice(0, k)
     } else {
-        ret_row(rt, &xs[k..])
-    }
+        xs.slice(k, xs.len())
+    };
+    JetOut::Ret(rt.row_stored(part.len(), part.stored().iter().copied()))
 }
 
-/// `bsearch key row`: `2*i+1` when found at i, else `2*i` for the insertion point; we answer
-/// when every probed element is evaluated (the comparison is deep).
+/// `bsearch key row`: `2*i+1` when found at i, else `2*i` for the insertion point; both the
+/// key and the probed elements are evaluated only as far as the comparisons need.
 fn bsearch(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some(xs) = row_elems(a[1]) else {
-        return JetOut::Fallback;
-    };
-    let key = a[0];
-    let (mut lo, mut hi) = (0usize, xs.len());
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        let e = xs[mid];
-        if !super::natives::is_normal(e) || !super::natives::is_normal(key) {
-            return JetOut::Fallback;
-        }
-        match crate::order::compare(key, e) {
-            std::cmp::Ordering::Less => hi = mid,
-            std::cmp::Ordering::Equal => return found(rt, mid as u64),
-            std::cmp::Ordering::Greater => lo = mid + 1,
-        }
+    let xs = row_or_fallback!(a[1]);
+    match rt.search_lazy(a[0], xs) {
+        Ok(Ok(i)) => found(rt, i as u64),
+        Ok(Err(i)) => not_found(rt, i as u64),
+        Err(c) => JetOut::Fail(c),
     }
-    not_found(rt, lo as u64)
 }
 
 fn found(rt: &mut Runtime, i: u64) -> JetOut {
@@ -237,12 +214,14 @@ pub fn table() -> Vec<(&'static str, Native)> {
     put_("_Gen", &[Whnf, Lazy], gen);
     put_("sumOf", &[Lazy, Whnf], sum_of);
     put_("rowCons", &[Lazy, Whnf], |rt, a| {
-        let one = rt.row(&[a[0]]);
-        weld(rt, one, a[1])
+        let xs = row_or_fallback!(a[1]);
+        let stored = xs.stored().iter().copied().chain(std::iter::once(a[0]));
+        JetOut::Ret(rt.row_stored(xs.len() + 1, stored))
     });
     put_("rowSnoc", &[Whnf, Lazy], |rt, a| {
-        let one = rt.row(&[a[1]]);
-        weld(rt, a[0], one)
+        let xs = row_or_fallback!(a[0]);
+        let stored = std::iter::once(a[1]).chain(xs.stored().iter().copied());
+        JetOut::Ret(rt.row_stored(xs.len() + 1, stored))
     });
     put_("sum", W1, sum);
     put_("cat", W1, cat);

@@ -7,147 +7,145 @@ use std::cmp::Ordering;
 
 use super::natives::{bit, cdr_of, is_normal, some, W1, W2};
 use super::{JetOut, Native};
-use crate::datajet::{set_keys, tab_parts};
+use crate::build::{search_normal, stored_replacing, stored_with, stored_without};
+use crate::datajet::{set_view, tab_set, tab_view, RowView};
+use crate::eval::Crash;
 use crate::eval::Strict::{Deep, Lazy, Whnf};
 use crate::order::compare;
 use crate::runtime::Runtime;
 use crate::value::Value;
 
-/// Where `key` is in the ascending `keys`: `Ok(i)` when it is element `i`, `Err(i)` where it
-/// would go. `None` when a comparison would need evaluation.
-fn search(key: Value, keys: &[Value]) -> Option<Result<usize, usize>> {
-    if !is_normal(key) {
-        return None;
-    }
-    let (mut lo, mut hi) = (0usize, keys.len());
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        match compare(key, keys[mid]) {
-            Ordering::Less => hi = mid,
-            Ordering::Equal => return Some(Ok(mid)),
-            Ordering::Greater => lo = mid + 1,
+/// The value of a fallible step of a native, or its crash as the native's outcome.
+macro_rules! or_fail {
+    ($e:expr) => {
+        match $e {
+            Ok(x) => x,
+            Err(c) => return JetOut::Fail(c),
         }
-    }
-    Some(Err(lo))
+    };
 }
 
-fn set_has(_: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some(keys) = set_keys(a[1]) else {
+/// `key`, fully evaluated (a set's keys are a law's body, which is always normal), for
+/// inserting it; a nested evaluation.
+fn normal_key(rt: &mut Runtime, key: Value) -> Result<Value, Crash> {
+    if is_normal(key) {
+        return Ok(key.deref());
+    }
+    rt.with_gc_held(|rt| rt.normalize(key))
+}
+
+fn set_has(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let Some(keys) = set_view(a[1]) else {
         return JetOut::Fallback;
     };
-    match search(a[0], &keys) {
-        Some(r) => bit(r.is_ok()),
-        None => JetOut::Fallback,
-    }
+    bit(or_fail!(rt.search_lazy(a[0], keys)).is_ok())
 }
 
 fn set_ins(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some(mut keys) = set_keys(a[1]) else {
+    let Some(keys) = set_view(a[1]) else {
         return JetOut::Fallback;
     };
-    match search(a[0], &keys) {
-        Some(Ok(_)) => JetOut::Ret(a[1]),
-        Some(Err(at)) => {
-            keys.insert(at, a[0].deref());
-            JetOut::Ret(rt.set_from_sorted(&keys))
+    match or_fail!(rt.search_lazy(a[0], keys)) {
+        Ok(_) => JetOut::Ret(a[1]),
+        Err(at) => {
+            let key = or_fail!(normal_key(rt, a[0]));
+            JetOut::Ret(rt.set_stored(keys.len() + 1, stored_with(keys, at, key)))
         }
-        None => JetOut::Fallback,
     }
 }
 
 fn set_del(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some(mut keys) = set_keys(a[1]) else {
+    let Some(keys) = set_view(a[1]) else {
         return JetOut::Fallback;
     };
-    match search(a[0], &keys) {
-        Some(Ok(at)) => {
-            keys.remove(at);
-            JetOut::Ret(rt.set_from_sorted(&keys))
-        }
-        Some(Err(_)) => JetOut::Ret(a[1]),
-        None => JetOut::Fallback,
+    match or_fail!(rt.search_lazy(a[0], keys)) {
+        Ok(at) => JetOut::Ret(rt.set_stored(keys.len() - 1, stored_without(keys, at))),
+        Err(_) => JetOut::Ret(a[1]),
     }
 }
 
 fn set_weld(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let (Some(xs), Some(ys)) = (set_keys(a[0]), set_keys(a[1])) else {
+    let (Some(xs), Some(ys)) = (set_view(a[0]), set_view(a[1])) else {
         return JetOut::Fallback;
     };
     let mut out = Vec::with_capacity(xs.len() + ys.len());
     let (mut i, mut j) = (0, 0);
     while i < xs.len() && j < ys.len() {
-        match compare(xs[i], ys[j]) {
+        match compare(xs.at(i), ys.at(j)) {
             Ordering::Less => {
-                out.push(xs[i]);
+                out.push(xs.at(i));
                 i += 1;
             }
             Ordering::Greater => {
-                out.push(ys[j]);
+                out.push(ys.at(j));
                 j += 1;
             }
             Ordering::Equal => {
-                out.push(xs[i]);
+                out.push(xs.at(i));
                 i += 1;
                 j += 1;
             }
         }
     }
-    out.extend_from_slice(&xs[i..]);
-    out.extend_from_slice(&ys[j..]);
+    out.extend(xs.slice(i, xs.len()).iter());
+    out.extend(ys.slice(j, ys.len()).iter());
     JetOut::Ret(rt.set_from_sorted(&out))
 }
 
-fn tab_idx(_: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some((keys, vals)) = tab_parts(a[1]) else {
+fn tab_idx(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let Some((keys, vals)) = tab_view(a[1]) else {
         return JetOut::Fallback;
     };
-    match search(a[0], &keys) {
-        Some(Ok(at)) => JetOut::Eval(vals[at]),
-        Some(Err(_)) => JetOut::Ret(Value::small(0)),
-        None => JetOut::Fallback,
+    match or_fail!(rt.search_lazy(a[0], keys)) {
+        Ok(at) => JetOut::Eval(vals.at(at)),
+        Err(_) => JetOut::Ret(Value::small(0)),
     }
 }
 
-fn tab_has(_: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some((keys, _)) = tab_parts(a[1]) else {
+fn tab_has(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let Some((keys, _)) = tab_view(a[1]) else {
         return JetOut::Fallback;
     };
-    match search(a[0], &keys) {
-        Some(r) => bit(r.is_ok()),
-        None => JetOut::Fallback,
-    }
+    bit(or_fail!(rt.search_lazy(a[0], keys)).is_ok())
 }
 
 fn tab_lookup(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some((keys, vals)) = tab_parts(a[1]) else {
+    let Some((keys, vals)) = tab_view(a[1]) else {
         return JetOut::Fallback;
     };
-    match search(a[0], &keys) {
-        Some(Ok(at)) => JetOut::Ret(some(rt, vals[at])),
-        Some(Err(_)) => JetOut::Ret(Value::small(0)),
-        None => JetOut::Fallback,
+    match or_fail!(rt.search_lazy(a[0], keys)) {
+        Ok(at) => JetOut::Ret(some(rt, vals.at(at))),
+        Err(_) => JetOut::Ret(Value::small(0)),
     }
 }
 
+/// `tabIns k v t`: one copy of the tab's rows (the keys are shared when `k` is there).
 fn tab_ins(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    if !is_normal(a[0]) {
+    let (key, val, tab) = (a[0], a[1], a[2]);
+    let (Some((keys, vals)), Some(set)) = (tab_view(tab), tab_set(tab)) else {
         return JetOut::Fallback;
-    }
-    // `tab_insert` reads the tab's parts (and is `None` for anything that is not a tab).
-    match rt.tab_insert(a[2], a[0].deref(), a[1]) {
-        Some(t) => JetOut::Ret(t),
-        None => JetOut::Fallback,
+    };
+    match or_fail!(rt.search_lazy(key, keys)) {
+        Ok(at) => {
+            let row = rt.row_stored(vals.len(), stored_replacing(vals, at, val));
+            JetOut::Ret(rt.partial(set, &[row]))
+        }
+        Err(at) => {
+            let key = or_fail!(normal_key(rt, key));
+            let n = keys.len() + 1;
+            JetOut::Ret(rt.tab_stored(n, stored_with(keys, at, key), stored_with(vals, at, val)))
+        }
     }
 }
 
 /// The set of the keys of `from` whose membership in `other` is `member`.
 fn set_filter(rt: &mut Runtime, from: Value, other: Value, member: bool) -> JetOut {
-    let (Some(xs), Some(ys)) = (set_keys(from), set_keys(other)) else {
+    let (Some(xs), Some(ys)) = (set_view(from), set_view(other)) else {
         return JetOut::Fallback;
     };
     let kept: Vec<Value> = xs
-        .into_iter()
-        .filter(|x| ys.binary_search_by(|y| compare(*y, *x)).is_ok() == member)
+        .iter()
+        .filter(|x| search_normal(*x, ys).is_ok() == member)
         .collect();
     JetOut::Ret(rt.set_from_sorted(&kept))
 }
@@ -164,29 +162,51 @@ fn set_split(
     a: &[Value],
     parts: fn(&mut Runtime, Value, Value) -> Value,
 ) -> JetOut {
-    let (Some(k), Some(keys)) = (count(a[0]), set_keys(a[1])) else {
+    let (Some(k), Some(keys)) = (count(a[0]), set_view(a[1])) else {
         return JetOut::Fallback;
     };
-    let k = k.min(keys.len());
-    let left = rt.set_from_sorted(&keys[..k]);
-    let right = rt.set_from_sorted(&keys[k..]);
+    let (left, right) = split_set(rt, keys, k.min(keys.len()));
     JetOut::Ret(parts(rt, left, right))
 }
 
+/// The sets of keys `..at` and `at..`.
+fn split_set(rt: &mut Runtime, keys: RowView, at: usize) -> (Value, Value) {
+    let (l, r) = (keys.slice(0, at), keys.slice(at, keys.len()));
+    let left = rt.set_stored(l.len(), l.stored().iter().copied());
+    let right = rt.set_stored(r.len(), r.stored().iter().copied());
+    (left, right)
+}
+
+/// The tabs of entries `..at` and `at..`, as a row of two.
+fn split_tab(rt: &mut Runtime, keys: RowView, vals: RowView, at: usize) -> Value {
+    let n = keys.len();
+    let part = |rt: &mut Runtime, from: usize, to: usize| {
+        let (k, v) = (keys.slice(from, to), vals.slice(from, to));
+        rt.tab_stored(
+            k.len(),
+            k.stored().iter().copied(),
+            v.stored().iter().copied(),
+        )
+    };
+    let left = part(rt, 0, at);
+    let right = part(rt, at, n);
+    rt.row(&[left, right])
+}
+
 /// The list (`[x [y ... 0]]`) of some values.
-fn list(rt: &mut Runtime, xs: &[Value]) -> Value {
+fn list(rt: &mut Runtime, xs: impl DoubleEndedIterator<Item = Value>) -> Value {
     let mut l = Value::small(0);
-    for x in xs.iter().rev() {
-        l = rt.row(&[*x, l]);
+    for x in xs.rev() {
+        l = rt.row(&[x, l]);
     }
     l
 }
 
 /// The `[key value]` pairs of a tab.
-fn pairs(rt: &mut Runtime, keys: &[Value], vals: &[Value]) -> Vec<Value> {
+fn pairs(rt: &mut Runtime, keys: RowView, vals: RowView) -> Vec<Value> {
     keys.iter()
-        .zip(vals)
-        .map(|(k, v)| rt.row(&[*k, *v]))
+        .zip(vals.iter())
+        .map(|(k, v)| rt.row(&[k, v]))
         .collect()
 }
 
@@ -206,16 +226,15 @@ fn tab_merge(
 /// `tabFromPairs pairs`: the tab of `[key value]` rows, later pairs winning; natively when
 /// every pair is an evaluated row of two with a normal key.
 fn tab_from_pairs(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some(ps) = crate::datajet::row_elems(a[0]) else {
+    let Some(ps) = crate::datajet::row_view(a[0]) else {
         return JetOut::Fallback;
     };
     let mut pairs = Vec::with_capacity(ps.len());
-    for p in ps {
-        let Some([k, v]) =
-            crate::datajet::row_elems(p).and_then(|kv| <[Value; 2]>::try_from(kv).ok())
-        else {
+    for p in ps.iter() {
+        let Some(kv) = crate::datajet::row_view(p).filter(|kv| kv.len() == 2) else {
             return JetOut::Fallback;
         };
+        let (k, v) = (kv.at(0), kv.at(1));
         if !is_normal(k) {
             return JetOut::Fallback;
         }
@@ -227,18 +246,15 @@ fn tab_from_pairs(rt: &mut Runtime, a: &[Value]) -> JetOut {
 /// `tabFoldlWithKey f z t`: `f (... (f z k0 v0) ...) kn vn`, each step evaluated (the PLAN
 /// `foldl` is strict).
 fn tab_foldl_with_key(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let Some((ks, vs)) = tab_parts(a[2]) else {
+    let Some((ks, vs)) = tab_view(a[2]) else {
         return JetOut::Fallback;
     };
     if ks.is_empty() {
         return JetOut::Eval(a[1]);
     }
     let mut acc = a[1];
-    for (k, v) in ks.iter().zip(&vs) {
-        acc = match rt.with_gc_held(|rt| rt.call(a[0], &[acc, *k, *v])) {
-            Ok(x) => x,
-            Err(c) => return JetOut::Fail(c),
-        };
+    for (k, v) in ks.iter().zip(vs.iter()) {
+        acc = or_fail!(rt.with_gc_held(|rt| rt.call(a[0], &[acc, k, v])));
     }
     JetOut::Ret(acc)
 }
@@ -246,36 +262,31 @@ fn tab_foldl_with_key(rt: &mut Runtime, a: &[Value]) -> JetOut {
 /// `tabAlter f k t`: `f NONE` or `f (SOME v)` decides: a nat removes (or keeps absent) the
 /// key, `(x y)` sets it to `y`.
 fn tab_alter(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let (f, key) = (a[0], a[1]);
-    let Some((mut ks, mut vs)) = tab_parts(a[2]) else {
+    let (f, key, tab) = (a[0], a[1], a[2]);
+    let (Some((ks, vs)), Some(set)) = (tab_view(tab), tab_set(tab)) else {
         return JetOut::Fallback;
     };
-    let Some(at) = search(key, &ks) else {
-        return JetOut::Fallback;
-    };
+    let at = or_fail!(rt.search_lazy(key, ks));
     let arg = match at {
-        Ok(i) => some(rt, vs[i]),
+        Ok(i) => some(rt, vs.at(i)),
         Err(_) => Value::small(0),
     };
-    let r = match rt.with_gc_held(|rt| rt.call(f, &[arg])) {
-        Ok(r) => r.deref(),
-        Err(c) => return JetOut::Fail(c),
-    };
+    let r = or_fail!(rt.with_gc_held(|rt| rt.call(f, &[arg]))).deref();
     // `maybeCase`: a nat is `NONE`, anything else carries its value as its `cdr`.
     let new = (!r.is_nat()).then(|| cdr_of(r));
-    match (at, new) {
-        (Ok(i), Some(v)) => vs[i] = v,
-        (Ok(i), None) => {
-            ks.remove(i);
-            vs.remove(i);
+    let n = ks.len();
+    JetOut::Ret(match (at, new) {
+        (Ok(i), Some(v)) => {
+            let row = rt.row_stored(n, stored_replacing(vs, i, v));
+            rt.partial(set, &[row])
         }
+        (Ok(i), None) => rt.tab_stored(n - 1, stored_without(ks, i), stored_without(vs, i)),
         (Err(i), Some(v)) => {
-            ks.insert(i, key.deref());
-            vs.insert(i, v);
+            let key = or_fail!(normal_key(rt, key));
+            rt.tab_stored(n + 1, stored_with(ks, i, key), stored_with(vs, i, v))
         }
-        (Err(_), None) => return JetOut::Ret(a[2]),
-    }
-    JetOut::Ret(rt.tab_from_sorted(&ks, &vs))
+        (Err(_), None) => tab,
+    })
 }
 
 /// `unfoldr f seed`: the row of `x0 x1 ...` while `f` answers `SOME [x seed']` (anything
@@ -287,26 +298,18 @@ fn unfoldr(rt: &mut Runtime, a: &[Value]) -> JetOut {
         if rt.interrupted() {
             return JetOut::Fail(crate::eval::Crash::interrupted());
         }
-        let r = match rt.with_gc_held(|rt| rt.call(f, &[seed])) {
-            Ok(r) => r.deref(),
-            Err(c) => return JetOut::Fail(c),
-        };
+        let r = or_fail!(rt.with_gc_held(|rt| rt.call(f, &[seed]))).deref();
         let pair = match r.kind() {
             _ if r.is_nat() => break,
             Some(crate::value::Kind::App(app)) => app.args()[app.args().len() - 1],
             _ => return JetOut::Fallback,
         };
-        let pair = match rt.with_gc_held(|rt| rt.whnf(pair)) {
-            Ok(p) => p,
-            Err(c) => return JetOut::Fail(c),
-        };
-        let Some([x, next]) =
-            crate::datajet::row_elems(pair).and_then(|p| <[Value; 2]>::try_from(p).ok())
-        else {
+        let pair = or_fail!(rt.with_gc_held(|rt| rt.whnf(pair)));
+        let Some(p) = crate::datajet::row_view(pair).filter(|p| p.len() == 2) else {
             return JetOut::Fallback;
         };
-        out.push(x);
-        seed = next;
+        out.push(p.at(0));
+        seed = p.at(1);
     }
     JetOut::Ret(rt.row(&out))
 }
@@ -319,16 +322,16 @@ pub fn table() -> Vec<(&'static str, Native)> {
     put("setIns", W2, set_ins);
     put("setDel", W2, set_del);
     put("setWeld", W2, set_weld);
-    put("setLen", W1, |rt, a| match set_keys(a[0]) {
+    put("setLen", W1, |rt, a| match set_view(a[0]) {
         Some(ks) => JetOut::Ret(rt.nat_u64(ks.len() as u64)),
         None => JetOut::Fallback,
     });
-    put("setIsEmpty", W1, |_, a| match set_keys(a[0]) {
+    put("setIsEmpty", W1, |_, a| match set_view(a[0]) {
         Some(ks) => bit(ks.is_empty()),
         None => JetOut::Fallback,
     });
-    put("setMin", W1, |_, a| match set_keys(a[0]) {
-        Some(ks) => JetOut::Ret(ks.first().copied().unwrap_or(Value::small(0))),
+    put("setMin", W1, |_, a| match set_view(a[0]) {
+        Some(ks) => JetOut::Ret(ks.get(0).unwrap_or(Value::small(0))),
         None => JetOut::Fallback,
     });
     put("setSing", &[Deep], |rt, a| {
@@ -337,11 +340,11 @@ pub fn table() -> Vec<(&'static str, Native)> {
     put("tabSing", &[Deep, Lazy], |rt, a| {
         JetOut::Ret(rt.tab_from_sorted(&[a[0]], &[a[1]]))
     });
-    put("_TabLen", W1, |rt, a| match tab_parts(a[0]) {
+    put("_TabLen", W1, |rt, a| match tab_view(a[0]) {
         Some((ks, _)) => JetOut::Ret(rt.nat_u64(ks.len() as u64)),
         None => JetOut::Fallback,
     });
-    put("_TabIsEmpty", W1, |_, a| match tab_parts(a[0]) {
+    put("_TabIsEmpty", W1, |_, a| match tab_view(a[0]) {
         Some((ks, _)) => bit(ks.is_empty()),
         None => JetOut::Fallback,
     });
@@ -357,42 +360,37 @@ pub fn table() -> Vec<(&'static str, Native)> {
     // `setIntersect a b`: the keys of b that are in a; `setSub a b`: those of a not in b.
     put("setIntersect", W2, |rt, a| set_filter(rt, a[1], a[0], true));
     put("setSub", W2, |rt, a| set_filter(rt, a[0], a[1], false));
-    put("isSet", W1, |_, a| match set_keys(a[0]) {
+    put("isSet", W1, |_, a| match set_view(a[0]) {
         Some(_) => bit(true),
         None => JetOut::Fallback,
     });
-    put("isTab", W1, |_, a| match tab_parts(a[0]) {
+    put("isTab", W1, |_, a| match tab_view(a[0]) {
         Some(_) => bit(true),
         None => JetOut::Fallback,
     });
-    put("tabToPairs", W1, |rt, a| match tab_parts(a[0]) {
+    put("tabToPairs", W1, |rt, a| match tab_view(a[0]) {
         Some((ks, vs)) => {
-            let ps = pairs(rt, &ks, &vs);
+            let ps = pairs(rt, ks, vs);
             JetOut::Ret(rt.row(&ps))
         }
         None => JetOut::Fallback,
     });
-    put("tabMinKey", W1, |_, a| match tab_parts(a[0]) {
-        Some((ks, _)) => JetOut::Ret(ks.first().copied().unwrap_or(Value::small(0))),
+    put("tabMinKey", W1, |_, a| match tab_view(a[0]) {
+        Some((ks, _)) => JetOut::Ret(ks.get(0).unwrap_or(Value::small(0))),
         None => JetOut::Fallback,
     });
     put("tabElemIdx", W2, |rt, a| {
-        match (count(a[0]), tab_parts(a[1])) {
+        match (count(a[0]), tab_view(a[1])) {
             (Some(i), Some((ks, vs))) => JetOut::Ret(match (ks.get(i), vs.get(i)) {
-                (Some(k), Some(v)) => rt.row(&[*k, *v]),
+                (Some(k), Some(v)) => rt.row(&[k, v]),
                 _ => Value::small(0),
             }),
             _ => JetOut::Fallback,
         }
     });
     put("tabSplitAt", W2, |rt, a| {
-        match (count(a[0]), tab_parts(a[1])) {
-            (Some(i), Some((ks, vs))) => {
-                let i = i.min(ks.len());
-                let left = rt.tab_from_sorted(&ks[..i], &vs[..i]);
-                let right = rt.tab_from_sorted(&ks[i..], &vs[i..]);
-                JetOut::Ret(rt.row(&[left, right]))
-            }
+        match (count(a[0]), tab_view(a[1])) {
+            (Some(i), Some((ks, vs))) => JetOut::Ret(split_tab(rt, ks, vs, i.min(ks.len()))),
             _ => JetOut::Fallback,
         }
     });
@@ -402,18 +400,17 @@ pub fn table() -> Vec<(&'static str, Native)> {
     });
     // Higher-order: the function's results stay unevaluated, as in the PLAN code.
     put("tabMapWithKey", &[Lazy, Whnf], |rt, a| {
-        match tab_parts(a[1]) {
-            Some((ks, vs)) => {
-                let f = a[0];
-                let mapped: Vec<Value> = ks
-                    .iter()
-                    .zip(&vs)
-                    .map(|(k, v)| rt.apply_lazy(f, &[*k, *v]))
-                    .collect();
-                JetOut::Ret(rt.tab_from_sorted(&ks, &mapped))
-            }
-            None => JetOut::Fallback,
-        }
+        let (Some((ks, vs)), Some(set)) = (tab_view(a[1]), tab_set(a[1])) else {
+            return JetOut::Fallback;
+        };
+        let f = a[0];
+        let mapped: Vec<Value> = ks
+            .iter()
+            .zip(vs.iter())
+            .map(|(k, v)| rt.apply_lazy(f, &[k, v]))
+            .collect();
+        let row = rt.row(&mapped);
+        JetOut::Ret(rt.partial(set, &[row]))
     });
     // `tabUnionWith f a b`: a key in both gets `f va vb` (unevaluated).
     put("tabUnionWith", &[Lazy, Whnf, Whnf], |rt, a| {
@@ -432,25 +429,25 @@ pub fn table() -> Vec<(&'static str, Native)> {
         let set = rt.law(Value::small(1), Value::small(2), a[0]);
         JetOut::Ret(rt.partial(set, &[a[1]]))
     });
-    put("_TabKeysList", W1, |rt, a| match tab_parts(a[0]) {
-        Some((ks, _)) => JetOut::Ret(list(rt, &ks)),
+    put("_TabKeysList", W1, |rt, a| match tab_view(a[0]) {
+        Some((ks, _)) => JetOut::Ret(list(rt, ks.iter())),
         None => JetOut::Fallback,
     });
-    put("tabToPairList", W1, |rt, a| match tab_parts(a[0]) {
+    put("tabToPairList", W1, |rt, a| match tab_view(a[0]) {
         Some((ks, vs)) => {
-            let ps = pairs(rt, &ks, &vs);
-            JetOut::Ret(list(rt, &ps))
+            let ps = pairs(rt, ks, vs);
+            JetOut::Ret(list(rt, ps.into_iter()))
         }
         None => JetOut::Fallback,
     });
     put("setCatRowAsc", W1, |rt, a| {
-        let Some(sets) = crate::datajet::row_elems(a[0]) else {
+        let Some(sets) = crate::datajet::row_view(a[0]) else {
             return JetOut::Fallback;
         };
         let mut keys = Vec::new();
-        for s in sets {
-            match set_keys(s) {
-                Some(ks) => keys.extend(ks),
+        for s in sets.iter() {
+            match set_view(s) {
+                Some(ks) => keys.extend(ks.iter()),
                 None => return JetOut::Fallback,
             }
         }
@@ -460,46 +457,37 @@ pub fn table() -> Vec<(&'static str, Native)> {
         JetOut::Ret(rt.law(Value::small(1), Value::small(2), row))
     });
     put("setSplitLT", W2, |rt, a| {
-        let Some(keys) = set_keys(a[1]) else {
+        let Some(keys) = set_view(a[1]) else {
             return JetOut::Fallback;
         };
-        let at = match search(a[0], &keys) {
-            Some(Ok(i) | Err(i)) => i,
-            None => return JetOut::Fallback,
-        };
-        let left = rt.set_from_sorted(&keys[..at]);
-        let right = rt.set_from_sorted(&keys[at..]);
+        let (Ok(at) | Err(at)) = or_fail!(rt.search_lazy(a[0], keys));
+        let (left, right) = split_set(rt, keys, at);
         JetOut::Ret(rt.row(&[left, right]))
     });
     put("tabSplitLT", W2, |rt, a| {
-        let Some((ks, vs)) = tab_parts(a[1]) else {
+        let Some((ks, vs)) = tab_view(a[1]) else {
             return JetOut::Fallback;
         };
-        let at = match search(a[0], &ks) {
-            Some(Ok(i) | Err(i)) => i,
-            None => return JetOut::Fallback,
-        };
-        let left = rt.tab_from_sorted(&ks[..at], &vs[..at]);
-        let right = rt.tab_from_sorted(&ks[at..], &vs[at..]);
-        JetOut::Ret(rt.row(&[left, right]))
+        let (Ok(at) | Err(at)) = or_fail!(rt.search_lazy(a[0], ks));
+        JetOut::Ret(split_tab(rt, ks, vs, at))
     });
-    put("tabSwitch", &[Whnf, Lazy, Whnf], |_, a| {
-        let Some((ks, vs)) = tab_parts(a[2]) else {
+    put("tabSwitch", &[Whnf, Lazy, Whnf], |rt, a| {
+        let Some((ks, vs)) = tab_view(a[2]) else {
             return JetOut::Fallback;
         };
-        match search(a[0], &ks) {
-            Some(Ok(i)) => JetOut::Eval(vs[i]),
-            Some(Err(_)) => JetOut::Eval(a[1]),
-            None => JetOut::Fallback,
+        match or_fail!(rt.search_lazy(a[0], ks)) {
+            Ok(i) => JetOut::Eval(vs.at(i)),
+            Err(_) => JetOut::Eval(a[1]),
         }
     });
-    put("tabMap", &[Lazy, Whnf], |rt, a| match tab_parts(a[1]) {
-        Some((ks, vs)) => {
-            let f = a[0];
-            let mapped: Vec<Value> = vs.iter().map(|v| rt.apply_lazy(f, &[*v])).collect();
-            JetOut::Ret(rt.tab_from_sorted(&ks, &mapped))
-        }
-        None => JetOut::Fallback,
+    put("tabMap", &[Lazy, Whnf], |rt, a| {
+        let (Some((_, vs)), Some(set)) = (tab_view(a[1]), tab_set(a[1])) else {
+            return JetOut::Fallback;
+        };
+        let f = a[0];
+        let mapped: Vec<Value> = vs.iter().map(|v| rt.apply_lazy(f, &[v])).collect();
+        let row = rt.row(&mapped);
+        JetOut::Ret(rt.partial(set, &[row]))
     });
     t
 }
