@@ -229,6 +229,7 @@ fn specs() -> Vec<(&'static str, Vec<&'static str>)> {
         ("_Bar", vec!["c"]),
         ("_NatToSizedBar", vec!["sh", "c"]),
         ("_BarSliceToNat", vec!["nm", "nm", "b"]),
+        ("barSlice", vec!["nm", "nm", "b"]),
         ("barElemIndexEnd", vec!["c", "b"]),
         ("barElemIndexOff", vec!["c", "nm", "b"]),
         ("_Rev", vec!["r"]),

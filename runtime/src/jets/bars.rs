@@ -92,6 +92,15 @@ fn bar_drop(rt: &mut Runtime, a: &[Value]) -> JetOut {
     JetOut::Ret(sub_bar(rt, b, n, b.len()))
 }
 
+/// `barSlice off wid bar`: bytes `off .. off+wid` (clamped), copied once. (Its law is
+/// `barTake wid (barDrop off bar)`, which would copy the whole rest of the bar first.)
+fn bar_slice(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    let b = view_or_fallback!(a[2]);
+    let from = clamp(a[0], b.len());
+    let to = from + clamp(a[1], b.len() - from);
+    JetOut::Ret(sub_bar(rt, b, from, to))
+}
+
 fn bar_weld(rt: &mut Runtime, a: &[Value]) -> JetOut {
     let x = view_or_fallback!(a[0]);
     let y = view_or_fallback!(a[1]);
@@ -262,6 +271,13 @@ pub fn table() -> Vec<(&'static str, Native)> {
             Native {
                 strict: W2,
                 run: bar_drop,
+            },
+        ),
+        (
+            "barSlice",
+            Native {
+                strict: &[Whnf, Whnf, Whnf],
+                run: bar_slice,
             },
         ),
         (

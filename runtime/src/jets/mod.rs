@@ -92,10 +92,12 @@ impl JetTable {
             by_name: HashMap::new(),
             events: Vec::new(),
         };
-        // The reference's hashes, then those of our own sire/ laws where they differ.
+        // The reference's hashes, those of our own sire/ laws where they differ, and those
+        // of reference laws we jet beyond its table.
         let tables = [
             include_str!("reference_hashes.txt"),
             include_str!("our_hashes.txt"),
+            include_str!("extra_hashes.txt"),
         ];
         for line in tables
             .iter()
