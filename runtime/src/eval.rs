@@ -13,7 +13,7 @@ use crate::jets::{JetId, JetOut};
 use crate::law::{self, Expr, LawCode};
 use crate::nat;
 use crate::runtime::Runtime;
-use crate::value::{Args, Kind, LawObj, Thunk, Value};
+use crate::value::{Kind, LawObj, ThunkState, Value};
 
 /// Why an evaluation stopped without a result.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,12 +104,9 @@ pub(crate) enum Prim {
 /// One frame of the evaluator's stack.
 #[repr(u8)]
 pub(crate) enum Frame {
-    /// Write the returned value into this thunk (and restore its code on a crash).
-    Update {
-        thunk: Value,
-        head: Value,
-        args: Args,
-    },
+    /// Write the returned value into this thunk (black-holed while it runs; a crash makes it
+    /// pending again).
+    Update { thunk: Value },
     /// Apply the returned function to these arguments.
     Apply(Box<[Value]>),
     /// Forcing the arguments of a primitive; `next` is the one being forced.
@@ -138,11 +135,7 @@ pub(crate) enum Frame {
 impl Frame {
     fn values(&self, out: &mut Vec<Value>) {
         match self {
-            Frame::Update { thunk, head, args } => {
-                out.push(*thunk);
-                out.push(*head);
-                out.extend_from_slice(args);
-            }
+            Frame::Update { thunk } => out.push(*thunk),
             Frame::Apply(args) => out.extend_from_slice(args),
             Frame::Strict { prim, args, .. } => {
                 if let Prim::Jet(_, p) | Prim::BadOp(p) = prim {
@@ -209,13 +202,13 @@ impl Runtime {
 
     /// Applies `f` to `args` and evaluates the result to weak head normal form.
     pub fn call(&mut self, f: Value, args: &[Value]) -> Result<Value, Crash> {
-        let t = self.heap.thunk(f, args.into());
+        let t = self.heap.thunk(f, args);
         self.whnf(t)
     }
 
     /// Applies `f` to `args` and evaluates the result to full normal form.
     pub fn call_deep(&mut self, f: Value, args: &[Value]) -> Result<Value, Crash> {
-        let t = self.heap.thunk(f, args.into());
+        let t = self.heap.thunk(f, args);
         self.normalize(t)
     }
 
@@ -227,16 +220,16 @@ impl Runtime {
     fn unwind(&mut self, base: usize, _c: &Crash) {
         while self.frames.len() > base {
             match self.frames.pop() {
-                Some(Frame::Update { thunk, head, args }) => {
-                    if let Some(t) = thunk.thunk_cell() {
-                        t.set(Thunk::Pending(head, args));
+                Some(Frame::Update { thunk }) => {
+                    if let Some(t) = thunk.thunk() {
+                        t.restore();
                     }
                 }
                 Some(Frame::Norm { stack, .. }) => {
                     for (v, post) in stack {
                         if post {
                             if let Some(o) = v.deref().obj() {
-                                o.visiting.set(false);
+                                o.set_visiting(false);
                             }
                         }
                     }
@@ -248,7 +241,14 @@ impl Runtime {
 
     fn run_from(&mut self, st: State, base: usize) -> Result<Value, Crash> {
         let outer = std::mem::replace(&mut self.run_base, base);
-        let mark = std::mem::replace(&mut self.run_watermark, self.heap.total_allocs);
+        // An evaluation others wait on starts an epoch: its collections may free only what
+        // it allocates.
+        let epoch = if self.gc_allowed() {
+            0
+        } else {
+            self.heap.new_epoch()
+        };
+        let mark = std::mem::replace(&mut self.run_watermark, epoch);
         let regs_height = self.reg_stack.len();
         let r = self.run_loop(st, base);
         // A crash leaves the registers of the activations it unwound (and of the one that
@@ -320,38 +320,39 @@ impl Runtime {
     /// Collects at a safe point: everything, or, while the host holds values (see
     /// [`Runtime::inhibit_gc`]), only what the running evaluation allocated.
     fn gc_at_safe_point(&mut self, v: Value) {
-        let mut extra = vec![v];
-        extra.extend_from_slice(&self.reg_stack);
-        for f in &self.frames {
-            f.values(&mut extra);
-        }
-        let watermark = if self.gc_allowed() {
-            0
+        let young_from = if self.gc_allowed() {
+            None
+        } else if self.run_watermark == crate::heap::NO_COLLECTION {
+            return;
         } else {
-            self.run_watermark
+            Some(self.run_watermark)
         };
-        self.collect_since(&extra, watermark);
+        let mut frames = vec![v];
+        for f in &self.frames {
+            f.values(&mut frames);
+        }
+        let groups: [(&'static str, &[Value]); 4] = [
+            ("roots", &self.roots),
+            ("row constructors", &self.cows),
+            ("evaluation", &frames),
+            ("interpreter registers", &self.reg_stack),
+        ];
+        self.heap.collect_groups(&groups, young_from);
     }
 
     fn eval_step(&mut self, v: Value) -> Step {
         let v = v.deref();
-        if let Some(Kind::Thunk(t)) = v.kind() {
-            match t.get() {
-                Thunk::Pending(..) => {
-                    let Thunk::Pending(h, args) = t.take_for_eval() else {
-                        unreachable!("the state was just seen pending")
-                    };
-                    let call_args: Box<[Value]> = (*args).into();
-                    self.frames.push(Frame::Update {
-                        thunk: v,
-                        head: h,
-                        args,
-                    });
-                    return self.apply_start(h, call_args);
+        if let Some(t) = v.thunk() {
+            return match t.begin() {
+                Some((h, args)) => {
+                    self.frames.push(Frame::Update { thunk: v });
+                    self.apply_start(h, args.into())
                 }
-                Thunk::BlackHole => return Err(Crash::special(CrashKind::InfiniteLoop)),
-                Thunk::Done(w) => return Ok(State::Ret(*w)),
-            }
+                None => match t.state() {
+                    ThunkState::Done(w) => Ok(State::Ret(w)),
+                    _ => Err(Crash::special(CrashKind::InfiniteLoop)),
+                },
+            };
         }
         Ok(State::Ret(v))
     }
@@ -359,9 +360,9 @@ impl Runtime {
     fn ret_step(&mut self, v: Value) -> Step {
         match self.frames.pop() {
             None => Ok(State::Ret(v)),
-            Some(Frame::Update { thunk, .. }) => {
-                if let Some(t) = thunk.thunk_cell() {
-                    t.set(Thunk::Done(v));
+            Some(Frame::Update { thunk }) => {
+                if let Some(t) = thunk.thunk() {
+                    self.heap.finish(t, v);
                 }
                 Ok(State::Ret(v))
             }
@@ -505,27 +506,34 @@ impl Runtime {
         env.extend_from_slice(args);
         if !code.lets.is_empty() {
             let first = env.len();
-            for _ in 0..code.lets.len() {
-                let t = self.heap.thunk(Value::small(0), Box::new([]));
+            for e in code.lets.iter() {
+                let room = match e {
+                    Expr::Call(_, xs) => xs.len(),
+                    _ => 0,
+                };
+                let t = self.heap.hole(room);
                 env.push(t);
             }
             for (i, e) in code.lets.iter().enumerate() {
-                let slot = env[first + i];
-                let state = match e {
-                    Expr::Ref(j) => Thunk::Pending(env[*j as usize], Args::from_slice(&[])),
-                    Expr::Const(c) => Thunk::Done(*c),
+                let Some(slot) = env[first + i].thunk() else {
+                    continue;
+                };
+                match e {
+                    Expr::Ref(j) => {
+                        let target = env[*j as usize];
+                        self.heap.fill(slot, target, &[]);
+                    }
+                    Expr::Const(c) => self.heap.fill_done(slot, *c),
                     Expr::Call(h, xs) => {
                         let hv = self.inst(h, &env);
-                        let xv: Box<[Value]> = xs.iter().map(|x| self.inst(x, &env)).collect();
+                        let xv: Vec<Value> = xs.iter().map(|x| self.inst(x, &env)).collect();
                         if hv.is_whnf() && (xv.len() as u64) < self.arity(hv) {
-                            Thunk::Done(self.partial(hv, &xv))
+                            let p = self.partial(hv, &xv);
+                            self.heap.fill_done(slot, p);
                         } else {
-                            Thunk::Pending(hv, Args::from_box(xv))
+                            self.heap.fill(slot, hv, &xv);
                         }
                     }
-                };
-                if let Some(Kind::Thunk(t)) = slot.kind() {
-                    t.set(state);
                 }
             }
         }
@@ -615,7 +623,7 @@ impl Runtime {
                 Strict::Deep => {
                     let a = args[i].deref();
                     if a.obj().is_none_or(|o| {
-                        o.normal.get() || !matches!(o.kind, Kind::App(_) | Kind::Thunk(_))
+                        o.normal() || !matches!(o.kind(), Kind::App(_) | Kind::Thunk(_))
                     }) {
                         i += 1;
                         continue;
@@ -647,34 +655,37 @@ impl Runtime {
             if post {
                 stack.pop();
                 if let Some(o) = x.obj() {
-                    o.visiting.set(false);
-                    if let Kind::App(a) = &o.kind {
+                    o.set_visiting(false);
+                    if let Kind::App(a) = o.kind() {
                         for (i, arg) in a.args().iter().enumerate() {
-                            a.set_arg(i, arg.deref());
+                            let d = arg.deref();
+                            if d != *arg {
+                                self.heap.set_arg(a, i, d);
+                            }
                         }
                     }
-                    o.normal.set(true);
+                    o.set_normal();
                 }
                 continue;
             }
-            match x.obj().map(|o| (o, &o.kind)) {
+            match x.obj().map(|o| (o, o.kind())) {
                 Some((_, Kind::Thunk(_))) => {
                     self.frames.push(Frame::Norm { top, stack });
                     return Ok(State::Eval(x));
                 }
-                Some((o, Kind::App(a))) if !o.normal.get() => {
-                    if o.visiting.get() {
+                Some((o, Kind::App(a))) if !o.normal() => {
+                    if o.visiting() {
                         // The value contains itself: its normal form is infinite.
                         for (v, post) in &stack {
                             if *post {
                                 if let Some(o) = v.deref().obj() {
-                                    o.visiting.set(false);
+                                    o.set_visiting(false);
                                 }
                             }
                         }
                         return Err(Crash::special(CrashKind::InfiniteLoop));
                     }
-                    o.visiting.set(true);
+                    o.set_visiting(true);
                     stack.pop();
                     stack.push((x, true));
                     for &arg in a.args().iter().rev() {

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::nat;
-use crate::value::{Kind, Thunk, Value};
+use crate::value::{Kind, ThunkState, Value};
 
 /// Whether a law name prints as a bare word: an identifier that does not start with a digit.
 fn word_name(v: Value) -> Option<String> {
@@ -61,8 +61,8 @@ fn go(out: &mut String, v: Value, budget: &mut usize) {
                 }
                 out.push(')');
             }
-            Some(Kind::Thunk(t)) => match t.get() {
-                Thunk::Done(w) => go(out, *w, budget),
+            Some(Kind::Thunk(t)) => match t.state() {
+                ThunkState::Done(w) => go(out, w, budget),
                 _ => out.push('?'),
             },
             None => {}

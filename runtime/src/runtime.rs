@@ -5,9 +5,9 @@ use std::cell::Cell;
 use num_bigint::BigUint;
 use num_traits::ToPrimitive;
 
-use crate::heap::{empty_code, Heap};
+use crate::heap::Heap;
 use crate::jets::JetTable;
-use crate::value::{op_arity, AppObj, Arity, Kind, LawObj, LawShape, PinObj, Value, MAX_SMALL};
+use crate::value::{op_arity, Arity, Kind, LawObj, LawShape, PinObj, Value, MAX_SMALL};
 
 /// How to react to a jet whose name matches but whose hash does not.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -83,9 +83,10 @@ pub struct Runtime {
     pub(crate) scratch: Vec<Value>,
     /// Frame-stack height below which the current evaluation must not pop.
     pub(crate) run_base: usize,
-    /// Allocation serial at which the innermost running evaluation started: everything
-    /// older may be held by its caller.
-    pub(crate) run_watermark: u64,
+    /// The epoch the innermost running evaluation started, when it runs with collection
+    /// held: its collections free only objects of that epoch or newer (0: it may collect
+    /// everything).
+    pub(crate) run_watermark: u32,
     /// The registers of every bytecode activation, innermost last (each activation's
     /// frame records where its registers start).
     pub(crate) reg_stack: crate::bytecode::interp::RegStack,
@@ -170,19 +171,20 @@ impl Runtime {
 
     /// Collects garbage now, keeping `extra` and the registered roots alive.
     pub fn collect(&mut self, extra: &[Value]) {
-        self.collect_since(extra, 0);
+        self.collect_groups(&[("host", extra)], None);
     }
 
-    /// Collects objects allocated since allocation serial `watermark` (0: everything).
-    pub(crate) fn collect_since(&mut self, extra: &[Value], watermark: u64) {
-        let roots: Vec<Value> = self
-            .roots
-            .iter()
-            .chain(self.cows.iter())
-            .chain(extra.iter())
-            .copied()
-            .collect();
-        self.heap.collect_from(roots.iter(), watermark);
+    /// Collects with the runtime's own roots and the given groups of roots; with
+    /// `young_from`, only objects of that epoch or newer are freed (see `heap/`).
+    pub(crate) fn collect_groups(
+        &mut self,
+        groups: &[(&'static str, &[Value])],
+        young_from: Option<u32>,
+    ) {
+        let mut all: Vec<(&'static str, &[Value])> =
+            vec![("roots", &self.roots), ("row constructors", &self.cows)];
+        all.extend_from_slice(groups);
+        self.heap.collect_groups(&all, young_from);
     }
 
     /// Sends a `_Trace` message to the trace hook (stderr by default).
@@ -202,7 +204,7 @@ impl Runtime {
         if n <= MAX_SMALL {
             Value::small(n)
         } else {
-            self.heap.alloc(Kind::Nat(BigUint::from(n)))
+            self.heap.nat(BigUint::from(n))
         }
     }
 
@@ -210,7 +212,7 @@ impl Runtime {
     pub fn nat_big(&mut self, n: BigUint) -> Value {
         match n.to_u64() {
             Some(s) if s <= MAX_SMALL => Value::small(s),
-            _ => self.heap.alloc(Kind::Nat(n)),
+            _ => self.heap.nat(n),
         }
     }
 
@@ -252,7 +254,7 @@ impl Runtime {
         self.alloc_law(Value::small(1), Value::small(2), 2, keys, LawShape::Set(n))
     }
 
-    fn alloc_law(
+    pub(crate) fn alloc_law(
         &mut self,
         name: Value,
         arity_nat: Value,
@@ -260,16 +262,17 @@ impl Runtime {
         body: Value,
         shape: LawShape,
     ) -> Value {
-        self.heap.alloc(Kind::Law(Box::new(LawObj {
+        self.heap.law(|obj| LawObj {
+            obj,
             name,
             arity_nat,
             arity: ar,
             body,
             shape,
-            code: empty_code(),
+            code: std::cell::OnceCell::new(),
             bytecode: std::cell::OnceCell::new(),
             native: crate::native::new_slot(),
-        })))
+        })
     }
 
     /// The row constructor for `n` elements (`{0 n+1 0}`); `n = 0` gives the empty row.
@@ -301,11 +304,7 @@ impl Runtime {
         if n == 0 {
             return c;
         }
-        let args = crate::value::Args::collect(n, stored);
-        self.heap.alloc(Kind::App(AppObj {
-            head: c,
-            args: std::cell::UnsafeCell::new(args),
-        }))
+        self.heap.app_iter(c, n, stored)
     }
 
     /// A row of the elements of `xs`, in order (one copy, into the row).
@@ -355,12 +354,13 @@ impl Runtime {
         let hash = crate::hash::hash_item(item);
         let arity = self.arity(item);
         self.pins_made += 1;
-        let v = self.heap.alloc(Kind::Pin(Box::new(PinObj {
+        let v = self.heap.pin(|obj| PinObj {
+            obj,
             item,
             hash,
             arity,
             jet: Cell::new(None),
-        })));
+        });
         match self.match_jet(v) {
             Ok(()) => Ok(v),
             Err(m) => Err((v, m)),
@@ -388,19 +388,15 @@ impl Runtime {
     /// head normal form and that there are fewer arguments than its arity.
     pub fn partial(&mut self, head: Value, args: &[Value]) -> Value {
         let head = head.deref();
-        let (h, all) = match head.kind() {
+        match head.kind() {
             Some(Kind::App(a)) => {
                 let old = a.args();
                 let n = old.len() + args.len();
-                let all = crate::value::Args::collect(n, old.iter().chain(args).copied());
-                (a.head, all)
+                self.heap
+                    .app_iter(a.head, n, old.iter().chain(args).copied())
             }
-            _ => (head, crate::value::Args::from_slice(args)),
-        };
-        self.heap.alloc(Kind::App(AppObj {
-            head: h,
-            args: std::cell::UnsafeCell::new(all),
-        }))
+            _ => self.heap.app(head, args),
+        }
     }
 
     /// The lazy application `f args...`: a partial application when `f` is known to need
@@ -410,8 +406,18 @@ impl Runtime {
         if f.is_whnf() && (args.len() as u64) < self.arity(f) {
             return self.partial(f, args);
         }
-        self.heap
-            .thunk_args(f, crate::value::Args::from_slice(args))
+        self.heap.thunk(f, args)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // `--heap-stats`: what is live at the end (only the host's registered roots hold
+        // anything now).
+        if self.heap.report {
+            eprintln!("heap at exit:");
+            self.collect(&[]);
+        }
     }
 }
 

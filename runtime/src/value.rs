@@ -1,11 +1,13 @@
 //! The one-word value representation and the heap objects it points to.
 //!
 //! A [`Value`] is a 64-bit word. When its low bit is 1 it is a small nat (the value shifted left
-//! by one, so small nats are below 2^63 and never allocate). Otherwise it is a pointer to an
-//! [`Obj`] owned by the [`crate::heap::Heap`]. Objects never move; the collector frees objects
-//! that are unreachable from the roots (see `heap.rs` for the root discipline).
+//! by one, so small nats are below 2^63 and never allocate). Otherwise it is a pointer to a heap
+//! object owned by the [`crate::heap::Heap`]: one header word (kind, flags, length, birth
+//! epoch; see [`Obj`]) followed by the object's content, sized by what it holds: an
+//! application's or a thunk's arguments are inline. Objects never move; the collector frees
+//! objects unreachable from the roots (see `heap/` for the root discipline).
 
-use std::cell::{Cell, OnceCell, UnsafeCell};
+use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
 
 use num_bigint::BigUint;
@@ -57,7 +59,7 @@ impl Value {
         }
     }
 
-    pub(crate) fn from_obj(p: *mut Obj) -> Value {
+    pub(crate) fn from_ptr(p: *const u8) -> Value {
         Value(p as u64)
     }
 
@@ -65,33 +67,27 @@ impl Value {
     #[inline]
     pub fn deref(self) -> Value {
         let mut v = self;
-        while let Some(Obj {
-            kind: Kind::Thunk(t),
-            ..
-        }) = v.obj()
-        {
-            match t.get() {
-                Thunk::Done(w) => v = *w,
-                _ => return v,
+        while let Some(o) = v.obj() {
+            if o.tag() != Tag::ThunkDone {
+                break;
             }
+            // SAFETY: a finished thunk's first word is its value.
+            v = unsafe { o.word(1) };
         }
         v
     }
 
     /// The value's kind, after following finished thunks. Small nats give `None`.
     #[inline]
-    pub fn kind(self) -> Option<&'static Kind> {
-        self.deref().obj().map(|o| &o.kind)
+    pub fn kind(self) -> Option<Kind> {
+        self.deref().obj().map(Obj::kind)
     }
 
     /// The thunk this value points to, as it is (finished or not: no thunk is followed).
     #[inline]
-    pub(crate) fn thunk_cell(self) -> Option<&'static ThunkCell> {
+    pub(crate) fn thunk(self) -> Option<&'static ThunkObj> {
         match self.obj() {
-            Some(Obj {
-                kind: Kind::Thunk(t),
-                ..
-            }) => Some(t),
+            Some(o) if o.tag().is_thunk() => Some(o.cast()),
             _ => None,
         }
     }
@@ -101,18 +97,15 @@ impl Value {
     #[inline]
     pub fn is_whnf_derefed(self) -> bool {
         !matches!(
-            self.obj(),
-            Some(Obj {
-                kind: Kind::Thunk(_),
-                ..
-            })
+            self.obj().map(Obj::tag),
+            Some(Tag::ThunkPending | Tag::ThunkHole)
         )
     }
 
     /// Whether this value is a nat (small or big), after following finished thunks.
     pub fn is_nat(self) -> bool {
         let v = self.deref();
-        v.is_small() || matches!(v.kind(), Some(Kind::Nat(_)))
+        v.is_small() || matches!(v.obj().map(Obj::tag), Some(Tag::Nat))
     }
 
     /// Whether this value is in weak head normal form (not an unfinished thunk).
@@ -128,40 +121,216 @@ impl std::fmt::Debug for Value {
     }
 }
 
-/// A heap object: a header used by the collector and the object itself.
-pub struct Obj {
-    pub(crate) mark: Cell<bool>,
-    /// Set once every value reachable from this object is known to be normal.
-    pub(crate) normal: Cell<bool>,
-    /// Set while the normaliser is inside this object (to detect cyclic values).
-    pub(crate) visiting: Cell<bool>,
-    /// Allocation serial number (objects older than an evaluation are roots for it).
-    pub(crate) serial: u64,
-    /// What the object is.
-    pub kind: Kind,
+/// What a heap object is (the low byte of its header).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Tag {
+    /// A slot on a free list (never seen through a value).
+    Free = 0,
+    /// A partial application ([`AppObj`]).
+    App = 1,
+    /// A thunk not yet evaluated ([`ThunkObj`]).
+    ThunkPending = 2,
+    /// A thunk being evaluated (its pending content is kept, for a crash to restore).
+    ThunkHole = 3,
+    /// A thunk evaluated to its first word.
+    ThunkDone = 4,
+    /// A nat of 2^63 or more ([`NatObj`]).
+    Nat = 5,
+    /// A law ([`LawObj`]).
+    Law = 6,
+    /// A pin ([`PinObj`]).
+    Pin = 7,
 }
 
-/// The kinds of heap objects.
+impl Tag {
+    /// Any of the three thunk states.
+    #[inline]
+    pub fn is_thunk(self) -> bool {
+        matches!(self, Tag::ThunkPending | Tag::ThunkHole | Tag::ThunkDone)
+    }
+
+    fn from_byte(b: u8) -> Tag {
+        match b {
+            1 => Tag::App,
+            2 => Tag::ThunkPending,
+            3 => Tag::ThunkHole,
+            4 => Tag::ThunkDone,
+            5 => Tag::Nat,
+            6 => Tag::Law,
+            7 => Tag::Pin,
+            _ => Tag::Free,
+        }
+    }
+}
+
+/// Header flag: reached by the running collection.
+pub(crate) const MARK: u64 = 1 << 8;
+/// Header flag: every value reachable from this object is known to be normal.
+pub(crate) const NORMAL: u64 = 1 << 9;
+/// Header flag: the normaliser is inside this object (to detect cyclic values).
+pub(crate) const VISITING: u64 = 1 << 10;
+/// Header flag: this object is in the collector's remembered set.
+pub(crate) const REMEMBERED: u64 = 1 << 11;
+/// The length field's value when the length is in the word after the first one.
+pub(crate) const LONG_LEN: u64 = 0xFFFF;
+
+/// Every heap object starts with this header word: the [`Tag`] in bits 0-7, flags in bits
+/// 8-15, a length in bits 16-31 (arguments of an application or thunk; [`LONG_LEN`] means
+/// the length is stored further on) and the epoch the object was allocated in, bits 32-63
+/// (collections during an evaluation that others wait on may only free objects of its own
+/// epochs).
+#[repr(C)]
+pub struct Obj {
+    header: Cell<u64>,
+}
+
+impl Obj {
+    #[inline]
+    pub(crate) fn bits(&self) -> u64 {
+        self.header.get()
+    }
+
+    #[inline]
+    pub(crate) fn set_bits(&self, b: u64) {
+        self.header.set(b)
+    }
+
+    /// The object's tag.
+    #[inline]
+    pub fn tag(&self) -> Tag {
+        Tag::from_byte(self.bits() as u8)
+    }
+
+    #[inline]
+    pub(crate) fn set_tag(&self, t: Tag) {
+        self.set_bits((self.bits() & !0xFF) | t as u64);
+    }
+
+    #[inline]
+    pub(crate) fn flag(&self, f: u64) -> bool {
+        self.bits() & f != 0
+    }
+
+    #[inline]
+    pub(crate) fn set_flag(&self, f: u64, on: bool) {
+        let b = self.bits();
+        self.set_bits(if on { b | f } else { b & !f });
+    }
+
+    /// The epoch the object was allocated in.
+    #[inline]
+    pub(crate) fn epoch(&self) -> u32 {
+        (self.bits() >> 32) as u32
+    }
+
+    #[inline]
+    pub(crate) fn set_epoch(&self, e: u32) {
+        self.set_bits((self.bits() & 0xFFFF_FFFF) | ((e as u64) << 32));
+    }
+
+    /// Whether every value reachable from this object is known to be normal.
+    #[inline]
+    pub fn normal(&self) -> bool {
+        self.flag(NORMAL)
+    }
+
+    #[inline]
+    pub(crate) fn set_normal(&self) {
+        self.set_flag(NORMAL, true)
+    }
+
+    #[inline]
+    pub(crate) fn visiting(&self) -> bool {
+        self.flag(VISITING)
+    }
+
+    #[inline]
+    pub(crate) fn set_visiting(&self, on: bool) {
+        self.set_flag(VISITING, on)
+    }
+
+    /// Word `i` of the object (word 0 is the header).
+    ///
+    /// # Safety
+    /// The object must have at least `i + 1` words, and word `i` must hold a value.
+    #[inline]
+    pub(crate) unsafe fn word(&self, i: usize) -> Value {
+        *(self as *const Obj as *const Value).add(i)
+    }
+
+    /// The number of arguments of an application or thunk.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        let n = (self.bits() >> 16) & 0xFFFF;
+        if n == LONG_LEN {
+            // SAFETY: long objects keep their length in word 2.
+            unsafe { *(self as *const Obj as *const u64).add(2) as usize }
+        } else {
+            n as usize
+        }
+    }
+
+    /// The object's arguments (application or thunk): after the header and the head, and
+    /// after the long length word if there is one.
+    #[inline]
+    pub(crate) fn args_ptr(&self) -> *mut Value {
+        let long = (self.bits() >> 16) & 0xFFFF == LONG_LEN;
+        let words = if long { 3 } else { 2 };
+        // SAFETY: applications and thunks have their arguments from here on.
+        unsafe { (self as *const Obj as *mut Value).add(words) }
+    }
+
+    #[inline]
+    pub(crate) fn cast<T>(&self) -> &T {
+        // SAFETY: callers check the tag; every object type starts with the header.
+        unsafe { &*(self as *const Obj as *const T) }
+    }
+
+    /// What the object is.
+    #[inline]
+    pub fn kind(&'static self) -> Kind {
+        match self.tag() {
+            Tag::App => Kind::App(self.cast()),
+            Tag::Nat => Kind::Nat(&self.cast::<NatObj>().n),
+            Tag::Law => Kind::Law(self.cast()),
+            Tag::Pin => Kind::Pin(self.cast()),
+            _ => Kind::Thunk(self.cast()),
+        }
+    }
+}
+
+/// What a heap object is, with its content.
+#[derive(Copy, Clone)]
 pub enum Kind {
     /// A nat of 2^63 or more (never smaller: those are immediate).
-    Nat(BigUint),
-    /// A pin `<item>` (boxed: pins and laws are rare next to thunks and applications, which
-    /// keeps every object small).
-    Pin(Box<PinObj>),
-    /// A law `{name arity body}` (boxed, like pins).
-    Law(Box<LawObj>),
-    /// A partial application in weak head normal form: `head` is a nat, law or pin (never an
-    /// app) and `args` has fewer entries than the head's arity. Arguments may be thunks.
-    App(AppObj),
+    Nat(&'static BigUint),
+    /// A pin `<item>`.
+    Pin(&'static PinObj),
+    /// A law `{name arity body}`.
+    Law(&'static LawObj),
+    /// A partial application in weak head normal form: the head is a nat, law or pin (never
+    /// an app) and there are fewer arguments than the head's arity. Arguments may be thunks.
+    App(&'static AppObj),
     /// A suspended computation, updated in place with its result.
-    Thunk(ThunkCell),
+    Thunk(&'static ThunkObj),
 }
 
 /// Arity of a function value, saturating at `u64::MAX` for absurdly large stated arities.
 pub type Arity = u64;
 
+/// A big nat: the header, then the number.
+#[repr(C)]
+pub struct NatObj {
+    pub(crate) obj: Obj,
+    /// The number (at least 2^63).
+    pub n: BigUint,
+}
+
 /// A pin: an immutable, content-addressed value.
+#[repr(C)]
 pub struct PinObj {
+    pub(crate) obj: Obj,
     /// The pinned value, fully normal.
     pub item: Value,
     /// BLAKE3 of the item's encoding (see `hash.rs`).
@@ -188,7 +357,9 @@ pub enum LawShape {
 }
 
 /// A law `{name arity body}`.
+#[repr(C)]
 pub struct LawObj {
+    pub(crate) obj: Obj,
     /// The name, a nat.
     pub name: Value,
     /// The stated arity as a nat (kept exactly, for hashing and reflection).
@@ -204,129 +375,145 @@ pub struct LawObj {
     /// The body compiled to bytecode, built on first call.
     pub bytecode: OnceCell<Rc<crate::bytecode::Bytecode>>,
     /// Call counting and machine code for the native tier.
-    pub native: std::cell::Cell<crate::native::NativeSlot>,
+    pub native: Cell<crate::native::NativeSlot>,
 }
 
-/// A partial application.
+/// A partial application: the header, the head, then the arguments.
+#[repr(C)]
 pub struct AppObj {
+    pub(crate) obj: Obj,
     /// The head: a nat, law or pin.
     pub head: Value,
-    pub(crate) args: UnsafeCell<Args>,
 }
 
 impl AppObj {
     /// The arguments in application order (may contain thunks).
     #[inline]
-    pub fn args(&self) -> &[Value] {
-        // SAFETY: args are only replaced by equal values (thunks by their results) through
-        // `set_arg`, never resized; the runtime is single-threaded.
-        unsafe { &*self.args.get() }
+    pub fn args(&self) -> &'static [Value] {
+        // SAFETY: an application holds `len` arguments from `args_ptr`; they are only ever
+        // replaced by equal values (finished thunks by their results), never resized.
+        unsafe { std::slice::from_raw_parts(self.obj.args_ptr(), self.obj.len()) }
     }
 
-    /// Replaces an argument by a value that is semantically identical (a finished thunk by
-    /// its result). Used to shorten indirections during normalisation.
+    /// Replaces argument `i` by a value that is semantically identical (a finished thunk by
+    /// its result). Callers tell the heap's write barrier (see
+    /// [`crate::heap::Heap::note_write`]).
     #[inline]
-    pub(crate) fn set_arg(&self, i: usize, v: Value) {
-        // SAFETY: single-threaded; no outstanding borrow is held across this call by callers.
-        unsafe {
-            match &mut *self.args.get() {
-                Args::Inline(_, xs) => xs[i] = v,
-                Args::Heap(xs) => xs[i] = v,
-            }
-        }
+    pub(crate) fn set_arg_raw(&self, i: usize, v: Value) {
+        debug_assert!(i < self.obj.len());
+        // SAFETY: in range; single-threaded; no slice of the arguments is held across it
+        // by callers that rely on the old value.
+        unsafe { *self.obj.args_ptr().add(i) = v }
+    }
+
+    /// The object's header.
+    #[inline]
+    pub fn obj(&self) -> &Obj {
+        &self.obj
     }
 }
 
-/// The arguments of a pending or partial application. Up to two are kept in the object
-/// itself, so most thunks and applications take one allocation rather than two.
-#[derive(Clone)]
-pub enum Args {
-    /// The first `len` (at most two) of these.
-    Inline(u8, [Value; 2]),
-    /// Three or more, on the heap.
-    Heap(Box<[Value]>),
+/// A thunk: the header (its tag is the state), a first word (the head while pending, the
+/// result once done), then the arguments of the pending application.
+#[repr(C)]
+pub struct ThunkObj {
+    pub(crate) obj: Obj,
+    first: Cell<Value>,
 }
 
-impl Args {
-    /// The `n` arguments `xs` yields.
-    #[inline]
-    pub fn collect(n: usize, xs: impl Iterator<Item = Value>) -> Args {
-        if n > 2 {
-            return Args::Heap(xs.collect());
-        }
-        let mut inline = [Value::small(0); 2];
-        for (slot, x) in inline.iter_mut().zip(xs) {
-            *slot = x;
-        }
-        Args::Inline(n as u8, inline)
-    }
-
-    /// The arguments `xs`.
-    #[inline]
-    pub fn from_slice(xs: &[Value]) -> Args {
-        Args::collect(xs.len(), xs.iter().copied())
-    }
-
-    /// The arguments in `xs` (keeping the box when they do not fit inline).
-    #[inline]
-    pub fn from_box(xs: Box<[Value]>) -> Args {
-        if xs.len() <= 2 {
-            Args::from_slice(&xs)
-        } else {
-            Args::Heap(xs)
-        }
-    }
-}
-
-impl std::ops::Deref for Args {
-    type Target = [Value];
-
-    #[inline]
-    fn deref(&self) -> &[Value] {
-        match self {
-            Args::Inline(n, xs) => &xs[..*n as usize],
-            Args::Heap(xs) => xs,
-        }
-    }
-}
-
-/// The state of a thunk.
-#[derive(Clone)]
-pub enum Thunk {
+/// What a thunk holds.
+#[derive(Copy, Clone, Debug)]
+pub enum ThunkState {
     /// Not yet evaluated: the application `head args...` (with no args: evaluate `head`).
-    Pending(Value, Args),
+    Pending(Value, &'static [Value]),
     /// Being evaluated; forcing it again is an infinite loop.
     BlackHole,
     /// Evaluated to this value (in weak head normal form).
     Done(Value),
 }
 
-/// Interior-mutable thunk state.
-pub struct ThunkCell(pub(crate) UnsafeCell<Thunk>);
-
-impl ThunkCell {
-    /// The current state.
+impl ThunkObj {
+    /// The thunk's state.
     #[inline]
-    pub fn get(&self) -> &Thunk {
-        // SAFETY: single-threaded; states are replaced whole via `set`, and callers copy what
-        // they need out before any `set`.
-        unsafe { &*self.0.get() }
-    }
-
-    /// Marks the thunk as being evaluated and returns its previous state.
-    #[inline]
-    pub(crate) fn take_for_eval(&self) -> Thunk {
-        // SAFETY: see `get`; no reference to the old state outlives this call.
-        unsafe { std::mem::replace(&mut *self.0.get(), Thunk::BlackHole) }
-    }
-
-    /// Replaces the state.
-    #[inline]
-    pub(crate) fn set(&self, t: Thunk) {
-        // SAFETY: see `get`.
-        unsafe {
-            *self.0.get() = t;
+    pub fn state(&self) -> ThunkState {
+        match self.obj.tag() {
+            Tag::ThunkPending => ThunkState::Pending(self.first.get(), self.args()),
+            Tag::ThunkDone => ThunkState::Done(self.first.get()),
+            _ => ThunkState::BlackHole,
         }
+    }
+
+    /// The pending application's arguments (meaningful while pending or black-holed).
+    #[inline]
+    pub(crate) fn args(&self) -> &'static [Value] {
+        // SAFETY: a thunk holds `len` arguments from `args_ptr`.
+        unsafe { std::slice::from_raw_parts(self.obj.args_ptr(), self.obj.len()) }
+    }
+
+    /// The head of the pending application (meaningful while pending or black-holed).
+    #[inline]
+    pub(crate) fn head(&self) -> Value {
+        self.first.get()
+    }
+
+    /// How many arguments the thunk has room for.
+    #[inline]
+    pub(crate) fn capacity(&self) -> usize {
+        self.obj.len()
+    }
+
+    /// Starts evaluating a pending thunk: it becomes a black hole (its content stays for a
+    /// crash to restore) and its head and arguments are returned.
+    #[inline]
+    pub(crate) fn begin(&self) -> Option<(Value, &'static [Value])> {
+        if self.obj.tag() != Tag::ThunkPending {
+            return None;
+        }
+        self.obj.set_tag(Tag::ThunkHole);
+        Some((self.first.get(), self.args()))
+    }
+
+    /// Undoes [`ThunkObj::begin`] after a crash: the thunk is pending again.
+    #[inline]
+    pub(crate) fn restore(&self) {
+        if self.obj.tag() == Tag::ThunkHole {
+            self.obj.set_tag(Tag::ThunkPending);
+        }
+    }
+
+    /// The thunk's value is `v`. Callers tell the heap's write barrier.
+    #[inline]
+    pub(crate) fn finish_raw(&self, v: Value) {
+        self.first.set(v);
+        self.obj.set_tag(Tag::ThunkDone);
+    }
+
+    /// A placeholder's content becomes the pending application `head args...`; `args` must
+    /// fit its capacity. Callers tell the heap's write barrier.
+    #[inline]
+    pub(crate) fn fill_raw(&self, head: Value, args: &[Value]) {
+        debug_assert!(args.len() <= self.capacity());
+        let n = args.len();
+        // SAFETY: within capacity; the length field shrinks to `n` (long thunks keep their
+        // length word, which is rewritten).
+        unsafe {
+            std::ptr::copy_nonoverlapping(args.as_ptr(), self.obj.args_ptr(), n);
+            let b = self.obj.bits();
+            if (b >> 16) & 0xFFFF == LONG_LEN {
+                *(self as *const ThunkObj as *mut u64).add(2) = n as u64;
+            } else {
+                self.obj
+                    .set_bits((b & !(0xFFFF << 16)) | ((n as u64) << 16));
+            }
+        }
+        self.first.set(head);
+        self.obj.set_tag(Tag::ThunkPending);
+    }
+
+    /// The object's header.
+    #[inline]
+    pub fn obj(&self) -> &Obj {
+        &self.obj
     }
 }
 

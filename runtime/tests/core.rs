@@ -322,23 +322,23 @@ fn row_constructors_built_by_opcode_zero_are_shared() {
 
 #[test]
 fn thunks_of_any_number_of_arguments_evaluate() {
-    use pallas_runtime::value::Args;
-    // Up to two arguments live inside the thunk, more on the heap: both must read back.
-    for k in 0..5u64 {
-        let xs: Vec<Value> = (0..k).map(|i| n(i + 10)).collect();
-        let args = Args::from_slice(&xs);
-        assert_eq!(&*args, &xs[..]);
-        assert_eq!(matches!(args, Args::Inline(..)), k <= 2);
-        assert_eq!(&*Args::from_box(xs.clone().into()), &xs[..]);
-    }
     for engine in engines() {
         let mut rt = rt_for(engine);
-        // A law of arity k returning its last argument, applied lazily to k arguments.
-        for k in 1..5u64 {
+        // A law of arity k returning its last argument, applied lazily to k arguments: the
+        // arguments live inside the thunk object, with the length in the header word or,
+        // from 65535 arguments on, in a word of its own.
+        for k in [1, 2, 3, 4, 9, 65534, 65535, 65536, 70000] {
             let l = law(&mut rt, "last", k, n(k));
             let xs: Vec<Value> = (0..k).map(|i| n(i + 10)).collect();
-            let t = rt.heap.thunk(l, xs.into());
-            assert_eq!(eval(&mut rt, t), n(k + 9));
+            let t = rt.heap.thunk(l, &xs);
+            assert_eq!(eval(&mut rt, t), n(k + 9), "{k} arguments");
+            // And a partial application of as many.
+            let l = law(&mut rt, "more", k + 1, n(k));
+            let p = rt.partial(l, &xs);
+            match p.kind() {
+                Some(pallas_runtime::Kind::App(a)) => assert_eq!(a.args(), &xs[..]),
+                _ => panic!("not an application"),
+            }
         }
     }
 }
@@ -351,7 +351,7 @@ fn collected_memory_is_reused_by_new_objects() {
     for i in 0..1000 {
         rt.row(&[n(i), n(i + 1)]);
     }
-    rt.heap.collect(&[keep]);
+    rt.collect(&[keep]);
     let free = rt.heap.free_slots();
     assert!(free >= 1000, "only {free} slots kept");
     // New objects take those slots, and old and new values read back intact.

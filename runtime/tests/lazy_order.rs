@@ -48,7 +48,7 @@ const POOL: usize = 16;
 /// Test arguments, built afresh (every thunk unevaluated). Entry 0-5 are finite and cannot
 /// crash; the others hold a crash, an infinite or a cyclic part somewhere.
 fn pool(rt: &mut Runtime, env: &Env) -> Vec<Value> {
-    let lazy = |rt: &mut Runtime, f: Value, xs: &[Value]| rt.heap.thunk(f, xs.into());
+    let lazy = |rt: &mut Runtime, f: Value, xs: &[Value]| rt.heap.thunk(f, xs);
     let boom = g(env, "boom");
     let rep = g(env, "rep");
     let cyc = g(env, "cyc");

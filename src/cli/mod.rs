@@ -81,6 +81,10 @@ pub struct RuntimeOpts {
     /// Sampling interval of the profiler, in microseconds.
     #[arg(long, global = true, default_value_t = 1000)]
     pub profile_interval_us: u64,
+    /// Print what the heap holds (live objects and bytes by kind, and which roots hold
+    /// them) after every collection and when the command ends.
+    #[arg(long, global = true)]
+    pub heap_stats: bool,
 }
 
 /// The `--jit` choices.
@@ -170,6 +174,7 @@ impl RuntimeOpts {
             jit,
             ..Config::default()
         });
+        rt.heap.report = self.heap_stats;
         if jit != JitMode::Off {
             // The IR verifier doubles compile time; it runs in debug builds (tests of the JIT
             // itself turn it on through the library).

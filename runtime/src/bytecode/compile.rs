@@ -212,8 +212,16 @@ impl Cx<'_> {
                 slots.push((i, r));
             }
         }
-        for &(_, r) in &slots {
-            self.out.push(Instr::Holes { first: r, n: 1 });
+        for &(i, r) in &slots {
+            let room = match &self.code.lets[i] {
+                Expr::Call(_, xs) => xs.len() as u32,
+                _ => 0,
+            };
+            self.out.push(Instr::Holes {
+                first: r,
+                n: 1,
+                room,
+            });
         }
         for (i, r) in slots {
             let e = &self.code.lets[i];

@@ -27,7 +27,9 @@ impl fmt::Display for Instr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Instr::Lazy { dst, f: g, args } => write!(f, "r{dst} = lazy {} {}", A(g), list(args)),
-            Instr::Holes { first, n } => write!(f, "holes r{first}..r{}", first + n),
+            Instr::Holes { first, n, room } => {
+                write!(f, "holes r{first}..r{} room {room}", first + n)
+            }
             Instr::Fill { hole, f: g, args } => {
                 write!(f, "fill r{hole} = {} {}", A(g), list(args))
             }

@@ -109,7 +109,7 @@ pub(super) fn writes(i: &Instr) -> Vec<Reg> {
     each_named_reg!(i, |r: &Reg, written: bool| {
         if written {
             match i {
-                Instr::Holes { first, n } => out.extend(*first..*first + *n),
+                Instr::Holes { first, n, .. } => out.extend(*first..*first + *n),
                 _ => out.push(*r),
             }
         }

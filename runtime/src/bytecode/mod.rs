@@ -173,6 +173,8 @@ pub enum Instr {
         first: Reg,
         /// How many.
         n: u32,
+        /// Room for arguments in each (the `Fill` that follows has at most this many).
+        room: u32,
     },
     /// Fill a placeholder with the lazy application `f args...` (no args: an alias of `f`).
     Fill {

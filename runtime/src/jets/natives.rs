@@ -313,10 +313,10 @@ pub fn table() -> Vec<(&'static str, Native)> {
 /// Whether a value is fully normal already (no thunk anywhere inside), without evaluating.
 pub(super) fn is_normal(v: Value) -> bool {
     // Most values answer at once: nats, laws, pins, and applications already known normal.
-    match v.deref().obj().map(|o| (o, &o.kind)) {
+    match v.deref().obj().map(|o| (o, o.kind())) {
         None => return true,
         Some((_, Kind::Thunk(_))) => return false,
-        Some((o, Kind::App(_))) if !o.normal.get() => {}
+        Some((o, Kind::App(_))) if !o.normal() => {}
         Some(_) => return true,
     }
     let mut stack = vec![v];
@@ -324,9 +324,9 @@ pub(super) fn is_normal(v: Value) -> bool {
         let x = x.deref();
         match x.obj() {
             None => {}
-            Some(o) => match &o.kind {
+            Some(o) => match o.kind() {
                 Kind::Thunk(_) => return false,
-                Kind::App(a) if !o.normal.get() => stack.extend(a.args().iter().copied()),
+                Kind::App(a) if !o.normal() => stack.extend(a.args().iter().copied()),
                 _ => {}
             },
         }

@@ -142,7 +142,7 @@ impl Env {
                 }
                 let f = self.lazy(rt, &xs[0]);
                 let args: Vec<Value> = xs[1..].iter().map(|x| self.lazy(rt, x)).collect();
-                let t = rt.heap.thunk(f, args.into());
+                let t = rt.heap.thunk(f, &args);
                 rt.normalize(t).expect("constant crashed")
             }
         }

@@ -5,7 +5,7 @@ use super::{Entered, JetCall, Other};
 use crate::bytecode::{Arg, Bytecode};
 use crate::eval::Frame;
 use crate::runtime::Runtime;
-use crate::value::{Kind, Thunk, Value};
+use crate::value::{Kind, ThunkState, Value};
 
 use super::regs::copy_values;
 
@@ -58,7 +58,7 @@ impl Runtime {
     /// or the law in the pin `f`, unless that pin's native jet runs instead.
     #[inline(always)]
     pub(super) fn bytecode_law(&self, f: Value) -> Option<&'static crate::value::LawObj> {
-        match &f.obj()?.kind {
+        match f.obj()?.kind() {
             Kind::Law(l) => Some(l),
             Kind::Pin(p) => {
                 if self.native_jet_of(p).is_some() {
@@ -77,7 +77,7 @@ impl Runtime {
     /// pin with one (and jets are on).
     #[inline]
     pub(super) fn native_jet(&self, f: Value, nargs: usize) -> Option<crate::jets::JetId> {
-        let Some(Kind::Pin(p)) = f.obj().map(|o| &o.kind) else {
+        let Some(Kind::Pin(p)) = f.obj().map(|o| o.kind()) else {
             return None;
         };
         let j = self.native_jet_of(p)?;
@@ -105,7 +105,7 @@ impl Runtime {
                 Strict::Lazy => true,
                 Strict::Whnf => v.deref().is_whnf_derefed(),
                 Strict::Deep => v.deref().obj().is_none_or(|o| {
-                    o.normal.get() || !matches!(o.kind, Kind::App(_) | Kind::Thunk(_))
+                    o.normal() || !matches!(o.kind(), Kind::App(_) | Kind::Thunk(_))
                 }),
             };
             if !ready {
@@ -210,10 +210,10 @@ impl Runtime {
     /// saturated call of a law: like the evaluator, it black-holes the thunk and pushes an
     /// update frame, then starts the law's activation (or runs it natively).
     pub(super) fn enter_thunk(&mut self, t: Value) -> Entered {
-        let Some(cell) = t.thunk_cell() else {
+        let Some(cell) = t.thunk() else {
             return Entered::No;
         };
-        let Thunk::Pending(h, args) = cell.get() else {
+        let ThunkState::Pending(h, args) = cell.state() else {
             return Entered::No;
         };
         let f = h.deref();
@@ -231,7 +231,7 @@ impl Runtime {
         if crate::native::may_go_native(self.config.jit, law) {
             if let Some((vals, n)) = native_buffer(pre, args.iter().copied()) {
                 if let Some(v) = self.try_native(selfv, law, &vals[..n]) {
-                    cell.set(Thunk::Done(v));
+                    self.heap.finish(cell, v);
                     return Entered::Value(v);
                 }
             }
@@ -240,15 +240,11 @@ impl Runtime {
             // The evaluator takes it, and crashes cleanly when it runs the law.
             return Entered::No;
         }
-        let Thunk::Pending(head_v, args) = cell.take_for_eval() else {
+        let Some((_, args)) = cell.begin() else {
             unreachable!("the state was just seen pending")
         };
-        let base = self.push_callee_values(callee, selfv, pre, &args);
-        self.push_frame(Frame::Update {
-            thunk: t,
-            head: head_v,
-            args,
-        });
+        let base = self.push_callee_values(callee, selfv, pre, args);
+        self.push_frame(Frame::Update { thunk: t });
         if self.profiling() {
             self.profile_call(selfv, false, Some(selfv));
         }

@@ -10,7 +10,7 @@ mod stack;
 use super::{Arg, BinOp, Bytecode, Instr, Operation, Reg};
 use crate::eval::{State, Step};
 use crate::runtime::Runtime;
-use crate::value::{Args, Thunk, Value};
+use crate::value::Value;
 
 use calls::closure_parts;
 use ops::{inline_op, nat_of_is_zero, small_op, OpResult};
@@ -117,17 +117,18 @@ impl Runtime {
             let xs = regs.values(args);
             self.partial(f, &xs)
         } else {
-            let xs = Args::collect(args.len(), args.iter().map(|a| regs.arg(a)));
-            self.heap.thunk_args(f, xs)
+            self.heap
+                .thunk_iter(f, args.len(), args.iter().map(|a| regs.arg(a)))
         };
         self.regs(base).set(dst, v);
     }
 
-    /// `Holes`: empty thunks (letrec placeholders) in `count` registers from `first`.
+    /// `Holes`: empty thunks (letrec placeholders, each with room for `room` arguments) in
+    /// `count` registers from `first`.
     #[inline(never)]
-    fn holes(&mut self, base: usize, first: Reg, count: u32) {
+    fn holes(&mut self, base: usize, first: Reg, count: u32, room: u32) {
         for r in first..first + count {
-            let t = self.heap.thunk(Value::small(0), Box::new([]));
+            let t = self.heap.hole(room as usize);
             self.regs(base).set(r, t);
         }
     }
@@ -137,15 +138,15 @@ impl Runtime {
     fn fill(&mut self, base: usize, hole: Reg, f: &Arg, args: &[Arg]) {
         let regs = self.regs(base);
         let f = regs.arg(f);
-        let xs = regs.args(args);
-        let hole = regs.get(hole);
-        let state = if !xs.is_empty() && f.is_whnf() && (xs.len() as u64) < self.arity(f) {
-            Thunk::Done(self.partial(f, &xs))
-        } else {
-            Thunk::Pending(f, Args::from_box(xs))
+        let xs = regs.values(args);
+        let Some(hole) = regs.get(hole).thunk() else {
+            return;
         };
-        if let Some(t) = hole.thunk_cell() {
-            t.set(state);
+        if !xs.is_empty() && f.is_whnf() && (xs.len() as u64) < self.arity(f) {
+            let p = self.partial(f, &xs);
+            self.heap.fill_done(hole, p);
+        } else {
+            self.heap.fill(hole, f, &xs);
         }
     }
 
@@ -326,7 +327,11 @@ impl Runtime {
                     regs.set(*dst, regs.arg(src));
                 }
                 Instr::Lazy { dst, f, args } => self.lazy(base, *dst, f, args),
-                Instr::Holes { first, n: count } => self.holes(base, *first, *count),
+                Instr::Holes {
+                    first,
+                    n: count,
+                    room,
+                } => self.holes(base, *first, *count, *room),
                 Instr::Fill { hole, f, args } => self.fill(base, *hole, f, args),
                 Instr::ForceIfz { reg, target } => {
                     let v = regs.get(*reg);

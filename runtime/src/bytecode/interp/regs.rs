@@ -3,7 +3,7 @@
 use crate::bytecode::{Arg, Bytecode, Reg, TEMPLATE_BLOCK};
 use crate::eval::{Frame, Step};
 use crate::runtime::Runtime;
-use crate::value::{Thunk, Value};
+use crate::value::Value;
 
 /// A suspended activation. Its registers are `Runtime::reg_stack[base .. base + nregs]`.
 #[derive(Clone, Copy)]
@@ -258,9 +258,9 @@ impl Runtime {
                     unsafe { self.frames.set_len(len - 1) };
                     return Some(act);
                 }
-                Some(Frame::Update { thunk, .. }) => {
-                    if let Some(t) = thunk.thunk_cell() {
-                        t.set(Thunk::Done(v));
+                Some(&Frame::Update { thunk }) => {
+                    if let Some(t) = thunk.thunk() {
+                        self.heap.finish(t, v);
                     }
                     self.frames.pop();
                 }
