@@ -9,7 +9,7 @@
 use super::lex::{lex_line, Kind, Lexeme, Pos};
 
 /// One element of a clump: a token whose bracketed contents are grouped into clumps.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Elem {
     /// Where it is.
     pub pos: Pos,
@@ -17,8 +17,27 @@ pub struct Elem {
     pub kind: Kind<Vec<Clump>>,
 }
 
+impl Drop for Elem {
+    /// Takes nested brackets apart with a work list: dropping them recursively could
+    /// overflow the stack.
+    fn drop(&mut self) {
+        fn take(k: &mut Kind<Vec<Clump>>, out: &mut Vec<Elem>) {
+            if let Kind::Para(cs) | Kind::Brak(cs) = k {
+                for c in cs.iter_mut() {
+                    out.append(&mut c.elems);
+                }
+            }
+        }
+        let mut work = Vec::new();
+        take(&mut self.kind, &mut work);
+        while let Some(mut e) = work.pop() {
+            take(&mut e.kind, &mut work);
+        }
+    }
+}
+
 /// A run of elements without whitespace between them.
-#[derive(Clone, Debug)]
+#[derive(Debug, Default)]
 pub struct Clump {
     /// The elements (never empty).
     pub elems: Vec<Elem>,
@@ -37,7 +56,7 @@ impl Clump {
 }
 
 /// A fragment: a lone rune ("wolf") or anything else ("lamb").
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum Frag<T> {
     /// A lone rune.
     Wolf(String, T),
@@ -46,12 +65,41 @@ pub enum Frag<T> {
 }
 
 /// A layout tree.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum Tree {
     /// A clump.
     Leaf(Clump),
     /// An open rune with sons and heir.
-    Node(String, Vec<Tree>, Option<Box<Tree>>),
+    Node {
+        /// The rune.
+        rune: String,
+        /// Where the rune is.
+        pos: Pos,
+        /// Items in deeper columns.
+        sons: Vec<Tree>,
+        /// The item that follows in the same column.
+        heir: Option<Box<Tree>>,
+    },
+}
+
+impl Drop for Tree {
+    /// Takes sons and heir chains apart with a work list (a block of 40,000 definitions is a
+    /// chain of 40,000 heirs; dropping it recursively would overflow the stack).
+    fn drop(&mut self) {
+        fn take(t: &mut Tree, out: &mut Vec<Tree>) {
+            if let Tree::Node { sons, heir, .. } = t {
+                out.append(sons);
+                if let Some(h) = heir.take() {
+                    out.push(*h);
+                }
+            }
+        }
+        let mut work = Vec::new();
+        take(self, &mut work);
+        while let Some(mut t) = work.pop() {
+            take(&mut t, &mut work);
+        }
+    }
 }
 
 /// The text of a span of a line.
@@ -182,40 +230,62 @@ pub fn lex_block(lines: &[&[u8]]) -> Vec<Lexeme> {
     multi_line(all)
 }
 
+/// Joins each line string with the line strings that continue it in the same column on the
+/// following lines (`LINE TERM [WYTE] LINE`), in one pass.
 fn multi_line(ls: Vec<Lexeme>) -> Vec<Lexeme> {
-    let mut out: Vec<Lexeme> = Vec::with_capacity(ls.len());
+    let n = ls.len();
+    // For each line string that absorbs others: the spans it absorbs, in order.
+    let mut absorbs: Vec<(usize, Vec<Pos>)> = Vec::new();
+    let mut dropped = vec![false; n];
     let mut i = 0;
-    while i < ls.len() {
-        let cur = ls[i].clone();
-        if let Kind::Line(mut acc) = cur.kind.clone() {
-            // LINE, TERM, [WYTE], LINE at the same column: merge.
-            let mut j = i + 1;
-            let mut merged = false;
-            if matches!(ls.get(j).map(|l| &l.kind), Some(Kind::Term)) {
-                j += 1;
-                if matches!(ls.get(j).map(|l| &l.kind), Some(Kind::Wyte)) {
-                    j += 1;
-                }
-                if let Some(next) = ls.get(j) {
-                    if matches!(next.kind, Kind::Line(_)) && next.pos.off == cur.pos.off {
-                        acc.insert(0, next.pos);
-                        let mut rest = vec![Lexeme {
-                            pos: cur.pos,
-                            kind: Kind::Line(acc),
-                        }];
-                        rest.extend_from_slice(&ls[j + 1..]);
-                        let tail = multi_line(rest);
-                        out.extend(tail);
-                        merged = true;
-                    }
-                }
+    while i < n {
+        if !matches!(ls[i].kind, Kind::Line(_)) {
+            i += 1;
+            continue;
+        }
+        let col = ls[i].pos.off;
+        let mut more = Vec::new();
+        let mut last = i;
+        loop {
+            let mut j = last + 1;
+            if !matches!(ls.get(j).map(|l| &l.kind), Some(Kind::Term)) {
+                break;
             }
-            if merged {
-                return out;
+            j += 1;
+            if matches!(ls.get(j).map(|l| &l.kind), Some(Kind::Wyte)) {
+                j += 1;
+            }
+            match ls.get(j) {
+                Some(next) if matches!(next.kind, Kind::Line(_)) && next.pos.off == col => {
+                    more.push(next.pos);
+                    for d in &mut dropped[last + 1..=j] {
+                        *d = true;
+                    }
+                    last = j;
+                }
+                _ => break,
             }
         }
-        out.push(cur);
-        i += 1;
+        if !more.is_empty() {
+            absorbs.push((i, more));
+        }
+        i = last + 1;
+    }
+    let mut absorbs = absorbs.into_iter().peekable();
+    let mut out = Vec::with_capacity(n);
+    for (i, mut l) in ls.into_iter().enumerate() {
+        if dropped[i] {
+            continue;
+        }
+        if absorbs.peek().is_some_and(|(k, _)| *k == i) {
+            if let (Some((_, more)), Kind::Line(acc)) = (absorbs.next(), &mut l.kind) {
+                // Latest first.
+                let mut spans: Vec<Pos> = more.into_iter().rev().collect();
+                spans.append(acc);
+                *acc = spans;
+            }
+        }
+        out.push(l);
     }
     out
 }
@@ -224,10 +294,10 @@ fn is_space(k: &Kind<Vec<Clump>>) -> bool {
     matches!(k, Kind::Wyte | Kind::Semi | Kind::Term)
 }
 
-fn to_elem(l: Lexeme) -> Elem {
-    let kind = match l.kind {
-        Kind::Para(ts) => Kind::Para(clump(ts)),
-        Kind::Brak(ts) => Kind::Brak(clump(ts)),
+fn to_elem(mut l: Lexeme) -> Elem {
+    let kind = match std::mem::replace(&mut l.kind, Kind::Term) {
+        Kind::Para(ts) => Kind::Para(stacker::maybe_grow(64 * 1024, 1024 * 1024, || clump(ts))),
+        Kind::Brak(ts) => Kind::Brak(stacker::maybe_grow(64 * 1024, 1024 * 1024, || clump(ts))),
         Kind::Rune => Kind::Rune,
         Kind::Word => Kind::Word,
         Kind::Wyte => Kind::Wyte,
@@ -235,6 +305,7 @@ fn to_elem(l: Lexeme) -> Elem {
         Kind::Line(x) => Kind::Line(x),
         Kind::Cord(s) => Kind::Cord(s),
         Kind::Fail => Kind::Fail,
+        Kind::Deep => Kind::Deep,
         Kind::Term => Kind::Term,
     };
     Elem { pos: l.pos, kind }
@@ -273,10 +344,18 @@ pub fn clump(ls: Vec<Lexeme>) -> Vec<Clump> {
     out
 }
 
+/// The lone rune a clump is, if it is one.
+pub fn lone_rune(c: &Clump) -> Option<&Elem> {
+    match c.elems.as_slice() {
+        [e] if matches!(e.kind, Kind::Rune) => Some(e),
+        _ => None,
+    }
+}
+
 /// The fragment a clump makes, with its layout column.
 pub fn clump_frag(c: Clump, lines: &[&[u8]]) -> (usize, Frag<Clump>) {
-    if c.elems.len() == 1 && matches!(c.elems[0].kind, Kind::Rune) {
-        let rune = String::from_utf8_lossy(span_text(lines, &c.elems[0].pos)).into_owned();
+    if let Some(e) = lone_rune(&c) {
+        let rune = String::from_utf8_lossy(span_text(lines, &e.pos)).into_owned();
         let col = c.off() + rune.len().saturating_sub(1);
         return (col, Frag::Wolf(rune, c));
     }
@@ -285,12 +364,36 @@ pub fn clump_frag(c: Clump, lines: &[&[u8]]) -> (usize, Frag<Clump>) {
 
 struct Item {
     rune: String,
+    pos: Pos,
     sons: Vec<Tree>,
     heir: Option<Tree>,
 }
 
+impl Item {
+    fn new(rune: String, c: &Clump) -> Item {
+        Item {
+            rune,
+            pos: c.elems.first().map_or(
+                Pos {
+                    line: 0,
+                    off: 0,
+                    end: 0,
+                },
+                |e| e.pos,
+            ),
+            sons: Vec::new(),
+            heir: None,
+        }
+    }
+}
+
 fn item_tree(i: Item) -> Tree {
-    Tree::Node(i.rune, i.sons, i.heir.map(Box::new))
+    Tree::Node {
+        rune: i.rune,
+        pos: i.pos,
+        sons: i.sons,
+        heir: i.heir.map(Box::new),
+    }
 }
 
 fn merge(rp: usize, r: Tree, ip: usize, mut i: Item) -> (usize, Item) {
@@ -326,26 +429,12 @@ pub fn layout(frags: Vec<(usize, Frag<Clump>)>) -> Vec<Tree> {
     while let Some((p, f)) = it.next() {
         match f {
             Frag::Lamb(c) => out.push(Tree::Leaf(c)),
-            Frag::Wolf(r, _) => {
-                let mut stack = vec![(
-                    p,
-                    Item {
-                        rune: r,
-                        sons: Vec::new(),
-                        heir: None,
-                    },
-                )];
+            Frag::Wolf(r, c) => {
+                let mut stack = vec![(p, Item::new(r, &c))];
                 for (fp, f) in it.by_ref() {
                     stack = close(fp, stack);
                     match f {
-                        Frag::Wolf(r, _) => stack.push((
-                            fp,
-                            Item {
-                                rune: r,
-                                sons: Vec::new(),
-                                heir: None,
-                            },
-                        )),
+                        Frag::Wolf(r, c) => stack.push((fp, Item::new(r, &c))),
                         Frag::Lamb(c) => {
                             if let Some((ip, item)) = stack.pop() {
                                 stack.push(merge(fp, Tree::Leaf(c), ip, item));

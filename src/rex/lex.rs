@@ -44,6 +44,8 @@ pub enum Kind<T> {
     Brak(T),
     /// An unexpected character.
     Fail,
+    /// An opening bracket nested deeper than [`super::MAX_DEPTH`], with the rest of its line.
+    Deep,
     /// End of the line, or the closing bracket of a nested form.
     Term,
 }
@@ -60,12 +62,27 @@ pub struct Pos {
 }
 
 /// A token with nested tokens inside brackets.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Lexeme {
     /// Where it is.
     pub pos: Pos,
     /// What it is.
     pub kind: Kind<Vec<Lexeme>>,
+}
+
+impl Drop for Lexeme {
+    /// Takes nested brackets apart with a work list rather than recursively.
+    fn drop(&mut self) {
+        let mut work = match &mut self.kind {
+            Kind::Para(ts) | Kind::Brak(ts) => std::mem::take(ts),
+            _ => return,
+        };
+        while let Some(mut l) = work.pop() {
+            if let Kind::Para(ts) | Kind::Brak(ts) = &mut l.kind {
+                work.append(ts);
+            }
+        }
+    }
 }
 
 struct Lexer<'a> {
@@ -101,35 +118,65 @@ impl Lexer<'_> {
         i
     }
 
-    fn many(&self, mut i: usize, ctx: u8, depth: usize) -> Vec<Lexeme> {
-        let mut out = Vec::new();
+    /// Lexes the whole line. Brackets nest through an explicit stack (no recursion), so
+    /// any depth up to [`super::MAX_DEPTH`] costs no machine stack; an opening bracket past
+    /// that depth becomes a `Deep` token covering the rest of the line.
+    fn line(&self) -> Vec<Lexeme> {
+        struct Open {
+            at: usize,
+            close: u8,
+            para: bool,
+            outer: Vec<Lexeme>,
+        }
+        let wid = self.b.len();
+        let mut open: Vec<Open> = Vec::new();
+        let mut cur: Vec<Lexeme> = Vec::new();
+        let mut i = 0;
         loop {
-            let l = self.one(i, ctx, depth);
+            let c = self.at(i);
+            if c == b'(' || c == b'[' {
+                if open.len() >= super::MAX_DEPTH {
+                    cur.push(self.tok(i, wid, Kind::Deep));
+                    i = wid;
+                    continue;
+                }
+                open.push(Open {
+                    at: i,
+                    close: if c == b'(' { b')' } else { b']' },
+                    para: c == b'(',
+                    outer: std::mem::take(&mut cur),
+                });
+                i += 1;
+                continue;
+            }
+            let ctx = open.last().map_or(0, |o| o.close);
+            let l = self.one(i, ctx);
             let done = l.kind == Kind::Term;
             i = l.pos.end;
-            out.push(l);
-            if done {
-                return out;
+            cur.push(l);
+            if !done {
+                continue;
             }
+            let Some(o) = open.pop() else {
+                return cur;
+            };
+            let end = cur.last().map_or(o.at + 1, |t| t.pos.end);
+            let inner = std::mem::replace(&mut cur, o.outer);
+            let kind = if o.para {
+                Kind::Para(inner)
+            } else {
+                Kind::Brak(inner)
+            };
+            cur.push(self.tok(o.at, end, kind));
+            i = end;
         }
     }
 
-    fn nest(&self, i: usize, close: u8, depth: usize, para: bool) -> Lexeme {
-        let ts = if depth > 2000 {
-            // Absurdly deep nesting: stop descending; validation reports it unterminated.
-            vec![self.tok(self.b.len(), self.b.len(), Kind::Term)]
-        } else {
-            self.many(i + 1, close, depth + 1)
-        };
-        let end = ts.last().map_or(i + 1, |t| t.pos.end);
-        self.tok(i, end, if para { Kind::Para(ts) } else { Kind::Brak(ts) })
-    }
-
-    fn one(&self, i: usize, ctx: u8, depth: usize) -> Lexeme {
+    /// The token at `i` (never a bracket: [`Lexer::line`] handles those); `ctx` is the
+    /// closing bracket of the innermost open form (0 at top level).
+    fn one(&self, i: usize, ctx: u8) -> Lexeme {
         let wid = self.b.len();
         match self.at(i) {
-            b'(' => self.nest(i, b')', depth, true),
-            b'[' => self.nest(i, b']', depth, false),
             b'"' => {
                 let end = (self.eat(i + 1, |c| c != b'"') + 1).min(wid);
                 self.tok(i, end, Kind::Cord(StrType::Curly))
@@ -169,5 +216,5 @@ impl Lexer<'_> {
 
 /// Lexes one line (without its newline). `line` is its index within the block.
 pub fn lex_line(bytes: &[u8], line: usize) -> Vec<Lexeme> {
-    Lexer { b: bytes, line }.many(0, 0, 0)
+    Lexer { b: bytes, line }.line()
 }

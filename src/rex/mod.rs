@@ -20,6 +20,10 @@ use layout::{clump, clump_frag, layout as lay_out, lex_block, RawBlock, Splitter
 /// A Rex tree as read from text.
 pub type Tex = Rex<()>;
 
+/// How deeply the reader lets brackets, layout and runes nest (heir chains, such as a block
+/// of many definitions, are not limited). Deeper input is an error at the place it starts.
+pub const MAX_DEPTH: usize = 100_000;
+
 /// A syntax error: where it is and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RexError {
@@ -38,17 +42,36 @@ pub struct RexError {
 }
 
 impl std::fmt::Display for RexError {
+    /// The place and the message, then the line (up to 60 characters either side of the
+    /// place) with the offending part underlined.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const SIDE: usize = 60;
+        let t = self.text.as_str();
+        let floor = |mut i: usize| {
+            i = i.min(t.len());
+            while !t.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let at = floor(self.col.saturating_sub(1));
+        let from = floor(at.saturating_sub(SIDE));
+        let to = floor(at + SIDE);
+        let shown = &t[from..to];
+        let (pre, post) = (
+            if from > 0 { "..." } else { "" },
+            if to < t.len() { "..." } else { "" },
+        );
+        let indent = pre.len() + t[from..at].chars().count();
         write!(
             f,
-            "{}:{}:{}: {}\n    {}\n    {}{}",
+            "{}:{}:{}: {}\n    {pre}{shown}{post}\n    {}{}",
             self.file,
             self.line,
             self.col,
             self.msg,
-            self.text,
-            " ".repeat(self.col.saturating_sub(1)),
-            "^".repeat(self.width.max(1))
+            " ".repeat(indent),
+            "^".repeat(self.width.clamp(1, SIDE))
         )
     }
 }
@@ -56,7 +79,7 @@ impl std::fmt::Display for RexError {
 impl std::error::Error for RexError {}
 
 /// One top-level block: its first line and its tree.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Block {
     /// 1-based line number of the block's first line.
     pub line: usize,
@@ -87,7 +110,25 @@ fn read_raw(file: &str, raw: &RawBlock) -> Result<Option<Block>, RexError> {
             width: p.pos.end.saturating_sub(p.pos.off),
         });
     }
-    Ok(policy::trees_rex(&lines, trees).map(|rex| Block {
+    let Some(rex) = policy::trees_rex(&lines, trees) else {
+        return Ok(None);
+    };
+    // Validation bounds layout and brackets separately; runes inside clumps and both
+    // together can still nest deeper.
+    if rex.depth() > MAX_DEPTH {
+        return Err(RexError {
+            file: file.to_string(),
+            line: raw.first_line,
+            col: 1,
+            msg: format!("this block {}", validate::too_deep()),
+            text: lines
+                .first()
+                .map(|l| String::from_utf8_lossy(l).into_owned())
+                .unwrap_or_default(),
+            width: 1,
+        });
+    }
+    Ok(Some(Block {
         line: raw.first_line,
         rex,
     }))

@@ -93,135 +93,171 @@ struct Printer<'a, E> {
 
 impl<E> Printer<'_, E> {
     /// A form that is one clump and ends where it starts another (no heir handling).
-    fn bare(&self, r: &Rex<E>) -> String {
+    fn bare(&self, r: &Rex<E>, out: &mut String) {
         match r {
             Rex::Leaf { shape, text, .. } => match shape {
-                TextShape::Word if is_word(text) => text.clone(),
-                TextShape::Word | TextShape::Text => text_leaf(text),
-                TextShape::Line => text_leaf(text),
+                TextShape::Word if is_word(text) => out.push_str(text),
+                TextShape::Word | TextShape::Text | TextShape::Line => {
+                    out.push_str(&text_leaf(text))
+                }
             },
             Rex::Node {
                 shape, rune, sons, ..
-            } => {
-                let parts: Vec<String> = sons.iter().map(|s| self.closed(s)).collect();
-                match shape {
-                    RuneShape::Nest | RuneShape::Open => {
-                        if parts.is_empty() && rune == "|" {
-                            "()".to_string()
-                        } else if rune == "," {
-                            format!("[{}]", parts.join(" "))
-                        } else {
-                            let mut s = format!("({rune}");
-                            for p in &parts {
-                                s.push(' ');
-                                s.push_str(p);
-                            }
-                            s.push(')');
-                            s
+            } => stacker::maybe_grow(64 * 1024, 1024 * 1024, || match shape {
+                RuneShape::Nest | RuneShape::Open => {
+                    if sons.is_empty() && rune == "|" {
+                        out.push_str("()");
+                    } else if rune == "," {
+                        out.push('[');
+                        self.sons(sons, " ", out);
+                        out.push(']');
+                    } else {
+                        out.push('(');
+                        out.push_str(rune);
+                        for s in sons {
+                            out.push(' ');
+                            self.closed(s, out);
                         }
-                    }
-                    RuneShape::Infx => format!("({})", parts.join(&format!(" {rune} "))),
-                    RuneShape::Pref => match sons.as_slice() {
-                        [one] if raw_line(one).is_some() => {
-                            format!("{rune}{}", raw_line(one).unwrap_or_default())
-                        }
-                        _ => format!("{rune}({})", parts.join(" ")),
-                    },
-                    RuneShape::Shut => {
-                        // A line string can only end a line, so it stays bare at the end.
-                        let n = sons.len();
-                        sons.iter()
-                            .zip(&parts)
-                            .enumerate()
-                            .map(|(i, (son, p))| match raw_line(son) {
-                                Some(l) if i + 1 == n => l,
-                                _ => format!("({p})"),
-                            })
-                            .collect::<Vec<_>>()
-                            .join(rune)
+                        out.push(')');
                     }
                 }
-            }
-            Rex::Embed(e) => (self.embed)(e),
+                RuneShape::Infx => {
+                    out.push('(');
+                    self.sons(sons, &format!(" {rune} "), out);
+                    out.push(')');
+                }
+                RuneShape::Pref => match sons.as_slice() {
+                    [one] if raw_line(one).is_some() => {
+                        out.push_str(rune);
+                        out.push_str(&raw_line(one).unwrap_or_default());
+                    }
+                    _ => {
+                        out.push_str(rune);
+                        out.push('(');
+                        self.sons(sons, " ", out);
+                        out.push(')');
+                    }
+                },
+                RuneShape::Shut => {
+                    // A line string can only end a line, so it stays bare at the end.
+                    let n = sons.len();
+                    for (i, son) in sons.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(rune);
+                        }
+                        match raw_line(son) {
+                            Some(l) if i + 1 == n => out.push_str(&l),
+                            _ => {
+                                out.push('(');
+                                self.closed(son, out);
+                                out.push(')');
+                            }
+                        }
+                    }
+                }
+            }),
+            Rex::Embed(e) => out.push_str(&(self.embed)(e)),
         }
     }
 
-    /// A closed, one-clump form including the heir chain.
-    fn closed(&self, r: &Rex<E>) -> String {
-        let mut s = self.bare(r);
-        let self_delimited = matches!(
-            r,
-            Rex::Leaf { .. }
-                | Rex::Node {
-                    shape: RuneShape::Nest | RuneShape::Infx | RuneShape::Open,
-                    ..
-                }
-        );
-        if let Some(h) = r.heir() {
-            if !self_delimited {
-                s = format!("({s})");
+    fn sons(&self, sons: &[Rex<E>], sep: &str, out: &mut String) {
+        for (i, s) in sons.iter().enumerate() {
+            if i > 0 {
+                out.push_str(sep);
             }
-            s.push('(');
-            s.push_str(&self.closed(h));
-            s.push(')');
+            self.closed(s, out);
         }
-        s
+    }
+
+    /// A closed, one-clump form including the heir chain (`a(b(c))`: `a`, heir `b`, its
+    /// heir `c`), the chain walked in a loop.
+    fn closed(&self, r: &Rex<E>, out: &mut String) {
+        let mut opened = 0;
+        let mut cur = r;
+        loop {
+            let self_delimited = matches!(
+                cur,
+                Rex::Leaf { .. }
+                    | Rex::Node {
+                        shape: RuneShape::Nest | RuneShape::Infx | RuneShape::Open,
+                        ..
+                    }
+            );
+            let Some(h) = cur.heir() else {
+                self.bare(cur, out);
+                break;
+            };
+            if self_delimited {
+                self.bare(cur, out);
+            } else {
+                out.push('(');
+                self.bare(cur, out);
+                out.push(')');
+            }
+            out.push('(');
+            opened += 1;
+            cur = h;
+        }
+        out.extend(std::iter::repeat_n(')', opened));
     }
 
     /// Prints `r` in layout with its layout column (for an OPEN node, the column of its
-    /// rune's last character; otherwise where it starts) at `col`.
+    /// rune's last character; otherwise where it starts) at `col`. Heirs print in the same
+    /// column, one after the other (in a loop).
     fn block(&self, r: &Rex<E>, col: usize, out: &mut String) {
-        match r {
-            Rex::Node {
-                shape: RuneShape::Open,
-                rune,
-                sons,
-                heir,
-            } => {
-                out.push_str(&" ".repeat((col + 1).saturating_sub(rune.len())));
-                out.push_str(rune);
-                out.push('\n');
-                // Sons go deeper, each in a shallower column than the one before, so that
-                // none becomes a son or heir of its elder sibling.
-                let mut cols = vec![0; sons.len()];
-                let mut next = col;
-                for (i, s) in sons.iter().enumerate().rev() {
-                    next = (next + 2).max(need(s));
-                    cols[i] = next;
-                }
-                for (s, c) in sons.iter().zip(cols) {
-                    self.block(s, c, out);
-                }
-                if let Some(h) = heir {
-                    self.block(h, col, out);
-                }
-            }
-            Rex::Leaf {
-                shape: TextShape::Line,
-                ..
-            } => {
-                let pad = " ".repeat(col);
-                let mut cur = Some(r);
-                while let Some(Rex::Leaf {
-                    shape: TextShape::Line,
-                    text,
+        let mut next = Some(r);
+        while let Some(r) = next.take() {
+            match r {
+                Rex::Node {
+                    shape: RuneShape::Open,
+                    rune,
+                    sons,
                     heir,
-                }) = cur
-                {
-                    out.push_str(&pad);
-                    out.push_str("} ");
-                    out.push_str(text);
+                } => {
+                    out.push_str(&" ".repeat((col + 1).saturating_sub(rune.len())));
+                    out.push_str(rune);
                     out.push('\n');
-                    cur = heir.as_deref();
+                    // Sons go deeper, each in a shallower column than the one before, so
+                    // that none becomes a son or heir of its elder sibling.
+                    let mut cols = vec![0; sons.len()];
+                    let mut c = col;
+                    for (i, s) in sons.iter().enumerate().rev() {
+                        c = (c + 2).max(need(s));
+                        cols[i] = c;
+                    }
+                    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                        for (s, c) in sons.iter().zip(cols) {
+                            self.block(s, c, out);
+                        }
+                    });
+                    next = heir.as_deref();
                 }
-                if let Some(rest) = cur {
-                    self.block(rest, col, out);
+                Rex::Leaf {
+                    shape: TextShape::Line,
+                    ..
+                } => {
+                    let pad = " ".repeat(col);
+                    let mut cur = Some(r);
+                    while let Some(Rex::Leaf {
+                        shape: TextShape::Line,
+                        text,
+                        heir,
+                    }) = cur
+                    {
+                        out.push_str(&pad);
+                        out.push_str("} ");
+                        out.push_str(text);
+                        out.push('\n');
+                        cur = heir.as_deref();
+                    }
+                    next = cur;
                 }
-            }
-            other => {
-                let line = format!("{}{}", " ".repeat(col), self.closed(other));
-                out.push_str(&align_lines(&line));
-                out.push('\n');
+                other => {
+                    let mut line = " ".repeat(col);
+                    self.closed(other, &mut line);
+                    out.push_str(&align_lines(&line));
+                    out.push('\n');
+                }
             }
         }
     }
@@ -255,8 +291,8 @@ pub fn print<E>(r: &Rex<E>, embed: &dyn Fn(&E) -> String) -> String {
 
 /// Prints a tree on one line, for messages (OPEN nodes print as nested forms).
 pub fn print_line<E>(r: &Rex<E>, embed: &dyn Fn(&E) -> String) -> String {
-    Printer { embed }
-        .closed(r)
-        .replace(LINE_START, "")
+    let mut out = String::new();
+    Printer { embed }.closed(r, &mut out);
+    out.replace(LINE_START, "")
         .replace(&format!("\n{LINE_CONT}"), " ")
 }

@@ -27,7 +27,10 @@ pub enum TextShape {
 }
 
 /// A Rex tree, with embedded values of type `E`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// Dropping and comparing walk heir chains in loops and sons with a work list, so trees of
+/// any shape are safe to drop and compare.
+#[derive(Debug)]
 pub enum Rex<E> {
     /// A rune node.
     Node {
@@ -53,7 +56,107 @@ pub enum Rex<E> {
     Embed(E),
 }
 
+impl<E> Drop for Rex<E> {
+    fn drop(&mut self) {
+        let mut work: Vec<Rex<E>> = Vec::new();
+        self.take_kids(&mut work);
+        while let Some(mut r) = work.pop() {
+            r.take_kids(&mut work);
+        }
+    }
+}
+
+impl<E: PartialEq> PartialEq for Rex<E> {
+    fn eq(&self, other: &Rex<E>) -> bool {
+        let mut work: Vec<(&Rex<E>, &Rex<E>)> = vec![(self, other)];
+        while let Some((a, b)) = work.pop() {
+            let (ha, hb) = match (a, b) {
+                (
+                    Rex::Node {
+                        shape: sa,
+                        rune: ra,
+                        sons: xa,
+                        heir: ha,
+                    },
+                    Rex::Node {
+                        shape: sb,
+                        rune: rb,
+                        sons: xb,
+                        heir: hb,
+                    },
+                ) => {
+                    if sa != sb || ra != rb || xa.len() != xb.len() {
+                        return false;
+                    }
+                    work.extend(xa.iter().zip(xb));
+                    (ha, hb)
+                }
+                (
+                    Rex::Leaf {
+                        shape: sa,
+                        text: ta,
+                        heir: ha,
+                    },
+                    Rex::Leaf {
+                        shape: sb,
+                        text: tb,
+                        heir: hb,
+                    },
+                ) => {
+                    if sa != sb || ta != tb {
+                        return false;
+                    }
+                    (ha, hb)
+                }
+                (Rex::Embed(x), Rex::Embed(y)) => {
+                    if x != y {
+                        return false;
+                    }
+                    continue;
+                }
+                _ => return false,
+            };
+            match (ha, hb) {
+                (Some(x), Some(y)) => work.push((x, y)),
+                (None, None) => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+impl<E: Eq> Eq for Rex<E> {}
+
 impl<E> Rex<E> {
+    /// Moves the sons and heir out into `out`, leaving this node without them.
+    fn take_kids(&mut self, out: &mut Vec<Rex<E>>) {
+        match self {
+            Rex::Node { sons, heir, .. } => {
+                out.append(sons);
+                out.extend(heir.take().map(|h| *h));
+            }
+            Rex::Leaf { heir, .. } => out.extend(heir.take().map(|h| *h)),
+            Rex::Embed(_) => {}
+        }
+    }
+
+    /// How deeply sons nest (a leaf is 1; an heir is at the level of what it follows).
+    pub fn depth(&self) -> usize {
+        let mut most = 0;
+        let mut work: Vec<(&Rex<E>, usize)> = vec![(self, 1)];
+        while let Some((r, d)) = work.pop() {
+            most = most.max(d);
+            if let Rex::Node { sons, .. } = r {
+                work.extend(sons.iter().map(|s| (s, d + 1)));
+            }
+            if let Some(h) = r.heir() {
+                work.push((h, d));
+            }
+        }
+        most
+    }
+
     /// A node without heir.
     pub fn node(shape: RuneShape, rune: &str, sons: Vec<Rex<E>>) -> Rex<E> {
         Rex::Node {

@@ -1,8 +1,10 @@
 //! The errors a Rex block can have: unexpected characters, unterminated brackets and
-//! strings, line strings without a space, and runes inside `[...]`.
+//! strings, line strings without a space, runes inside `[...]`, and layout or brackets
+//! nested more than [`MAX_DEPTH`] levels deep.
 
-use super::layout::{clump_frag, span_text, Clump, Elem, Frag, Tree};
+use super::layout::{lone_rune, span_text, Clump, Elem, Tree};
 use super::lex::{Kind, Pos, StrType};
+use super::MAX_DEPTH;
 
 /// A problem found in a block, at a position of one of its lines.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,10 +61,8 @@ impl Check<'_> {
             Kind::Brak(cs) => {
                 self.nest(e, cs, b']');
                 for c in cs {
-                    if let (_, Frag::Wolf(_, c)) = clump_frag(c.clone(), self.lines) {
-                        if let Some(first) = c.elems.first() {
-                            self.err(first.pos, "brackets may not contain runes");
-                        }
+                    if let Some(r) = lone_rune(c) {
+                        self.err(r.pos, "brackets may not contain runes");
                     }
                 }
             }
@@ -83,6 +83,13 @@ impl Check<'_> {
                 };
                 self.err(e.pos, format!("unexpected character: {shown}"));
             }
+            Kind::Deep => self.err(
+                Pos {
+                    end: e.pos.off + 1,
+                    ..e.pos
+                },
+                too_deep(),
+            ),
             Kind::Line(more) => {
                 for p in std::iter::once(&e.pos).chain(more.iter()) {
                     match self.byte(p, p.off + 1) {
@@ -96,9 +103,12 @@ impl Check<'_> {
     }
 
     fn nest(&mut self, e: &Elem, cs: &[Clump], close: u8) {
-        for c in cs {
-            self.clump(c);
-        }
+        // The lexer bounds bracket depth; deep brackets still must not exhaust the stack.
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+            for c in cs {
+                self.clump(c);
+            }
+        });
         let last = if e.pos.end > e.pos.off {
             self.byte(&e.pos, e.pos.end - 1)
         } else {
@@ -122,19 +132,36 @@ impl Check<'_> {
         }
     }
 
-    fn tree(&mut self, t: &Tree) {
-        match t {
-            Tree::Leaf(c) => self.clump(c),
-            Tree::Node(_, sons, heir) => {
-                for s in sons {
-                    self.tree(s);
-                }
-                if let Some(h) = heir {
-                    self.tree(h);
+    /// Checks a tree whose nodes are `depth` levels deep: sons one level deeper, each heir
+    /// in a chain at the same level (walked in a loop, as chains can be very long).
+    fn tree(&mut self, t: &Tree, depth: usize) {
+        let mut cur = Some(t);
+        while let Some(t) = cur {
+            cur = None;
+            match t {
+                Tree::Leaf(c) => self.clump(c),
+                Tree::Node {
+                    pos, sons, heir, ..
+                } => {
+                    if depth > MAX_DEPTH {
+                        self.err(*pos, too_deep());
+                        return;
+                    }
+                    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                        for s in sons {
+                            self.tree(s, depth + 1);
+                        }
+                    });
+                    cur = heir.as_deref();
                 }
             }
         }
     }
+}
+
+/// The message for nesting past [`MAX_DEPTH`].
+pub fn too_deep() -> String {
+    format!("nested more than {MAX_DEPTH} levels deep (the reader's limit)")
 }
 
 /// Every problem in a block's trees, in order.
@@ -144,7 +171,7 @@ pub fn check(lines: &[&[u8]], trees: &[Tree]) -> Vec<Problem> {
         out: Vec::new(),
     };
     for t in trees {
-        c.tree(t);
+        c.tree(t, 1);
     }
     c.out
 }

@@ -223,102 +223,135 @@ impl PexMaker {
     }
 }
 
-/// Prints a Pex value on one line (for error messages; not the full Rex printer).
+/// Prints a Pex value on one line (for error messages; not the full Rex printer), cut
+/// short with `...` after about 4,000 characters or 200 levels.
 pub fn show(v: Value) -> String {
-    let mut s = String::new();
-    go(&mut s, v, 0);
-    s
-}
-
-fn go(out: &mut String, v: Value, depth: usize) {
-    if depth > 200 || out.len() > 4000 {
-        out.push_str("...");
-        return;
-    }
-    let heir = match view(v) {
-        View::Node {
-            shape,
-            rune,
-            sons,
-            heir,
-        } => {
-            let kids = |out: &mut String, sep: &str| {
-                for (i, k) in sons.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(sep);
-                    }
-                    go(out, *k, depth + 1);
-                }
-            };
-            match shape {
-                RuneShape::Nest if rune == "|" => {
-                    out.push('(');
-                    kids(out, " ");
-                    out.push(')');
-                }
-                RuneShape::Nest if rune == "," => {
-                    out.push('[');
-                    kids(out, " ");
-                    out.push(']');
-                }
-                RuneShape::Infx => {
-                    out.push('(');
-                    kids(out, &format!(" {rune} "));
-                    out.push(')');
-                }
-                RuneShape::Shut => kids(out, &rune),
-                RuneShape::Pref => {
-                    out.push_str(&rune);
-                    kids(out, " ");
-                }
-                _ => {
-                    out.push('(');
-                    out.push_str(&rune);
-                    for k in &sons {
-                        out.push(' ');
-                        go(out, *k, depth + 1);
-                    }
-                    out.push(')');
-                }
-            }
-            heir
-        }
-        View::Leaf { shape, text, heir } => {
-            match shape {
-                TextShape::Word => out.push_str(&text),
-                TextShape::Text => {
-                    out.push('{');
-                    out.push_str(&text);
-                    out.push('}');
-                }
-                TextShape::Line => {
-                    out.push_str("} ");
-                    out.push_str(&text);
-                }
-            }
-            heir
-        }
-        View::Embd(x) => {
-            out.push_str(&format!(
-                "(↓ {})",
-                pallas_runtime::print::show_short(x, 300)
-            ));
-            None
-        }
-        View::Evil => {
-            out.push_str(&format!(
-                "(EVIL {})",
-                pallas_runtime::print::show_short(v, 300)
-            ));
-            None
-        }
+    let mut p = Show {
+        out: String::new(),
+        cut: false,
     };
-    if let Some(h) = heir {
-        go(out, h, depth + 1);
+    p.go(v, 0);
+    p.out
+}
+
+struct Show {
+    out: String,
+    cut: bool,
+}
+
+impl Show {
+    const MAX_LEN: usize = 4000;
+    const MAX_DEPTH: usize = 200;
+
+    /// Whether the budget is spent (saying so once, with `...`).
+    fn spent(&mut self, depth: usize) -> bool {
+        if !self.cut && (depth > Self::MAX_DEPTH || self.out.len() > Self::MAX_LEN) {
+            self.out.push_str("...");
+            self.cut = true;
+        }
+        self.cut
+    }
+
+    fn kids(&mut self, sons: &[Value], sep: &str, depth: usize) {
+        for (i, k) in sons.iter().enumerate() {
+            if self.cut {
+                return;
+            }
+            if i > 0 {
+                self.out.push_str(sep);
+            }
+            self.go(*k, depth + 1);
+        }
+    }
+
+    /// Prints `v` and its heir chain (in a loop).
+    fn go(&mut self, v: Value, depth: usize) {
+        let mut next = Some(v);
+        while let Some(v) = next.take() {
+            if self.spent(depth) {
+                return;
+            }
+            next = self.one(v, depth);
+        }
+    }
+
+    /// Prints one node without its heir; returns the heir.
+    fn one(&mut self, v: Value, depth: usize) -> Option<Value> {
+        match view(v) {
+            View::Node {
+                shape,
+                rune,
+                sons,
+                heir,
+            } => {
+                match shape {
+                    RuneShape::Nest if rune == "|" => {
+                        self.out.push('(');
+                        self.kids(&sons, " ", depth);
+                        self.out.push(')');
+                    }
+                    RuneShape::Nest if rune == "," => {
+                        self.out.push('[');
+                        self.kids(&sons, " ", depth);
+                        self.out.push(']');
+                    }
+                    RuneShape::Infx => {
+                        self.out.push('(');
+                        self.kids(&sons, &format!(" {rune} "), depth);
+                        self.out.push(')');
+                    }
+                    RuneShape::Shut => self.kids(&sons, &rune, depth),
+                    RuneShape::Pref => {
+                        self.out.push_str(&rune);
+                        self.kids(&sons, " ", depth);
+                    }
+                    _ => {
+                        self.out.push('(');
+                        self.out.push_str(&rune);
+                        if !sons.is_empty() {
+                            self.out.push(' ');
+                        }
+                        self.kids(&sons, " ", depth);
+                        self.out.push(')');
+                    }
+                }
+                heir
+            }
+            View::Leaf { shape, text, heir } => {
+                match shape {
+                    TextShape::Word => self.out.push_str(&text),
+                    TextShape::Text => {
+                        self.out.push('{');
+                        self.out.push_str(&text);
+                        self.out.push('}');
+                    }
+                    TextShape::Line => {
+                        self.out.push_str("} ");
+                        self.out.push_str(&text);
+                    }
+                }
+                heir
+            }
+            View::Embd(x) => {
+                self.out.push_str(&format!(
+                    "(↓ {})",
+                    pallas_runtime::print::show_short(x, 300)
+                ));
+                None
+            }
+            View::Evil => {
+                self.out.push_str(&format!(
+                    "(EVIL {})",
+                    pallas_runtime::print::show_short(v, 300)
+                ));
+                None
+            }
+        }
     }
 }
 
-/// Converts a Rex tree (as read) into Pex.
+/// Converts a Rex tree (as read) into Pex: sons recursively (the stack grows as needed),
+/// each heir chain in a loop from its end.
 pub fn from_rex<E>(
     rt: &mut Runtime,
     pm: &PexMaker,
@@ -326,36 +359,41 @@ pub fn from_rex<E>(
     embed: &dyn Fn(&E) -> Value,
 ) -> Value {
     use crate::rex::{Rex, RuneShape as RS, TextShape as TS};
-    stacker::maybe_grow(64 * 1024, 1024 * 1024, || match rex {
-        Rex::Node {
-            shape,
-            rune,
-            sons,
-            heir,
-        } => {
-            let shape = match shape {
-                RS::Open => RuneShape::Open,
-                RS::Nest => RuneShape::Nest,
-                RS::Infx => RuneShape::Infx,
-                RS::Pref => RuneShape::Pref,
-                RS::Shut => RuneShape::Shut,
-            };
-            let ss: Vec<Value> = sons.iter().map(|s| from_rex(rt, pm, s, embed)).collect();
-            let h = heir.as_ref().map(|h| from_rex(rt, pm, h, embed));
-            pm.node(rt, shape, rune, &ss, h)
-        }
-        Rex::Leaf { shape, text, heir } => {
-            let shape = match shape {
-                TS::Word => TextShape::Word,
-                TS::Text => TextShape::Text,
-                TS::Line => TextShape::Line,
-            };
-            let h = heir.as_ref().map(|h| from_rex(rt, pm, h, embed));
-            pm.leaf(rt, shape, text, h)
-        }
-        Rex::Embed(e) => {
-            let v = embed(e);
-            pm.embed(rt, v)
-        }
-    })
+    let mut chain = vec![rex];
+    while let Some(h) = chain.last().and_then(|r| r.heir()) {
+        chain.push(h);
+    }
+    let mut heir: Option<Value> = None;
+    for r in chain.into_iter().rev() {
+        heir = Some(match r {
+            Rex::Node {
+                shape, rune, sons, ..
+            } => {
+                let shape = match shape {
+                    RS::Open => RuneShape::Open,
+                    RS::Nest => RuneShape::Nest,
+                    RS::Infx => RuneShape::Infx,
+                    RS::Pref => RuneShape::Pref,
+                    RS::Shut => RuneShape::Shut,
+                };
+                let ss: Vec<Value> = stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                    sons.iter().map(|s| from_rex(rt, pm, s, embed)).collect()
+                });
+                pm.node(rt, shape, rune, &ss, heir)
+            }
+            Rex::Leaf { shape, text, .. } => {
+                let shape = match shape {
+                    TS::Word => TextShape::Word,
+                    TS::Text => TextShape::Text,
+                    TS::Line => TextShape::Line,
+                };
+                pm.leaf(rt, shape, text, heir)
+            }
+            Rex::Embed(e) => {
+                let v = embed(e);
+                pm.embed(rt, v)
+            }
+        });
+    }
+    heir.unwrap_or(Value::small(0))
 }
