@@ -119,6 +119,13 @@ impl<'a> Backend<'a> {
         }
     }
 
+    /// Forgets the decoded code and pots of bindings (before a collection, which may free
+    /// the binding pins they are keyed by).
+    pub fn clear_caches(&mut self) {
+        self.code_cache.clear();
+        self.pot_cache.clear();
+    }
+
     /// The decoded code of a binding pin.
     fn bind_code(&mut self, bind: Value) -> R<S> {
         if let Some(c) = self.code_cache.get(&bind) {

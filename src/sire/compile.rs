@@ -59,6 +59,12 @@ pub struct Block<'a> {
     pub st: Value,
     /// Results to show, in order.
     pub out: Vec<Output>,
+    /// The blocks being executed (outermost first): what the Rust stack holds while a
+    /// definition chain collects garbage.
+    pub held: Vec<Value>,
+    /// Whether nothing outside the block holds values unrooted, so that the block may
+    /// collect garbage between definitions (see [`Block::collect_if_due`]).
+    pub may_collect: bool,
 }
 
 const EXP_RUNES: [&str; 20] = [
@@ -198,8 +204,33 @@ impl Block<'_> {
 
     // ------------------------------------------------------------------------ commands
 
+    /// Frees what earlier definitions left behind when the heap has grown enough: the
+    /// block runs with collection held, and a block of thousands of definitions would
+    /// otherwise keep every intermediate state. Roots: the state, the outputs, the blocks
+    /// being executed and `next`. The backend's caches are keyed by address, so they go.
+    fn collect_if_due(&mut self, next: Value) {
+        if !self.may_collect || !self.be.rt.heap.wants_gc() {
+            return;
+        }
+        let mut keep = self.held.clone();
+        keep.push(self.st);
+        keep.push(next);
+        keep.extend(self.out.iter().map(|o| match o {
+            Output::Bind(_, v) | Output::Value(v) => *v,
+        }));
+        self.be.clear_caches();
+        self.be.rt.collect(&keep);
+    }
+
     /// Runs one top-level block.
     pub fn execute(&mut self, rex: Value) -> R<()> {
+        self.held.push(rex);
+        let r = self.execute_held(rex);
+        self.held.pop();
+        r
+    }
+
+    fn execute_held(&mut self, rex: Value) -> R<()> {
         stacker::maybe_grow(256 * 1024, 4 * 1024 * 1024, || {
             let View::Node { rune, .. } = view(rex) else {
                 return self.exec_expr(rex);
@@ -401,6 +432,7 @@ impl Block<'_> {
                 if let View::Node { rune: sub, .. } = view(h) {
                     if sub == ryn {
                         self.define(cur, &sons)?;
+                        self.collect_if_due(h);
                         cur = h;
                         continue;
                     }

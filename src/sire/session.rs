@@ -112,6 +112,9 @@ impl Session {
         line: usize,
         rex: Value,
     ) -> Result<(), Failure> {
+        // Whether anything outside this call holds values unrooted; if not, the block may
+        // collect garbage between the definitions of a long chain.
+        let may_collect = rt.gc_allowed();
         rt.gc_hold();
         let st = self.state(rt);
         let (res, st2, outs) = {
@@ -120,6 +123,8 @@ impl Session {
                 pex: &self.pm,
                 st,
                 out: Vec::new(),
+                held: Vec::new(),
+                may_collect,
             };
             let r = b.execute(rex);
             (r, b.st, b.out)
@@ -192,6 +197,11 @@ impl Session {
                     break;
                 }
                 report(&f);
+            }
+            // Blocks run with collection held (they keep values in Rust variables), so the
+            // states they leave behind are only freed here, between blocks.
+            if rt.gc_allowed() && rt.heap.wants_gc() {
+                rt.collect(&[]);
             }
         }
         rt.roots.truncate(base);
