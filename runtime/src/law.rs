@@ -7,8 +7,9 @@
 
 use crate::value::{Kind, Value};
 
-/// An expression of a law body.
-#[derive(Debug, Clone)]
+/// An expression of a law body. Law bodies can nest arbitrarily deep, so cloning grows the
+/// stack as needed and dropping takes the tree apart with a work list.
+#[derive(Debug)]
 pub enum Expr {
     /// A reference into the environment.
     Ref(u32),
@@ -16,6 +17,32 @@ pub enum Expr {
     Const(Value),
     /// An application with its spine flattened: the head is never a `Call`.
     Call(Box<Expr>, Vec<Expr>),
+}
+
+impl Clone for Expr {
+    fn clone(&self) -> Expr {
+        match self {
+            Expr::Ref(r) => Expr::Ref(*r),
+            Expr::Const(c) => Expr::Const(*c),
+            Expr::Call(h, xs) => {
+                stacker::maybe_grow(64 * 1024, 1024 * 1024, || Expr::Call(h.clone(), xs.clone()))
+            }
+        }
+    }
+}
+
+impl Drop for Expr {
+    fn drop(&mut self) {
+        let Expr::Call(h, xs) = self else { return };
+        let mut work = std::mem::take(xs);
+        work.push(std::mem::replace(&mut **h, Expr::Ref(0)));
+        while let Some(mut e) = work.pop() {
+            if let Expr::Call(h, xs) = &mut e {
+                work.append(xs);
+                work.push(std::mem::replace(&mut **h, Expr::Ref(0)));
+            }
+        }
+    }
 }
 
 /// A law body ready to run.
@@ -93,15 +120,13 @@ fn expr(max_ref: u64, v: Value) -> Expr {
             return Expr::Const(v);
         }
         if let Some(a) = op_args(v, 0, 2) {
-            let f = spread(expr(max_ref, a[0]));
+            let mut f = spread(expr(max_ref, a[0]));
             let x = expr(max_ref, a[1]);
-            return match f {
-                Expr::Call(h, mut xs) => {
-                    xs.push(x);
-                    Expr::Call(h, xs)
-                }
-                f => Expr::Call(Box::new(f), vec![x]),
-            };
+            if let Expr::Call(_, xs) = &mut f {
+                xs.push(x);
+                return f;
+            }
+            return Expr::Call(Box::new(f), vec![x]);
         }
         if let Some(a) = op_args(v, 2, 1) {
             return Expr::Const(a[0].deref());

@@ -73,3 +73,8 @@ pub fn bit_width(v: Value) -> u64 {
         _ => 0,
     }
 }
+
+/// The decimal digits of a nat.
+pub fn decimal(n: &BigUint) -> String {
+    n.to_string()
+}

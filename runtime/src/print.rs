@@ -16,72 +16,88 @@ fn word_name(v: Value) -> Option<String> {
     ok.then_some(t)
 }
 
-fn go(out: &mut String, v: Value, budget: &mut usize) {
-    if *budget == 0 {
-        return;
-    }
-    if out.len() > *budget {
-        out.push_str("...");
-        *budget = 0;
-        return;
-    }
-    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
-        let v = v.deref();
+/// What is left to print: a value, a separator (dropped once the output is cut short) or a
+/// closing bracket (always printed, so a cut value still reads as balanced).
+enum Task {
+    Value(Value),
+    Sep(&'static str),
+    Close(&'static str),
+}
+
+/// Prints with a work list (values of any depth print without recursion); past about
+/// `max` characters the rest becomes `...`.
+fn print(v: Value, max: usize) -> String {
+    let mut out = String::new();
+    let mut cut = false;
+    let mut work = vec![Task::Value(v)];
+    while let Some(t) = work.pop() {
+        let v = match t {
+            Task::Close(s) => {
+                out.push_str(s);
+                continue;
+            }
+            Task::Sep(s) => {
+                if !cut {
+                    out.push_str(s);
+                }
+                continue;
+            }
+            Task::Value(_) if cut => continue,
+            Task::Value(v) => v.deref(),
+        };
+        if out.len() > max {
+            out.push_str("...");
+            cut = true;
+            continue;
+        }
         if let Some(n) = v.as_small() {
             let _ = write!(out, "{n}");
-            return;
+            continue;
         }
         match v.kind() {
-            Some(Kind::Nat(n)) => {
-                let _ = write!(out, "{n}");
-            }
+            Some(Kind::Nat(n)) => out.push_str(&nat::decimal(n)),
             Some(Kind::Pin(p)) => {
                 out.push('<');
-                go(out, p.item, budget);
-                out.push('>');
+                work.push(Task::Close(">"));
+                work.push(Task::Value(p.item));
             }
             Some(Kind::Law(l)) => {
                 out.push('{');
+                work.push(Task::Close("}"));
+                work.push(Task::Value(l.body));
+                work.push(Task::Sep(" "));
+                work.push(Task::Value(l.arity_nat));
+                work.push(Task::Sep(" "));
                 match word_name(l.name) {
                     Some(w) if l.name.as_small() != Some(0) => out.push_str(&w),
-                    _ => go(out, l.name, budget),
+                    _ => work.push(Task::Value(l.name)),
                 }
-                out.push(' ');
-                go(out, l.arity_nat, budget);
-                out.push(' ');
-                go(out, l.body, budget);
-                out.push('}');
             }
             Some(Kind::App(a)) => {
                 out.push('(');
-                go(out, a.head, budget);
-                for &x in a.args() {
-                    out.push(' ');
-                    go(out, x, budget);
+                work.push(Task::Close(")"));
+                for &x in a.args().iter().rev() {
+                    work.push(Task::Value(x));
+                    work.push(Task::Sep(" "));
                 }
-                out.push(')');
+                work.push(Task::Value(a.head));
             }
             Some(Kind::Thunk(t)) => match t.state() {
-                ThunkState::Done(w) => go(out, w, budget),
+                ThunkState::Done(w) => work.push(Task::Value(w)),
                 _ => out.push('?'),
             },
             None => {}
         }
-    })
+    }
+    out
 }
 
 /// Prints a value (unevaluated thunks print as `?`).
 pub fn show(v: Value) -> String {
-    let mut s = String::new();
-    let mut budget = usize::MAX;
-    go(&mut s, v, &mut budget);
-    s
+    print(v, usize::MAX)
 }
 
 /// Prints a value, cut short with `...` after about `max` characters.
 pub fn show_short(v: Value, max: usize) -> String {
-    let mut s = String::new();
-    let mut budget = max;
-    go(&mut s, v, &mut budget);
-    s
+    print(v, max)
 }

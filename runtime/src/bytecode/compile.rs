@@ -59,13 +59,14 @@ enum Known {
 }
 
 fn refs(e: &Expr, out: &mut Vec<u32>) {
-    match e {
-        Expr::Ref(i) => out.push(*i),
-        Expr::Const(_) => {}
-        Expr::Call(h, xs) => {
-            refs(h, out);
-            for x in xs {
-                refs(x, out);
+    let mut work = vec![e];
+    while let Some(e) = work.pop() {
+        match e {
+            Expr::Ref(i) => out.push(*i),
+            Expr::Const(_) => {}
+            Expr::Call(h, xs) => {
+                work.extend(xs.iter().rev());
+                work.push(h);
             }
         }
     }
@@ -376,6 +377,11 @@ impl Cx<'_> {
 
     /// Emits code leaving a lazy value of `e` in an operand.
     fn lazy(&mut self, e: &Expr) -> Arg {
+        // Law bodies nest as deeply as their authors like: grow the stack as needed.
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.lazy_here(e))
+    }
+
+    fn lazy_here(&mut self, e: &Expr) -> Arg {
         match e {
             Expr::Ref(r) => match self.inlined(*r) {
                 Some(x) => {
@@ -404,6 +410,10 @@ impl Cx<'_> {
 
     /// Emits code leaving the weak head normal form of `e` in `dst`.
     fn strict(&mut self, e: &Expr, dst: Reg) {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.strict_here(e, dst))
+    }
+
+    fn strict_here(&mut self, e: &Expr, dst: Reg) {
         match e {
             Expr::Ref(r) => match self.inlined(*r) {
                 Some(x) => {
@@ -499,6 +509,10 @@ impl Cx<'_> {
 
     /// Emits code producing `e` as the law's result.
     fn tail(&mut self, e: &Expr) {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.tail_here(e))
+    }
+
+    fn tail_here(&mut self, e: &Expr) {
         match e {
             Expr::Ref(r) => match self.inlined(*r) {
                 Some(x) => {

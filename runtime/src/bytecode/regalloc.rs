@@ -69,10 +69,18 @@ fn live_out(code: &[Instr], nregs: usize) -> Vec<Set> {
     out
 }
 
+/// Laws whose code length times register count passes this keep their registers: the
+/// liveness sets and the interference graph take time and memory in that product (a law of
+/// 30,000 nested calls took 10 s and 2 GB), and allocation only saves room.
+const MAX_WORK: u64 = 1 << 26;
+
 /// Allocates the temporaries of a law's code (registers above `arity`, below `nregs`);
 /// returns the new number of registers.
 pub(super) fn allocate(code: &mut [Instr], arity: u32, nregs: u32) -> u32 {
-    if code.iter().any(|i| matches!(i, Instr::Holes { .. })) || nregs <= arity + 2 {
+    if code.iter().any(|i| matches!(i, Instr::Holes { .. }))
+        || nregs <= arity + 2
+        || code.len() as u64 * nregs as u64 > MAX_WORK
+    {
         return nregs;
     }
     let n = nregs as usize;
