@@ -5,8 +5,9 @@
 use num_bigint::BigUint;
 use pallas_runtime::{Runtime, Value};
 
-/// A parsed expression.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed expression. Parsing, building and dropping use work lists, so nesting is
+/// limited only by memory.
+#[derive(Debug)]
 pub enum PlanExpr {
     /// A nat.
     Nat(BigUint),
@@ -35,6 +36,57 @@ impl std::fmt::Display for SyntaxError {
     }
 }
 
+impl Drop for PlanExpr {
+    fn drop(&mut self) {
+        fn take(e: &mut PlanExpr, out: &mut Vec<PlanExpr>) {
+            match e {
+                PlanExpr::Nat(_) => {}
+                PlanExpr::App(xs) => out.append(xs),
+                PlanExpr::Law(n, a, b) => {
+                    for x in [n, a, b] {
+                        out.push(std::mem::replace(&mut **x, PlanExpr::App(Vec::new())));
+                    }
+                }
+                PlanExpr::Pin(x) => {
+                    out.push(std::mem::replace(&mut **x, PlanExpr::App(Vec::new())))
+                }
+            }
+        }
+        let mut work = Vec::new();
+        take(self, &mut work);
+        while let Some(mut e) = work.pop() {
+            take(&mut e, &mut work);
+        }
+    }
+}
+
+/// An open bracket: its closing byte, where it opened, and the items so far.
+struct Open {
+    close: u8,
+    at: usize,
+    items: Vec<PlanExpr>,
+}
+
+impl SyntaxError {
+    /// The error with the part of `src` around it (at most 60 characters either side) and
+    /// a caret under the place.
+    pub fn show(&self, src: &str) -> String {
+        const SIDE: usize = 60;
+        let line = src.split('\n').nth(self.line - 1).unwrap_or("");
+        let chars: Vec<char> = line.chars().collect();
+        let at = self.col.saturating_sub(1).min(chars.len());
+        let from = at.saturating_sub(SIDE);
+        let to = (at + SIDE).min(chars.len());
+        let pre = if from > 0 { "..." } else { "" };
+        let post = if to < chars.len() { "..." } else { "" };
+        let shown: String = chars[from..to].iter().collect();
+        format!(
+            "{self}\n  {pre}{shown}{post}\n  {}^",
+            " ".repeat(pre.len() + at - from)
+        )
+    }
+}
+
 struct Parser<'a> {
     src: &'a [u8],
     pos: usize,
@@ -44,11 +96,14 @@ impl Parser<'_> {
     fn err(&self, at: usize, msg: impl Into<String>) -> SyntaxError {
         let before = &self.src[..at.min(self.src.len())];
         let line = before.iter().filter(|&&c| c == b'\n').count() + 1;
-        let col = at
-            - before
-                .iter()
-                .rposition(|&c| c == b'\n')
-                .map_or(0, |p| p + 1)
+        let line_start = before
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |p| p + 1);
+        // In characters, so that the caret of `show` lands under non-ASCII text too.
+        let col = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
             + 1;
         SyntaxError {
             line,
@@ -71,44 +126,83 @@ impl Parser<'_> {
         }
     }
 
-    fn expr(&mut self, depth: usize) -> Result<PlanExpr, SyntaxError> {
-        if depth > 10_000 {
-            return Err(self.err(self.pos, "expression nested too deeply"));
-        }
-        self.skip_ws();
-        let start = self.pos;
-        let Some(&c) = self.src.get(self.pos) else {
-            return Err(self.err(start, "expected an expression, found the end of input"));
-        };
-        match c {
-            b'(' => {
-                self.pos += 1;
-                let items = self.until(b')', depth, start)?;
-                match items.len() {
-                    0 => Err(self.err(start, "empty application `()`")),
-                    1 => Ok(items.into_iter().next().unwrap_or(PlanExpr::App(vec![]))),
-                    _ => Ok(PlanExpr::App(items)),
+    /// Parses one expression, with an explicit stack of open brackets.
+    fn expr(&mut self) -> Result<PlanExpr, SyntaxError> {
+        let mut open: Vec<Open> = Vec::new();
+        loop {
+            self.skip_ws();
+            let start = self.pos;
+            let Some(&c) = self.src.get(self.pos) else {
+                return Err(match open.last() {
+                    Some(o) => self.err(
+                        o.at,
+                        format!(
+                            "this bracket is never closed (expected `{}`)",
+                            o.close as char
+                        ),
+                    ),
+                    None => self.err(start, "expected an expression, found the end of input"),
+                });
+            };
+            let done = match c {
+                b'(' | b'{' | b'<' => {
+                    self.pos += 1;
+                    let close = match c {
+                        b'(' => b')',
+                        b'{' => b'}',
+                        _ => b'>',
+                    };
+                    open.push(Open {
+                        close,
+                        at: start,
+                        items: Vec::new(),
+                    });
+                    continue;
                 }
+                c if open.last().is_some_and(|o| o.close == c) => {
+                    self.pos += 1;
+                    let Some(o) = open.pop() else { continue };
+                    self.close(o)?
+                }
+                _ => self.atom(c, start)?,
+            };
+            match open.last_mut() {
+                Some(o) => o.items.push(done),
+                None => return Ok(done),
             }
-            b'{' => {
-                self.pos += 1;
-                let items = self.until(b'}', depth, start)?;
+        }
+    }
+
+    /// The expression a closed bracket makes.
+    fn close(&self, o: Open) -> Result<PlanExpr, SyntaxError> {
+        let Open { close, at, items } = o;
+        match close {
+            b')' => match items.len() {
+                0 => Err(self.err(at, "empty application `()`")),
+                1 => Ok(items.into_iter().next().unwrap_or(PlanExpr::App(vec![]))),
+                _ => Ok(PlanExpr::App(items)),
+            },
+            b'}' => {
                 let [n, a, b]: [PlanExpr; 3] = items.try_into().map_err(|v: Vec<_>| {
                     self.err(
-                        start,
+                        at,
                         format!("a law needs 3 parts {{name arity body}}, found {}", v.len()),
                     )
                 })?;
                 Ok(PlanExpr::Law(Box::new(n), Box::new(a), Box::new(b)))
             }
-            b'<' => {
-                self.pos += 1;
-                let items = self.until(b'>', depth, start)?;
+            _ => {
                 let [x]: [PlanExpr; 1] = items.try_into().map_err(|v: Vec<_>| {
-                    self.err(start, format!("a pin holds one value, found {}", v.len()))
+                    self.err(at, format!("a pin holds one value, found {}", v.len()))
                 })?;
                 Ok(PlanExpr::Pin(Box::new(x)))
             }
+        }
+    }
+
+    /// A nat, word or string starting with `c` at `start`.
+    fn atom(&mut self, c: u8, start: usize) -> Result<PlanExpr, SyntaxError> {
+        match c {
             b'"' => {
                 self.pos += 1;
                 let s = self.pos;
@@ -130,7 +224,7 @@ impl Parser<'_> {
                 let text = std::str::from_utf8(&self.src[s..self.pos]).unwrap_or("");
                 text.parse::<BigUint>()
                     .map(PlanExpr::Nat)
-                    .map_err(|_| self.err(s, format!("`{text}` is not a number")))
+                    .map_err(|_| self.err(s, format!("`{}` is not a number", clip(text))))
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 let s = self.pos;
@@ -146,37 +240,23 @@ impl Parser<'_> {
             b')' | b'}' | b'>' => Err(self.err(start, format!("unexpected `{}`", c as char))),
             _ => Err(self.err(
                 start,
-                format!("unexpected character `{}`", String::from_utf8_lossy(&[c])),
+                format!(
+                    "unexpected character `{}`",
+                    String::from_utf8_lossy(&self.src[start..])
+                        .chars()
+                        .next()
+                        .unwrap_or('?')
+                ),
             )),
         }
     }
+}
 
-    fn until(
-        &mut self,
-        close: u8,
-        depth: usize,
-        open_at: usize,
-    ) -> Result<Vec<PlanExpr>, SyntaxError> {
-        let mut items = Vec::new();
-        loop {
-            self.skip_ws();
-            match self.src.get(self.pos) {
-                None => {
-                    return Err(self.err(
-                        open_at,
-                        format!(
-                            "this bracket is never closed (expected `{}`)",
-                            close as char
-                        ),
-                    ))
-                }
-                Some(&c) if c == close => {
-                    self.pos += 1;
-                    return Ok(items);
-                }
-                Some(_) => items.push(self.expr(depth + 1)?),
-            }
-        }
+/// `text`, or its first 40 characters and `...`.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((i, _)) => format!("{}...", &text[..i]),
+        None => text.to_string(),
     }
 }
 
@@ -186,7 +266,7 @@ pub fn parse(src: &str) -> Result<PlanExpr, SyntaxError> {
         src: src.as_bytes(),
         pos: 0,
     };
-    let e = p.expr(0)?;
+    let e = p.expr()?;
     p.skip_ws();
     if p.pos < p.src.len() {
         return Err(p.err(p.pos, "unexpected text after the expression"));
@@ -195,21 +275,33 @@ pub fn parse(src: &str) -> Result<PlanExpr, SyntaxError> {
 }
 
 /// Builds the lazy value of an expression: applications are thunks, `{n a b}` means
-/// `(0 n a b)` and `<x>` means `(4 x)`.
+/// `(0 n a b)` and `<x>` means `(4 x)`. Post-order with an explicit stack.
 pub fn build(rt: &mut Runtime, e: &PlanExpr) -> Value {
-    match e {
-        PlanExpr::Nat(n) => rt.nat_big(n.clone()),
-        PlanExpr::App(xs) => {
-            let vs: Vec<Value> = xs.iter().map(|x| build(rt, x)).collect();
-            rt.apply_lazy(vs[0], &vs[1..])
+    let mut work: Vec<(&PlanExpr, bool)> = vec![(e, false)];
+    let mut done: Vec<Value> = Vec::new();
+    while let Some((e, ready)) = work.pop() {
+        let kids: Vec<&PlanExpr> = match e {
+            PlanExpr::Nat(n) => {
+                done.push(rt.nat_big(n.clone()));
+                continue;
+            }
+            PlanExpr::App(xs) => xs.iter().collect(),
+            PlanExpr::Law(n, a, b) => vec![n, a, b],
+            PlanExpr::Pin(x) => vec![x],
+        };
+        if !ready {
+            work.push((e, true));
+            work.extend(kids.iter().rev().map(|k| (*k, false)));
+            continue;
         }
-        PlanExpr::Law(n, a, b) => {
-            let vs = [build(rt, n), build(rt, a), build(rt, b)];
-            rt.apply_lazy(Value::small(0), &vs)
-        }
-        PlanExpr::Pin(x) => {
-            let v = build(rt, x);
-            rt.apply_lazy(Value::small(4), &[v])
-        }
+        let vs = done.split_off(done.len() - kids.len());
+        let v = match e {
+            PlanExpr::App(_) if vs.is_empty() => Value::small(0),
+            PlanExpr::App(_) => rt.apply_lazy(vs[0], &vs[1..]),
+            PlanExpr::Law(..) => rt.apply_lazy(Value::small(0), &vs),
+            _ => rt.apply_lazy(Value::small(4), &vs),
+        };
+        done.push(v);
     }
+    done.pop().unwrap_or(Value::small(0))
 }

@@ -35,7 +35,7 @@ pub struct PlanArgs {
 /// Runs `pallas plan`.
 pub fn run(opts: &RuntimeOpts, a: PlanArgs) -> Result<(), Failure> {
     let expr = plan_syntax::parse(&a.expr)
-        .map_err(|e| Failure::input(format!("<expr>:{e}\n  {}", a.expr)))?;
+        .map_err(|e| Failure::input(format!("<expr>:{}", e.show(&a.expr))))?;
     let mut rt = opts.runtime();
     let v = plan_syntax::build(&mut rt, &expr);
     super::profile::start(opts, &mut rt);
