@@ -41,6 +41,21 @@ impl Loot {
         self.out.len() >= self.budget
     }
 
+    /// `s`, or its first `room` bytes (at a character boundary) and `...`.
+    fn clipped(&mut self, s: &str, room: usize) {
+        if s.len() <= room {
+            self.out.push_str(s);
+            return;
+        }
+        let mut end = room;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.out.push_str(&s[..end]);
+        self.out.push_str("...");
+        self.cut = true;
+    }
+
     fn list(&mut self, open: &str, xs: &[Value], close: &str) {
         self.out.push_str(open);
         for (i, &x) in xs.iter().enumerate() {
@@ -69,12 +84,17 @@ impl Loot {
     fn go_inner(&mut self, v: Value) {
         let v = v.deref();
         match datajet::shape(v) {
-            Shape::Nat => match textual(v) {
-                Some(t) => {
-                    let _ = write!(self.out, "{{{t}}}");
+            Shape::Nat => {
+                let room = self.budget.saturating_sub(self.out.len()).max(16);
+                match textual(v) {
+                    Some(t) => {
+                        self.out.push('{');
+                        self.clipped(&t, room);
+                        self.out.push('}');
+                    }
+                    None => self.clipped(&pallas_runtime::print::show(v), room),
                 }
-                None => self.out.push_str(&pallas_runtime::print::show(v)),
-            },
+            }
             Shape::Row => {
                 let xs = datajet::row_elems(v).unwrap_or_default();
                 self.list("[", &xs, "]");
