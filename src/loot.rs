@@ -86,11 +86,18 @@ impl Loot {
         match datajet::shape(v) {
             Shape::Nat => {
                 let room = self.budget.saturating_sub(self.out.len()).max(16);
+                // Printing a huge number in decimal costs seconds; past the room it is not
+                // printed at all.
+                let digits = (nat::bit_width(v) as f64 * std::f64::consts::LOG10_2) as usize;
                 match textual(v) {
                     Some(t) => {
                         self.out.push('{');
                         self.clipped(&t, room);
                         self.out.push('}');
+                    }
+                    None if digits > room + 64 => {
+                        let _ = write!(self.out, "(a nat of about {} digits)", digits + 1);
+                        self.cut = true;
                     }
                     None => self.clipped(&pallas_runtime::print::show(v), room),
                 }

@@ -222,9 +222,9 @@ impl Parser<'_> {
                     self.pos += 1;
                 }
                 let text = std::str::from_utf8(&self.src[s..self.pos]).unwrap_or("");
-                text.parse::<BigUint>()
+                pallas_runtime::decimal::from_decimal(text.as_bytes())
                     .map(PlanExpr::Nat)
-                    .map_err(|_| self.err(s, format!("`{}` is not a number", clip(text))))
+                    .ok_or_else(|| self.err(s, format!("`{}` is not a number", clip(text))))
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 let s = self.pos;

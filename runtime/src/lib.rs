@@ -7,6 +7,7 @@
 pub mod build;
 pub mod bytecode;
 pub mod datajet;
+pub mod decimal;
 pub mod eval;
 pub mod hash;
 pub mod heap;

@@ -74,7 +74,7 @@ pub fn bit_width(v: Value) -> u64 {
     }
 }
 
-/// The decimal digits of a nat.
+/// The decimal digits of a nat (in time about n log² n, see [`crate::decimal`]).
 pub fn decimal(n: &BigUint) -> String {
-    n.to_string()
+    crate::decimal::to_decimal(n)
 }

@@ -88,7 +88,7 @@ fn try_read_key_view(v: &View) -> Option<KeyLeaf> {
             let c = text.chars().next()?;
             if c.is_ascii_digit() {
                 if text.chars().all(|c| c.is_ascii_digit()) {
-                    text.parse::<BigUint>().ok().map(KeyLeaf::Deci)
+                    pallas_runtime::decimal::from_decimal(text.as_bytes()).map(KeyLeaf::Deci)
                 } else {
                     None
                 }
