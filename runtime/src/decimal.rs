@@ -151,8 +151,9 @@ mod ntt {
             }
         }
 
+        /// Any 64-bit `x` (Montgomery multiplication only needs `x * r2 < p * 2^64`).
         fn enter(&self, x: u64) -> u64 {
-            self.mul(x % self.p, self.r2)
+            self.mul(x, self.r2)
         }
 
         fn leave(&self, x: u64) -> u64 {
@@ -237,31 +238,41 @@ mod ntt {
         f.leave(f.pow(f.enter(a), p - 2))
     }
 
-    fn mulmod(a: u64, b: u64, p: u64) -> u64 {
-        (a as u128 * b as u128 % p as u128) as u64
-    }
-
     /// The words of `x * y` (little-endian).
     pub(super) fn multiply(x: &[u64], y: &[u64]) -> Vec<u64> {
         let len = x.len() + y.len();
         let n = len.next_power_of_two();
-        let res: Vec<Vec<u64>> = PRIMES
-            .iter()
-            .map(|&(p, g)| Field::new(p).convolve(g, x, y, n))
-            .collect();
+        // One convolution per prime, each on a thread of its own.
+        let res: Vec<Vec<u64>> = std::thread::scope(|s| {
+            let hs: Vec<_> = PRIMES
+                .iter()
+                .map(|&(p, g)| s.spawn(move || Field::new(p).convolve(g, x, y, n)))
+                .collect();
+            hs.into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
         let (p1, p2, p3) = (PRIMES[0].0, PRIMES[1].0, PRIMES[2].0);
-        let i12 = inv_mod(p1 % p2, p2);
-        let i13 = inv_mod(p1 % p3, p3);
-        let i23 = inv_mod(p2 % p3, p3);
+        let (f2, f3) = (Field::new(p2), Field::new(p3));
+        // Inverses in Montgomery form: f.mul(plain, inverse) is their product, plain.
+        let i12 = f2.enter(inv_mod(p1 % p2, p2));
+        let i13 = f3.enter(inv_mod(p1 % p3, p3));
+        let i23 = f3.enter(inv_mod(p2 % p3, p3));
+        let reduce = |mut x: u64, p: u64| {
+            while x >= p {
+                x -= p;
+            }
+            x
+        };
         let p12 = p1 as u128 * p2 as u128;
         let mut out = vec![0u64; len + 3];
         for i in 0..len {
             // Garner: c = v1 + v2 p1 + v3 p1 p2 with each v below its prime.
             let (r1, r2, r3) = (res[0][i], res[1][i], res[2][i]);
             let v1 = r1;
-            let v2 = mulmod((r2 + p2 - v1 % p2) % p2, i12, p2);
-            let t = mulmod((r3 + p3 - v1 % p3) % p3, i13, p3);
-            let v3 = mulmod((t + p3 - v2 % p3) % p3, i23, p3);
+            let v2 = f2.mul(f2.sub(r2, reduce(v1, p2)), i12);
+            let t = f3.mul(f3.sub(r3, reduce(v1, p3)), i13);
+            let v3 = f3.mul(f3.sub(t, reduce(v2, p3)), i23);
             // c as three words: v1 + v2 p1 (< 2^125) plus v3 p12 (< 2^187).
             let low = v1 as u128 + v2 as u128 * p1 as u128;
             let hi_lo = (v3 as u128) * (p12 as u64 as u128);
