@@ -138,6 +138,18 @@ fn deep_brackets_and_nested_calls_compile() {
 }
 
 #[test]
+fn long_heir_chains_of_applications_compile() {
+    // Found while hardening: 200,000 `| f` lines in one block are an application 200,000
+    // deep, whose Sire tree overflowed the stack when dropped.
+    let mut src = String::from("#### p\n\n= (f x) x\n= y\n  f 1\n");
+    for _ in 0..200_000 {
+        src.push_str("| f\n");
+    }
+    let r = sire("heirs.sire", &src);
+    clean("heir chain", &r);
+}
+
+#[test]
 fn long_line_strings_read_in_linear_time() {
     let mut src = String::from("#### p\n\n= t\n");
     for i in 0..50_000 {

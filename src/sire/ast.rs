@@ -30,6 +30,49 @@ pub enum Sire {
     F(Rc<Lam>),
 }
 
+thread_local! {
+    /// What a dropped node's sons are replaced with while it is taken apart.
+    static HOLE: S = Rc::new(Sire::V(0));
+}
+
+impl Drop for Sire {
+    /// Takes the tree apart with a work list: expressions nest as deeply as their source
+    /// (a chain of 200,000 `|` lines is an application 200,000 deep), and a recursive drop
+    /// would overflow the stack.
+    fn drop(&mut self) {
+        fn take(s: &mut Sire, out: &mut Vec<S>) {
+            let hole = || {
+                HOLE.try_with(|h| h.clone())
+                    .unwrap_or_else(|_| Rc::new(Sire::V(0)))
+            };
+            match s {
+                Sire::A(a, b) | Sire::L(a, b) => {
+                    out.push(std::mem::replace(a, hole()));
+                    out.push(std::mem::replace(b, hole()));
+                }
+                Sire::R(vs, b) => {
+                    out.append(vs);
+                    out.push(std::mem::replace(b, hole()));
+                }
+                Sire::M(x) => out.push(std::mem::replace(x, hole())),
+                Sire::F(l) => {
+                    if let Some(l) = Rc::get_mut(l) {
+                        out.push(std::mem::replace(&mut l.body, hole()));
+                    }
+                }
+                Sire::V(_) | Sire::K(_) | Sire::G(_) => {}
+            }
+        }
+        let mut work = Vec::new();
+        take(self, &mut work);
+        while let Some(rc) = work.pop() {
+            if let Ok(mut s) = Rc::try_unwrap(rc) {
+                take(&mut s, &mut work);
+            }
+        }
+    }
+}
+
 /// A lambda: binds itself (index `args`) and its arguments (the last one is 0) in `body`.
 #[derive(Clone, Debug)]
 pub struct Lam {

@@ -356,6 +356,32 @@ enum Exp {
 
 type E = Rc<Exp>;
 
+thread_local! {
+    /// What a dropped application's parts are replaced with while it is taken apart.
+    static HOLE: E = Rc::new(Exp::Var(0));
+}
+
+impl Drop for Exp {
+    /// Takes application trees apart with a work list (they nest as deeply as the code).
+    fn drop(&mut self) {
+        let Exp::App(a, b) = self else { return };
+        let hole = || {
+            HOLE.try_with(|h| h.clone())
+                .unwrap_or_else(|_| Rc::new(Exp::Var(0)))
+        };
+        let mut work = vec![std::mem::replace(a, hole()), std::mem::replace(b, hole())];
+        while let Some(rc) = work.pop() {
+            let Ok(mut e) = Rc::try_unwrap(rc) else {
+                continue;
+            };
+            if let Exp::App(a, b) = &mut e {
+                work.push(std::mem::replace(a, hole()));
+                work.push(std::mem::replace(b, hole()));
+            }
+        }
+    }
+}
+
 struct Fun {
     pin: bool,
     tag: Value,
