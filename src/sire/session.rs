@@ -152,12 +152,6 @@ impl Session {
             }),
         };
         rt.gc_release();
-        // Between blocks only the roots hold values: a full collection is safe here, and
-        // the only one a long file gets (blocks run with collection limited to what their
-        // own evaluations allocate).
-        if rt.gc_allowed() && rt.heap.wants_full_gc() {
-            rt.collect(&[]);
-        }
         res
     }
 
