@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use pallas_runtime::store::log::LogWriter;
+use pallas_runtime::store::log::{self, LogWriter};
 
 const RUN: Duration = Duration::from_secs(3);
 
@@ -60,12 +60,18 @@ fn machine_events_per_second() -> f64 {
 fn log_events_per_second() -> f64 {
     let dir = temp("log");
     std::fs::create_dir_all(&dir).expect("dir");
-    let mut w = LogWriter::start(&dir.join("log"), 1).expect("log");
+    let path = dir.join("log");
+    let header = log::Header {
+        store_id: [0; 16],
+        first_batch: 1,
+    };
+    log::create(&path, &dir.join("log.tmp"), &header).expect("log");
+    let mut w = LogWriter::start(&path, 1).expect("log");
     let payload = vec![7u8; 48];
     let t = Instant::now();
     let mut n = 0u64;
     while t.elapsed() < RUN {
-        let (_, r) = w.append(&payload).expect("append");
+        let (_, _, r) = w.append(&payload).expect("append");
         r.wait().expect("durable");
         n += 1;
     }

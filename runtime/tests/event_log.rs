@@ -1,15 +1,26 @@
-//! The event log: round trips, torn tails, corruption in the middle, gaps.
+//! The event log: round trips, damaged tails (described, never cut by reading), corruption
+//! in the middle, gaps, the header; the pin store's commits.
 
 use std::fs;
 
-use pallas_runtime::store::log::{self, LogError, LogWriter};
+use pallas_runtime::store::log::{self, Header, LogError, LogWriter, LOG_HEADER};
+
+const HEADER: Header = Header {
+    store_id: [9; 16],
+    first_batch: 1,
+};
+
+fn new_log(path: &std::path::Path) {
+    log::create(path, &path.with_extension("tmp"), &HEADER).expect("create");
+}
 
 fn write_batches(path: &std::path::Path, n: u64) {
+    new_log(path);
     let mut w = LogWriter::start(path, 1).expect("start");
     let mut receipts = Vec::new();
     for i in 1..=n {
         let payload = format!("batch {i}").repeat(i as usize % 7 + 1);
-        receipts.push(w.append(payload.as_bytes()).expect("append").1);
+        receipts.push(w.append(payload.as_bytes()).expect("append").2);
     }
     for r in receipts {
         r.wait().expect("durable");
@@ -18,30 +29,31 @@ fn write_batches(path: &std::path::Path, n: u64) {
 }
 
 #[test]
-fn batches_round_trip() {
+fn batches_round_trip_with_their_positions() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("log");
     write_batches(&path, 50);
-    let o = log::open(&path, 1).expect("open");
-    assert!(o.torn_tail.is_none());
+    let o = log::read(&path).expect("open");
+    assert_eq!(o.header, HEADER);
+    assert!(o.tail.is_none());
     assert_eq!(o.records.len(), 50);
     for (i, r) in o.records.iter().enumerate() {
         assert_eq!(r.batch, i as u64 + 1);
         assert!(String::from_utf8_lossy(&r.payload).starts_with(&format!("batch {}", i + 1)));
     }
-    // Appending continues the numbering.
+    assert_eq!(o.end().end, fs::metadata(&path).expect("meta").len());
+    // Appending continues the numbering, and the writer knows where each record goes.
     let mut w = LogWriter::start(&path, 51).expect("restart");
-    w.append(b"more")
-        .expect("append")
-        .1
-        .wait()
-        .expect("durable");
+    let (batch, pos, receipt) = w.append(b"more").expect("append");
+    receipt.wait().expect("durable");
     w.close();
-    assert_eq!(log::open(&path, 1).expect("open").records.len(), 51);
+    let o = log::read(&path).expect("open");
+    assert_eq!((batch, o.records.len()), (51, 51));
+    assert_eq!(o.records[50].position, pos);
 }
 
 #[test]
-fn torn_tail_is_cut_with_a_message() {
+fn a_damaged_tail_is_described_and_left_alone_until_cut() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("log");
     write_batches(&path, 10);
@@ -55,14 +67,26 @@ fn torn_tail_is_cut_with_a_message() {
             .expect("open");
         f.set_len(full - cut).expect("truncate");
         drop(f);
-        let o = log::open(&copy, 1).expect("a torn tail is not fatal");
+        let before = fs::read(&copy).expect("read");
+        let o = log::read(&copy).expect("a torn tail is not fatal");
         assert_eq!(o.records.len(), 9, "cut {cut}");
-        assert!(o.torn_tail.is_some());
-        // The file was truncated to the good prefix: reopening finds no damage.
-        let again = log::open(&copy, 1).expect("reopen");
-        assert!(again.torn_tail.is_none());
+        let t = o.tail.expect("a tail");
+        assert_eq!(t.whole_end, None, "a record cut short is not whole");
+        assert_eq!(fs::read(&copy).expect("read"), before, "reading wrote");
+        log::cut(&copy, t.offset).expect("cut");
+        let again = log::read(&copy).expect("reopen");
+        assert!(again.tail.is_none());
         assert_eq!(again.records.len(), 9);
     }
+    // A flipped byte in the last record: a whole record that does not check.
+    let mut bad = fs::read(&path).expect("read");
+    let n = bad.len();
+    bad[n - 2] ^= 0xff;
+    fs::write(&path, &bad).expect("write");
+    let o = log::read(&path).expect("open");
+    let t = o.tail.expect("a tail");
+    assert_eq!(t.whole_end, Some(n as u64));
+    assert_eq!(o.records.len(), 9);
 }
 
 #[test]
@@ -71,56 +95,101 @@ fn corruption_before_the_tail_stops_and_keeps_the_file() {
     let path = dir.path().join("log");
     write_batches(&path, 10);
     let bytes = fs::read(&path).expect("read");
-    let before = bytes.clone();
-    for at in [60usize, 70, 40] {
+    let second = log::read(&path).expect("open").records[0].position.end as usize;
+    assert!(second > LOG_HEADER as usize);
+    for at in [second + 2, second + 12, second + 30] {
         let mut bad = bytes.clone();
-        bad[at] ^= 0xff; // inside the second record (header or payload)
+        bad[at] ^= 0xff;
         fs::write(&path, &bad).expect("write");
-        match log::open(&path, 1) {
-            Err(LogError::Corrupt { offset, .. }) => assert_eq!(offset, 38),
+        match log::read(&path) {
+            Err(LogError::Corrupt { offset, .. }) => assert_eq!(offset, second as u64),
             other => panic!("expected corruption, got {other:?}"),
         }
+        assert_eq!(fs::read(&path).expect("read"), bad, "nothing cut");
     }
-    assert_eq!(
-        fs::read(&path).expect("read").len(),
-        before.len(),
-        "nothing cut"
-    );
 }
 
 #[test]
 fn gaps_in_batch_numbers_are_refused() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("log");
-    let mut bytes = log::encode(1, b"a");
+    let mut bytes = log::encode_header(&HEADER);
+    bytes.extend(log::encode(1, b"a"));
     bytes.extend(log::encode(3, b"b"));
     fs::write(&path, &bytes).expect("write");
     assert!(matches!(
-        log::open(&path, 1),
+        log::read(&path),
         Err(LogError::Gap { found: 3, .. })
     ));
 }
 
 #[test]
-fn missing_file_is_an_empty_log() {
+fn a_missing_log_or_a_bad_header_is_an_error() {
     let dir = tempfile::tempdir().expect("tmp");
-    let o = log::open(&dir.path().join("nope"), 1).expect("open");
-    assert!(o.records.is_empty());
+    assert!(matches!(
+        log::read(&dir.path().join("nope")),
+        Err(LogError::Missing(_))
+    ));
+    assert!(matches!(
+        LogWriter::start(&dir.path().join("nope"), 1),
+        Err(LogError::Missing(_))
+    ));
+    assert!(
+        !dir.path().join("nope").exists(),
+        "the writer created a log"
+    );
+    let path = dir.path().join("log");
+    new_log(&path);
+    let good = fs::read(&path).expect("read");
+    for i in 0..good.len() {
+        let mut bad = good.clone();
+        bad[i] ^= 4;
+        fs::write(&path, &bad).expect("write");
+        assert!(
+            matches!(log::read(&path), Err(LogError::BadHeader { .. })),
+            "flip at {i}"
+        );
+    }
+    fs::write(&path, b"").expect("write");
+    assert!(matches!(log::read(&path), Err(LogError::BadHeader { .. })));
 }
 
 #[test]
-fn pin_store_writes_once_and_reads_back() {
+fn a_marker_stands_for_the_record_it_replaced() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("log");
+    write_batches(&path, 3);
+    let o = log::read(&path).expect("open");
+    let third = o.records[2].position;
+    log::cut(&path, o.records[1].position.end).expect("cut");
+    let pos = log::append_lost(&path, 3, third).expect("marker");
+    let o = log::read(&path).expect("open");
+    assert_eq!(o.records.len(), 3);
+    let r = &o.records[2];
+    assert_eq!((r.batch, r.lost, r.position), (3, Some(third), pos));
+    assert!(r.stands_at(third) && r.stands_at(pos));
+}
+
+#[test]
+fn pin_commits_write_each_pin_once_in_one_pack() {
     use pallas_runtime::store::pins::PinStore;
     let dir = tempfile::tempdir().expect("tmp");
-    let store = PinStore::open(&dir.path().join("pins")).expect("open");
-    let h = *blake3::hash(b"hello").as_bytes();
-    assert!(!store.contains(&h));
-    assert!(store.put(&h, b"hello").expect("put"));
-    assert!(!store.put(&h, b"hello").expect("second put is a no-op"));
-    assert_eq!(&*store.get(&h).expect("get").expect("present"), b"hello");
-    let e = *blake3::hash(b"").as_bytes();
-    store.put(&e, b"").expect("put empty");
-    assert!(store.get(&e).expect("get").expect("present").is_empty());
+    let (mut store, _) = PinStore::open(&dir.path().join("pins"), true).expect("open");
+    let pins: Vec<([u8; 32], Vec<u8>)> = (0..1000u32)
+        .map(|i| {
+            let mut b = 0u64.to_le_bytes().to_vec();
+            b.extend_from_slice(&i.to_le_bytes());
+            (*blake3::hash(&b).as_bytes(), b)
+        })
+        .collect();
+    let w = store.commit(&pins).expect("commit");
+    assert_eq!(w.pins, 1000);
+    assert_eq!(store.pack_count(), 1, "one commit, one pack");
+    assert_eq!(store.commit(&pins).expect("again").pins, 0);
+    assert_eq!(store.pack_count(), 1);
+    for (h, b) in &pins {
+        assert_eq!(store.get(h).expect("get"), Some(b.as_slice()));
+    }
     let missing = *blake3::hash(b"missing").as_bytes();
     assert!(store.get(&missing).expect("get").is_none());
 }

@@ -1,4 +1,5 @@
-//! `pallas boot STORE FILE.sire` and `pallas start STORE`: persistent machines.
+//! `pallas boot STORE FILE.sire`, `pallas start STORE`, `pallas gc STORE`, `pallas export
+//! STORE FILE` and `pallas import FILE STORE`: persistent machines.
 //!
 //! A STORE that is a bare name (no `/`) lives in `$PALLAS_HOME` (default `~/.pallas`); any
 //! other STORE is a directory path.
@@ -8,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use clap::Args;
-use pallas_runtime::machine::{Ended, Machine};
+use pallas_runtime::machine::{self, Access, Ended, Machine};
 
 use super::{Failure, RuntimeOpts};
 
@@ -51,6 +52,7 @@ pub struct StartArgs {
     #[arg(long, default_value_t = 1000)]
     pub snapshot_every: u64,
     /// Print the cog's hash after loading and replaying, then stop (for checking replays).
+    /// Reads the store only: nothing on disk changes, damage is described, not repaired.
     #[arg(long)]
     pub print_hash: bool,
     /// How many seconds one step (or one driver call, or one read) may run. A step past it
@@ -106,6 +108,13 @@ pub fn start(opts: &RuntimeOpts, a: StartArgs) -> Result<(), Failure> {
         let _ = writeln!(out, "{}", trace_line(v));
         let _ = out.flush();
     });
+    if a.print_hash {
+        // Reads only: nothing in the store changes.
+        let mut m = Machine::open(rt, &dir, a.replay_all, Access::Read, say, print)
+            .map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
+        println!("{}", pallas_runtime::hash::base58(&m.cog_hash()));
+        return Ok(());
+    }
     let mut m = Machine::start(rt, &dir, a.replay_all, say, print)
         .map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
     m.snapshot_every = a.snapshot_every.max(1);
@@ -118,10 +127,6 @@ pub fn start(opts: &RuntimeOpts, a: StartArgs) -> Result<(), Failure> {
                 a.step_limit
             ))
         })?;
-    if a.print_hash {
-        println!("{}", pallas_runtime::hash::base58(&m.cog_hash()));
-        return Ok(());
-    }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // The stop flag ends the run loop; the interrupt flag cuts short a running step.
@@ -145,4 +150,104 @@ pub fn start(opts: &RuntimeOpts, a: StartArgs) -> Result<(), Failure> {
             Err(Failure::crash(format!("{}: {e}", dir.display())))
         }
     }
+}
+
+/// Shown at the end of `--help`.
+const GC_EXAMPLES: &str = "\
+Examples:
+  # reclaim what ./counter no longer reaches (stop the machine first)
+  pallas gc ./counter";
+
+/// Arguments of `pallas gc`.
+#[derive(Args, Debug)]
+#[command(after_help = GC_EXAMPLES)]
+pub struct GcArgs {
+    /// The machine's store: a directory, or a bare name under `~/.pallas`.
+    pub store: String,
+}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.2} MB", bytes as f64 / 1e6)
+}
+
+/// Runs `pallas gc`: keeps the pins that the boot record and the latest snapshot reach.
+pub fn gc(a: GcArgs) -> Result<(), Failure> {
+    let dir = store_path(&a.store);
+    eprintln!("collecting {} ...", dir.display());
+    let c = machine::collect_store(&dir, &mut |m| eprintln!("pallas: {m}"))
+        .map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
+    eprintln!(
+        "kept {} pins, reclaimed {} ({} packs rewritten or removed); pins take {} (were {})",
+        c.live,
+        c.reclaimed,
+        c.packs_removed,
+        mb(c.bytes_after),
+        mb(c.bytes_before)
+    );
+    Ok(())
+}
+
+/// Shown at the end of `--help`.
+const EXPORT_EXAMPLES: &str = "\
+Examples:
+  # the latest state of ./counter in one file (stop the machine first)
+  pallas export ./counter counter.export
+  # ... and on another machine: pallas import counter.export ./counter";
+
+/// Arguments of `pallas export`.
+#[derive(Args, Debug)]
+#[command(after_help = EXPORT_EXAMPLES)]
+pub struct ExportArgs {
+    /// The machine's store: a directory, or a bare name under `~/.pallas`.
+    pub store: String,
+    /// The file to write.
+    pub file: PathBuf,
+}
+
+/// Runs `pallas export`.
+pub fn export(opts: &RuntimeOpts, a: ExportArgs) -> Result<(), Failure> {
+    let dir = store_path(&a.store);
+    eprintln!("exporting {} ...", dir.display());
+    let say: Box<dyn FnMut(&str)> = Box::new(|m| eprintln!("pallas: {m}"));
+    let moved = machine::export::export(opts.runtime(), &dir, &a.file, say)
+        .map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
+    eprintln!(
+        "wrote {} ({}): cog {} after batch {}",
+        a.file.display(),
+        mb(moved.bytes),
+        pallas_runtime::hash::base58(&moved.cog),
+        moved.batch
+    );
+    Ok(())
+}
+
+/// Shown at the end of `--help`.
+const IMPORT_EXAMPLES: &str = "\
+Examples:
+  # a new machine in ./moved from what `pallas export` wrote; then `pallas start ./moved`
+  pallas import counter.export ./moved";
+
+/// Arguments of `pallas import`.
+#[derive(Args, Debug)]
+#[command(after_help = IMPORT_EXAMPLES)]
+pub struct ImportArgs {
+    /// A file written by `pallas export`.
+    pub file: PathBuf,
+    /// The new machine's store (must not exist yet): a directory, or a bare name.
+    pub store: String,
+}
+
+/// Runs `pallas import`.
+pub fn import(opts: &RuntimeOpts, a: ImportArgs) -> Result<(), Failure> {
+    let dir = store_path(&a.store);
+    let moved = machine::export::import(opts.runtime(), &a.file, &dir)
+        .map_err(|e| Failure::input(e.to_string()))?;
+    eprintln!(
+        "imported {} into {}: cog {} after batch {}",
+        a.file.display(),
+        dir.display(),
+        pallas_runtime::hash::base58(&moved.cog),
+        moved.batch
+    );
+    Ok(())
 }

@@ -217,6 +217,12 @@ pub enum Command {
     Boot(machine::BootArgs),
     /// Run a persistent machine until SIGINT/SIGTERM (replaying its log first).
     Start(machine::StartArgs),
+    /// Reclaim the stored pins that a machine no longer reaches.
+    Gc(machine::GcArgs),
+    /// Write a machine's latest state to one file, to move it elsewhere.
+    Export(machine::ExportArgs),
+    /// Make a new machine from a file that `pallas export` wrote.
+    Import(machine::ImportArgs),
 }
 
 /// An error for the user: the message and the exit status.
@@ -301,5 +307,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Jets(a) => jets::run(&cli.runtime, a),
         Command::Boot(a) => machine::boot(&cli.runtime, a),
         Command::Start(a) => machine::start(&cli.runtime, a),
+        Command::Gc(a) => machine::gc(a),
+        Command::Export(a) => machine::export(&cli.runtime, a),
+        Command::Import(a) => machine::import(&cli.runtime, a),
     }
 }

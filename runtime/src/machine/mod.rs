@@ -18,8 +18,10 @@
 //! `[worker result]`. Inputs are logged as they were given to the cog, so a replay does not
 //! run jobs again.
 
+pub mod check;
 pub mod driver;
 pub mod effect;
+pub mod export;
 pub mod jobs;
 pub mod store;
 pub mod tcp;
@@ -36,12 +38,18 @@ use crate::eval::{Crash, CrashKind};
 use crate::order;
 use crate::runtime::Runtime;
 use crate::seed;
-use crate::store::log::{self, LogWriter};
+use crate::store::log::{self, Header, LogWriter, Position};
+use crate::store::pack::Written;
+use crate::store::pins::Collected;
+use crate::store::record::SnapshotRecord;
 use crate::value::{Kind, Value};
 use driver::{Driver, Live, Wait};
 use effect::{Effect, TcpRequest};
 
-pub use store::{MachineStore, SnapshotKind};
+pub use store::{Access, MachineStore, SnapshotKind};
+
+/// Collect unreachable pins after a snapshot once the store has this many pack files.
+pub const GC_PACKS: usize = 8;
 
 /// What can stop a machine.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +71,18 @@ pub enum MachineError {
     /// Another process holds the store.
     #[error("{0} is in use by another pallas process")]
     Locked(PathBuf),
+    /// A directory with a log or pins but no boot record: its boot was cut short.
+    #[error("{0} holds an unfinished boot (no boot record); remove it and boot again")]
+    UnfinishedBoot(PathBuf),
+    /// The records and the log do not agree.
+    #[error("{0}")]
+    Damaged(String),
+    /// An export file that cannot be imported.
+    #[error("{0}: {1}")]
+    BadExport(PathBuf, String),
+    /// A replay reached a batch whose record was lost.
+    #[error("batch {0}'s record in the log is damaged (or was replaced by a marker), so a replay cannot pass it; start from the snapshot at batch {0} or later (without --replay-all)")]
+    LostBatch(u64),
     /// The pin store failed.
     #[error("pin store: {0}")]
     Store(String),
@@ -72,8 +92,8 @@ pub enum MachineError {
     /// A stored pin does not decode or hash to its name.
     #[error("stored pin {0} is damaged: {1}")]
     BadPin(String, String),
-    /// A snapshot record does not parse.
-    #[error("{0}: bad snapshot record {1:?}")]
+    /// A boot or snapshot record is missing, does not parse or fails its checksum.
+    #[error("{0}: damaged record ({1})")]
     BadSnapshot(PathBuf, String),
     /// The event log is damaged before its tail, or cannot be written.
     #[error("event log: {0}")]
@@ -128,6 +148,18 @@ pub struct Machine {
     pub rt: Runtime,
     store: MachineStore,
     writer: Option<LogWriter>,
+    /// The boot record (its cog is a root of pin collection).
+    boot_rec: SnapshotRecord,
+    /// The latest snapshot record, once one is known to be good.
+    latest_rec: Option<SnapshotRecord>,
+    /// Where the record of batch `batch` is in the log.
+    log_pos: Position,
+    /// What the latest snapshot wrote to the pin store.
+    pub last_snapshot: Written,
+    /// Collect pins after a snapshot once the store has this many packs.
+    pub gc_packs: usize,
+    /// The pin store's size after the last collection (or at start).
+    gc_base: u64,
     cog: Value,
     /// The last batch applied to `cog`.
     batch: u64,
@@ -196,59 +228,125 @@ fn nat(v: Value) -> Option<u64> {
 
 impl Machine {
     /// Boots a new machine in `dir` with `cog` (fully normal): snapshot 0, an empty log.
-    pub fn boot(mut rt: Runtime, dir: &std::path::Path, cog: Value) -> Result<(), MachineError> {
+    pub fn boot(rt: Runtime, dir: &std::path::Path, cog: Value) -> Result<(), MachineError> {
+        Self::boot_at(rt, dir, cog, 0)
+    }
+
+    /// Makes a new store in `dir` whose boot record and snapshot hold `cog` (fully normal)
+    /// after batch `batch`, with an empty log that goes on from there (an imported machine
+    /// keeps its batch numbers). The boot record comes last, so a store that has one is
+    /// complete.
+    pub fn boot_at(
+        mut rt: Runtime,
+        dir: &std::path::Path,
+        cog: Value,
+        batch: u64,
+    ) -> Result<(), MachineError> {
         check_cog(cog)?;
-        let store = MachineStore::create(dir)?;
-        let hash = store.save_value(&mut rt, cog)?;
-        store.write_snapshot(SnapshotKind::Boot, 0, &hash)?;
-        store.write_snapshot(SnapshotKind::Latest, 0, &hash)?;
-        let opened = log::open(&store.log_path(), 1)?;
-        if !opened.records.is_empty() {
-            return Err(MachineError::Exists(dir.to_path_buf()));
-        }
-        std::fs::File::create(store.log_path())
-            .and_then(|f| f.sync_all())
-            .map_err(|source| MachineError::Io {
-                path: store.log_path(),
-                source,
-            })?;
+        let mut store = MachineStore::create(dir)?;
+        let (hash, _) = store.save_value(&mut rt, cog)?;
+        let store_id = new_store_id(&hash, dir);
+        store.create_log(&Header {
+            store_id,
+            first_batch: batch + 1,
+        })?;
+        let rec = SnapshotRecord {
+            batch,
+            cog: hash,
+            store_id,
+            log: Position {
+                end: log::LOG_HEADER,
+                crc: 0,
+            },
+        };
+        store.write_record(SnapshotKind::Latest, &rec)?;
+        store.write_record(SnapshotKind::Boot, &rec)?;
         Ok(())
     }
 
-    /// Opens the machine in `dir`: loads the latest snapshot (or the boot one with
-    /// `replay_all`) and replays the log after it. `say` reports what happened.
+    /// Opens the machine in `dir` to run it: loads the latest snapshot (or the boot one with
+    /// `replay_all`), replays the log after it and starts its drivers. `say` reports what
+    /// happened.
     pub fn start(
         rt: Runtime,
         dir: &std::path::Path,
         replay_all: bool,
+        say: Box<dyn FnMut(&str)>,
+        print_trace: TracePrinter,
+    ) -> Result<Machine, MachineError> {
+        let mut m = Self::open(rt, dir, replay_all, Access::Write, say, print_trace)?;
+        m.writer = Some(LogWriter::start(&m.store.log_path(), m.batch + 1)?);
+        m.reconcile_workers()?;
+        Ok(m)
+    }
+
+    /// Loads the machine in `dir` and replays its log, without starting anything. With
+    /// [`Access::Read`] nothing on disk changes (damage is described, not repaired); with
+    /// [`Access::Write`] leftovers of interrupted writes are removed and a damaged log tail
+    /// is dealt with as [`check`] says, with a message.
+    pub fn open(
+        rt: Runtime,
+        dir: &std::path::Path,
+        replay_all: bool,
+        access: Access,
         mut say: Box<dyn FnMut(&str)>,
         print_trace: TracePrinter,
     ) -> Result<Machine, MachineError> {
-        let store = MachineStore::open(dir)?;
-        let opened = log::open(&store.log_path(), 1)?;
-        if let Some((offset, why)) = &opened.torn_tail {
+        let store = MachineStore::open(dir, access)?;
+        if store.cleaned > 0 {
             say(&format!(
-                "the event log had a torn tail at byte {offset} ({why}); it was cut off"
+                "removed {} unfinished file(s) left by an interrupted write",
+                store.cleaned
             ));
         }
-        let kind = if replay_all {
-            SnapshotKind::Boot
-        } else {
-            SnapshotKind::Latest
+        let checked = check::check(&store, replay_all, &mut say)?;
+        if let (true, check::TailAction::ReplaceCovered { batch, .. }) = (replay_all, &checked.tail)
+        {
+            return Err(MachineError::LostBatch(*batch));
+        }
+        let log_path = store.log_path();
+        let opened = checked.log;
+        let mut log_pos = opened.end();
+        let mut last = opened.last_batch();
+        if let Some(msg) = checked.tail.describe(&log_path, access == Access::Write) {
+            say(&msg);
+        }
+        if access == Access::Write {
+            match &checked.tail {
+                check::TailAction::None => {}
+                check::TailAction::CutUnfinished(t)
+                | check::TailAction::DropDamaged { tail: t, .. } => {
+                    log::cut(&log_path, t.offset)?;
+                }
+                check::TailAction::ReplaceCovered {
+                    tail,
+                    batch,
+                    replaced,
+                } => {
+                    log::cut(&log_path, tail.offset)?;
+                    log_pos = log::append_lost(&log_path, *batch, *replaced)?;
+                    last = *batch;
+                }
+            }
+        } else if let check::TailAction::ReplaceCovered { batch, .. } = &checked.tail {
+            last = *batch;
+        }
+        let from = match (&checked.latest, replay_all) {
+            (Some(l), false) => *l,
+            _ => checked.boot,
         };
-        let (snap_batch, hash) = store.read_snapshot(kind)?;
-        let last = opened.records.last().map(|r| r.batch).unwrap_or(0);
-        if snap_batch > last {
-            return Err(MachineError::BadSnapshot(
-                dir.join("snapshot"),
-                format!("follows batch {snap_batch} but the log ends at batch {last}"),
-            ));
-        }
+        let snap_batch = from.batch;
         let rt_interrupt = rt.interrupt.clone();
         let mut m = Machine {
             rt,
             store,
             writer: None,
+            boot_rec: checked.boot,
+            latest_rec: checked.latest,
+            log_pos,
+            last_snapshot: Written::default(),
+            gc_packs: GC_PACKS,
+            gc_base: 0,
             cog: Value::small(0),
             batch: snap_batch,
             snapshot_batch: snap_batch,
@@ -270,7 +368,7 @@ impl Machine {
         // Traces are held until they may be shown (see `step` and `respond`).
         let traces = m.traces.clone();
         m.rt.trace_hook = Some(Box::new(move |_, v| traces.borrow_mut().push(v)));
-        let cog = m.store.load_value(&mut m.rt, &hash)?;
+        let cog = m.store.load_value(&mut m.rt, &from.cog)?;
         m.set_cog(cog);
         check_cog(m.cog)?;
         let to_replay: Vec<_> = opened
@@ -278,6 +376,13 @@ impl Machine {
             .into_iter()
             .filter(|r| r.batch > snap_batch)
             .collect();
+        if last > snap_batch && to_replay.last().map(|r| r.batch) != Some(last) {
+            // Only with --replay-all past the snapshot's own damaged record.
+            return Err(MachineError::LostBatch(last));
+        }
+        if let Some(r) = to_replay.iter().find(|r| r.lost.is_some()) {
+            return Err(MachineError::LostBatch(r.batch));
+        }
         if !to_replay.is_empty() {
             (m.say)(&format!(
                 "replaying {} batches after batch {snap_batch}",
@@ -293,8 +398,7 @@ impl Machine {
             m.batch = r.batch;
         }
         m.traces.borrow_mut().clear();
-        m.writer = Some(LogWriter::start(&m.store.log_path(), m.batch + 1)?);
-        m.reconcile_workers()?;
+        m.gc_base = m.store.pins().bytes();
         Ok(m)
     }
 
@@ -371,10 +475,11 @@ impl Machine {
             .writer
             .as_mut()
             .ok_or_else(|| MachineError::Store("the log writer is closed".into()))?;
-        let (batch, receipt) = writer.append(&payload)?;
+        let (batch, position, receipt) = writer.append(&payload)?;
         receipt.wait()?;
         // Durable: now the step's effects may be seen.
         self.batch = batch;
+        self.log_pos = position;
         self.set_cog(next);
         let traces: Vec<Value> = std::mem::take(&mut *self.traces.borrow_mut());
         for t in traces {
@@ -411,13 +516,42 @@ impl Machine {
         Ok(())
     }
 
-    /// Writes a snapshot of the cog as it is now.
+    /// Writes a snapshot of the cog as it is now: the pins not stored yet as one commit,
+    /// then the snapshot record. Collects unreachable pins once the store has
+    /// [`Machine::gc_packs`] pack files or has grown by half since the last collection.
     pub fn snapshot(&mut self) -> Result<(), MachineError> {
-        let hash = self.store.save_value(&mut self.rt, self.cog)?;
-        self.store
-            .write_snapshot(SnapshotKind::Latest, self.batch, &hash)?;
+        let (hash, written) = self.store.save_value(&mut self.rt, self.cog)?;
+        let rec = SnapshotRecord {
+            batch: self.batch,
+            cog: hash,
+            store_id: self.boot_rec.store_id,
+            log: self.log_pos,
+        };
+        self.store.write_record(SnapshotKind::Latest, &rec)?;
+        self.latest_rec = Some(rec);
         self.snapshot_batch = self.batch;
+        self.last_snapshot = written;
+        let pins = self.store.pins();
+        if pins.pack_count() >= self.gc_packs || pins.bytes() > self.gc_base + self.gc_base / 2 {
+            self.collect()?;
+        }
         Ok(())
+    }
+
+    /// Reclaims every stored pin that neither the boot record nor the latest snapshot
+    /// reaches. (Logged inputs are seeds that hold their pins whole: they reach no stored
+    /// pin.)
+    pub fn collect(&mut self) -> Result<Collected, MachineError> {
+        let mut roots = vec![self.boot_rec.cog];
+        roots.extend(self.latest_rec.map(|r| r.cog));
+        let c = self.store.collect(&roots)?;
+        self.gc_base = c.bytes_after;
+        Ok(c)
+    }
+
+    /// The store's pin files: how many, and their total size.
+    pub fn pin_files(&self) -> (usize, u64) {
+        (self.store.pins().pack_count(), self.store.pins().bytes())
     }
 
     /// Starts, restarts or stops drivers after the workers row changed; a driver that starts
@@ -768,7 +902,7 @@ impl Machine {
 
     /// Snapshots if anything happened since the last snapshot, and closes the log.
     pub fn close(&mut self) -> Result<(), MachineError> {
-        if self.batch > self.snapshot_batch {
+        if self.writer.is_some() && self.batch > self.snapshot_batch {
             self.snapshot()?;
         }
         if let Some(w) = self.writer.take() {
@@ -776,6 +910,42 @@ impl Machine {
         }
         Ok(())
     }
+}
+
+/// A new store's id: a hash of the booted cog, the directory, the time and the process.
+fn new_store_id(cog: &crate::hash::Hash, dir: &std::path::Path) -> [u8; 16] {
+    let mut h = blake3::Hasher::new();
+    h.update(cog);
+    h.update(dir.as_os_str().as_encoded_bytes());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    h.update(&now.to_le_bytes());
+    h.update(&std::process::id().to_le_bytes());
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    id
+}
+
+/// Opens the store in `dir` for writing and reclaims every pin that neither its boot record
+/// nor its latest snapshot reaches (`pallas gc`). The records and the log are checked first,
+/// as a start checks them; the log is not changed.
+pub fn collect_store(
+    dir: &std::path::Path,
+    say: &mut dyn FnMut(&str),
+) -> Result<Collected, MachineError> {
+    let mut store = MachineStore::open(dir, Access::Write)?;
+    if store.cleaned > 0 {
+        say(&format!(
+            "removed {} unfinished file(s) left by an interrupted write",
+            store.cleaned
+        ));
+    }
+    let checked = check::check(&store, false, say)?;
+    let mut roots = vec![checked.boot.cog];
+    roots.extend(checked.latest.map(|r| r.cog));
+    store.collect(&roots)
 }
 
 /// Checks that `cog` has the shape of a cog (an application with at least three arguments).

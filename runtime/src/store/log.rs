@@ -1,10 +1,17 @@
-//! The event log: an append-only file of checksummed batch records.
+//! The event log: a checksummed header, then an append-only series of checksummed batch
+//! records.
 //!
-//! Record layout (little-endian): `magic "PLOG"` (4) | payload length u32 | batch number u64 |
-//! CRC-32 of (batch number ++ payload) u32 | reserved u32 | payload. Batch numbers are
-//! contiguous. Opening a log validates every record: a damaged record with nothing valid after
-//! it is a torn tail (a write cut short by a crash) and is cut off with a message; a damaged
-//! record followed by valid ones is corruption and stops the open without touching the file.
+//! Layout (little-endian). Header, 40 bytes: `magic "PALLOG01"` (8) | store id (16) | first
+//! batch number u64 | CRC-32 of the previous 32 bytes u32 | reserved u32 (0). Record: `magic
+//! "PLOG"` (4) | payload length u32 | batch number u64 | CRC-32 of (batch number ++ kind ++
+//! payload) u32 | kind u32 | payload. Kind 0 is a batch of inputs (a seed); kind 1 marks a
+//! batch whose record was damaged and whose effect a snapshot holds (its payload is the end
+//! offset u64 and checksum u32 of the record it replaced). Batch numbers are contiguous from
+//! the header's first batch.
+//!
+//! [`read`] validates everything and never writes: damage with nothing valid after it is a
+//! [`Tail`] (described, not cut); damage followed by valid records is corruption. Cutting is
+//! the caller's decision ([`cut`]), made with what the snapshot holds in view.
 //!
 //! Durability: [`LogWriter::append`] hands a batch to a writer thread that writes every batch
 //! waiting, fsyncs once (group commit) and only then acknowledges them. A batch is durable
@@ -17,9 +24,14 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::thread::JoinHandle;
 
 const MAGIC: &[u8; 4] = b"PLOG";
+const FILE_MAGIC: &[u8; 8] = b"PALLOG01";
+/// Bytes of the log's header.
+pub const LOG_HEADER: u64 = 40;
 const HEADER: usize = 24;
 /// Largest payload accepted (guards against absurd lengths in damaged headers).
 pub const MAX_PAYLOAD: usize = 1 << 30;
+const KIND_INPUT: u32 = 0;
+const KIND_LOST: u32 = 1;
 
 /// Errors opening or writing a log.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +43,17 @@ pub enum LogError {
         path: PathBuf,
         /// The cause.
         source: std::io::Error,
+    },
+    /// The log file does not exist.
+    #[error("{0} is missing: every store has a log from its boot on, so the batches after the latest snapshot are gone. Restore the file from a backup; start refuses to go on without it.")]
+    Missing(PathBuf),
+    /// The header is damaged or not a log's.
+    #[error("{path}: bad log header ({why}); refusing to start. Restore the file from a backup.")]
+    BadHeader {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
     },
     /// Damage in the middle of the log: valid records follow a bad one.
     #[error("{path}: corrupt record at byte {offset} ({why}), with valid records after it; refusing to start so that nothing is lost. Restore the file from a backup or move it aside.")]
@@ -61,41 +84,149 @@ pub enum LogError {
     WriterGone(String),
 }
 
+/// The log's header: which store it belongs to and the number of its first batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// The store's id (also in its boot and snapshot records).
+    pub store_id: [u8; 16],
+    /// The number the first record has.
+    pub first_batch: u64,
+}
+
+impl Header {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = FILE_MAGIC.to_vec();
+        out.extend_from_slice(&self.store_id);
+        out.extend_from_slice(&self.first_batch.to_le_bytes());
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out
+    }
+
+    fn decode(b: &[u8]) -> Result<Header, String> {
+        if b.len() < LOG_HEADER as usize {
+            return Err(format!("{} bytes, shorter than a header", b.len()));
+        }
+        if &b[..8] != FILE_MAGIC {
+            return Err("not a pallas event log (bad magic)".into());
+        }
+        if crc32fast::hash(&b[..32]) != u32_at(b, 32) || u32_at(b, 36) != 0 {
+            return Err("checksum mismatch".into());
+        }
+        let mut store_id = [0u8; 16];
+        store_id.copy_from_slice(&b[8..24]);
+        Ok(Header {
+            store_id,
+            first_batch: u64_at(b, 24),
+        })
+    }
+}
+
+/// Where a record sits in the log: the offset just past it and its checksum. A snapshot
+/// names the position of the batch it follows, so that start can check the two agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// The offset just past the record (the header's size for "before the first record").
+    pub end: u64,
+    /// The record's checksum (0 before the first record).
+    pub crc: u32,
+}
+
 /// One record read back from the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     /// The batch number.
     pub batch: u64,
-    /// The payload.
+    /// The payload (empty for a lost batch).
     pub payload: Vec<u8>,
+    /// For a batch whose record was damaged and replaced: the position of the record it
+    /// replaced.
+    pub lost: Option<Position>,
+    /// Where the record is.
+    pub position: Position,
 }
 
-/// What opening a log found.
+impl Record {
+    /// Whether this record stands at `p`: it is there, or it replaced the record that was.
+    pub fn stands_at(&self, p: Position) -> bool {
+        self.position == p || self.lost == Some(p)
+    }
+}
+
+/// Damage at the end of the log, with nothing valid after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tail {
+    /// Where the damage starts (the end of the last valid record).
+    pub offset: u64,
+    /// How many bytes follow.
+    pub len: u64,
+    /// What is wrong with the first bad record.
+    pub why: String,
+    /// If the bad record is whole (its full length is there, but it does not check): the
+    /// offset just past it. A whole record was fsynced and acknowledged once; a partial one
+    /// is a write that a crash cut short.
+    pub whole_end: Option<u64>,
+}
+
+/// What reading a log found.
 #[derive(Debug)]
 pub struct Opened {
+    /// The header.
+    pub header: Header,
     /// Every valid record, in order.
     pub records: Vec<Record>,
-    /// If a torn tail was cut: the offset it started at and why it was bad.
-    pub torn_tail: Option<(u64, String)>,
+    /// Damage at the end, if any (not cut: see [`cut`]).
+    pub tail: Option<Tail>,
 }
 
-fn checksum(batch: u64, payload: &[u8]) -> u32 {
+impl Opened {
+    /// The position of the last valid record (or of the header).
+    pub fn end(&self) -> Position {
+        self.records.last().map_or(
+            Position {
+                end: LOG_HEADER,
+                crc: 0,
+            },
+            |r| r.position,
+        )
+    }
+
+    /// The number of the last valid batch.
+    pub fn last_batch(&self) -> u64 {
+        self.records
+            .last()
+            .map_or(self.header.first_batch.saturating_sub(1), |r| r.batch)
+    }
+}
+
+fn checksum(batch: u64, kind: u32, payload: &[u8]) -> u32 {
     let mut h = crc32fast::Hasher::new();
     h.update(&batch.to_le_bytes());
+    h.update(&kind.to_le_bytes());
     h.update(payload);
     h.finalize()
 }
 
-/// Encodes one record.
-pub fn encode(batch: u64, payload: &[u8]) -> Vec<u8> {
+fn encode_kind(batch: u64, kind: u32, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&batch.to_le_bytes());
-    out.extend_from_slice(&checksum(batch, payload).to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&checksum(batch, kind, payload).to_le_bytes());
+    out.extend_from_slice(&kind.to_le_bytes());
     out.extend_from_slice(payload);
     out
+}
+
+/// Encodes one record of inputs.
+pub fn encode(batch: u64, payload: &[u8]) -> Vec<u8> {
+    encode_kind(batch, KIND_INPUT, payload)
+}
+
+/// Encodes the header of a new log.
+pub fn encode_header(h: &Header) -> Vec<u8> {
+    h.encode()
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
@@ -110,35 +241,52 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(w)
 }
 
-/// Tries to decode a record at `at`: `Ok((record, next_offset))` or why it is bad.
-fn decode_at(bytes: &[u8], at: usize) -> Result<(Record, usize), String> {
+/// Tries to decode a record at `at`: `Ok((record, next_offset))`, or why it is bad and,
+/// when its whole length is present, where it ends.
+fn decode_at(bytes: &[u8], at: usize) -> Result<(Record, usize), (String, Option<usize>)> {
     if bytes.len() - at < HEADER {
-        return Err("truncated header".into());
-    }
-    if &bytes[at..at + 4] != MAGIC {
-        return Err("bad magic".into());
+        return Err(("truncated header".into(), None));
     }
     let len = u32_at(bytes, at + 4) as usize;
+    let start = at + HEADER;
+    let whole = (len <= MAX_PAYLOAD && bytes.len() - start >= len).then_some(start + len);
+    if &bytes[at..at + 4] != MAGIC {
+        return Err(("bad magic".into(), whole));
+    }
     if len > MAX_PAYLOAD {
-        return Err(format!("impossible length {len}"));
+        return Err((format!("impossible length {len}"), None));
     }
     let batch = u64_at(bytes, at + 8);
     let crc = u32_at(bytes, at + 16);
-    if u32_at(bytes, at + 20) != 0 {
-        return Err("bad reserved field".into());
-    }
-    let start = at + HEADER;
+    let kind = u32_at(bytes, at + 20);
     if bytes.len() - start < len {
-        return Err("truncated payload".into());
+        return Err(("truncated payload".into(), None));
     }
     let payload = &bytes[start..start + len];
-    if checksum(batch, payload) != crc {
-        return Err("checksum mismatch".into());
+    if checksum(batch, kind, payload) != crc {
+        return Err(("checksum mismatch".into(), whole));
     }
+    let position = Position {
+        end: (start + len) as u64,
+        crc,
+    };
+    let (payload, lost) = match kind {
+        KIND_INPUT => (payload.to_vec(), None),
+        KIND_LOST if len == 12 => (
+            Vec::new(),
+            Some(Position {
+                end: u64_at(payload, 0),
+                crc: u32_at(payload, 8),
+            }),
+        ),
+        _ => return Err((format!("unknown record kind {kind}"), whole)),
+    };
     Ok((
         Record {
             batch,
-            payload: payload.to_vec(),
+            payload,
+            lost,
+            position,
         },
         start + len,
     ))
@@ -163,21 +311,35 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> LogError + '_ {
     }
 }
 
-/// Reads and validates a log, cutting a torn tail off the file. `first_batch` is the number
-/// the first record must have (1 for a fresh log).
-pub fn open(path: &Path, first_batch: u64) -> Result<Opened, LogError> {
+/// Writes a new log holding only its header (to `tmp`, fsynced, then renamed to `path`; the
+/// caller fsyncs the directory).
+pub fn create(path: &Path, tmp: &Path, header: &Header) -> Result<(), LogError> {
+    let mut f = File::create(tmp).map_err(io(tmp))?;
+    f.write_all(&header.encode()).map_err(io(tmp))?;
+    f.sync_all().map_err(io(tmp))?;
+    std::fs::rename(tmp, path).map_err(io(path))
+}
+
+/// Reads and validates a log. Never writes to it.
+pub fn read(path: &Path) -> Result<Opened, LogError> {
     let mut bytes = Vec::new();
     match File::open(path) {
         Ok(mut f) => {
             f.read_to_end(&mut bytes).map_err(io(path))?;
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(LogError::Missing(path.to_path_buf()))
+        }
         Err(e) => return Err(io(path)(e)),
     }
+    let header = Header::decode(&bytes).map_err(|why| LogError::BadHeader {
+        path: path.to_path_buf(),
+        why,
+    })?;
     let mut records = Vec::new();
-    let mut at = 0usize;
-    let mut torn_tail = None;
-    let mut expect = first_batch;
+    let mut at = LOG_HEADER as usize;
+    let mut tail = None;
+    let mut expect = header.first_batch;
     while at < bytes.len() {
         match decode_at(&bytes, at) {
             Ok((r, next)) => {
@@ -193,7 +355,7 @@ pub fn open(path: &Path, first_batch: u64) -> Result<Opened, LogError> {
                 records.push(r);
                 at = next;
             }
-            Err(why) => {
+            Err((why, whole)) => {
                 if valid_record_after(&bytes, at) {
                     return Err(LogError::Corrupt {
                         path: path.to_path_buf(),
@@ -201,20 +363,50 @@ pub fn open(path: &Path, first_batch: u64) -> Result<Opened, LogError> {
                         why,
                     });
                 }
-                torn_tail = Some((at as u64, why));
+                tail = Some(Tail {
+                    offset: at as u64,
+                    len: (bytes.len() - at) as u64,
+                    why,
+                    whole_end: whole.map(|w| w as u64),
+                });
                 break;
             }
         }
     }
-    if let Some((off, _)) = &torn_tail {
-        let f = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .map_err(io(path))?;
-        f.set_len(*off).map_err(io(path))?;
-        f.sync_all().map_err(io(path))?;
-    }
-    Ok(Opened { records, torn_tail })
+    Ok(Opened {
+        header,
+        records,
+        tail,
+    })
+}
+
+/// Cuts the log at `offset` (the start of a damaged tail) and fsyncs it.
+pub fn cut(path: &Path, offset: u64) -> Result<(), LogError> {
+    let f = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(io(path))?;
+    f.set_len(offset).map_err(io(path))?;
+    f.sync_all().map_err(io(path))
+}
+
+/// Appends, durably, the record that stands for batch `batch` whose own record (at
+/// `replaced`) was damaged, and returns its position. Only for a batch a snapshot holds.
+pub fn append_lost(path: &Path, batch: u64, replaced: Position) -> Result<Position, LogError> {
+    let mut payload = replaced.end.to_le_bytes().to_vec();
+    payload.extend_from_slice(&replaced.crc.to_le_bytes());
+    let rec = encode_kind(batch, KIND_LOST, &payload);
+    let mut f = OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(io(path))?;
+    let start = f.seek(SeekFrom::End(0)).map_err(io(path))?;
+    f.write_all(&rec).map_err(io(path))?;
+    f.sync_data().map_err(io(path))?;
+    Ok(Position {
+        end: start + rec.len() as u64,
+        crc: u32_at(&rec, 16),
+    })
 }
 
 /// A promise that a batch becomes durable.
@@ -241,19 +433,23 @@ pub struct LogWriter {
     tx: Option<Sender<Job>>,
     thread: Option<JoinHandle<()>>,
     next_batch: u64,
-    /// Number of fsyncs done (shared with the writer thread through the join result).
+    /// Where the next record will start.
+    end: u64,
     path: PathBuf,
 }
 
 impl LogWriter {
-    /// Starts a writer appending to `path`; the next batch written gets number `next_batch`.
+    /// Starts a writer appending to the existing log `path`; the next batch written gets
+    /// number `next_batch`.
     pub fn start(path: &Path, next_batch: u64) -> Result<LogWriter, LogError> {
         let mut file = OpenOptions::new()
-            .create(true)
             .append(true)
             .open(path)
-            .map_err(io(path))?;
-        file.seek(SeekFrom::End(0)).map_err(io(path))?;
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => LogError::Missing(path.to_path_buf()),
+                _ => io(path)(e),
+            })?;
+        let end = file.seek(SeekFrom::End(0)).map_err(io(path))?;
         let (tx, rx) = channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("log-writer".into())
@@ -263,6 +459,7 @@ impl LogWriter {
             tx: Some(tx),
             thread: Some(thread),
             next_batch,
+            end,
             path: path.to_path_buf(),
         })
     }
@@ -272,21 +469,24 @@ impl LogWriter {
         self.next_batch
     }
 
-    /// Queues a batch; returns its number and a receipt that resolves once it is durable.
-    pub fn append(&mut self, payload: &[u8]) -> Result<(u64, Receipt), LogError> {
+    /// Queues a batch; returns its number, where its record will be, and a receipt that
+    /// resolves once it is durable.
+    pub fn append(&mut self, payload: &[u8]) -> Result<(u64, Position, Receipt), LogError> {
         let batch = self.next_batch;
         let (done, wait) = channel();
-        let job = Job {
-            bytes: encode(batch, payload),
-            done,
+        let bytes = encode(batch, payload);
+        let position = Position {
+            end: self.end + bytes.len() as u64,
+            crc: u32_at(&bytes, 16),
         };
         self.tx
             .as_ref()
             .ok_or_else(|| LogError::WriterGone("closed".into()))?
-            .send(job)
+            .send(Job { bytes, done })
             .map_err(|_| LogError::WriterGone(format!("{}", self.path.display())))?;
         self.next_batch += 1;
-        Ok((batch, Receipt(wait)))
+        self.end = position.end;
+        Ok((batch, position, Receipt(wait)))
     }
 
     /// Flushes everything queued and stops the writer.
