@@ -83,7 +83,13 @@ fn big_cog(mb: u64) {
     );
     let text: String = text
         .lines()
-        .map(|l| if l.starts_with("= main ") { main.as_str() } else { l })
+        .map(|l| {
+            if l.starts_with("= main ") {
+                main.as_str()
+            } else {
+                l
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     // Its predecessor (`bar`) is found in ./sire/.
@@ -117,7 +123,11 @@ fn big_cog(mb: u64) {
 
 fn restarts(n: usize) {
     let dir = temp("restarts");
-    let (..) = timed(&["boot", &dir.to_string_lossy(), "tests/cog/fast_counter.sire"]);
+    let (..) = timed(&[
+        "boot",
+        &dir.to_string_lossy(),
+        "tests/cog/fast_counter.sire",
+    ]);
     let t = Instant::now();
     for _ in 0..n {
         one_step_and_stop(&dir);

@@ -153,6 +153,11 @@ fn d1_an_edited_snapshot_record_is_refused_and_replay_all_recovers() {
     assert_eq!(tree(&dir), before, "a refused start changed the store");
     // Replaying the whole log from the boot record reaches the state that was saved.
     assert_eq!(hash_of(&dir, true), good_hash);
+    assert_eq!(
+        tree(&dir),
+        before,
+        "--print-hash --replay-all changed the store"
+    );
     // Even a record with a matching checksum must agree with the log.
     let (code, _, err) = {
         let body = format!(
@@ -171,6 +176,15 @@ fn d1_an_edited_snapshot_record_is_refused_and_replay_all_recovers() {
     };
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("the record or the log was changed"), "{err}");
+    // A machine started from the boot record replaces the damaged record at once.
+    let (mut child, counts) = start_with(&dir, &["--replay-all"], &[]);
+    let first = counts
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a count");
+    assert!(first > 40, "the count went back to {first}");
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    assert_eq!(hash_of(&dir, false), hash_of(&dir, true));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

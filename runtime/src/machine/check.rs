@@ -185,14 +185,27 @@ pub fn check(
         )));
     }
     let mut covered = false;
-    if let Some(l) = &latest {
-        if l.batch < boot.batch {
-            return Err(damaged(format!(
+    let mut latest = latest;
+    if let Some(l) = latest {
+        let placed = if l.batch < boot.batch {
+            Err(damaged(format!(
                 "the snapshot follows batch {}, before the boot record's batch {}; refusing to start",
                 l.batch, boot.batch
-            )));
+            )))
+        } else {
+            place(store, "the snapshot record", &l, &log)
+        };
+        match placed {
+            Ok(c) => covered = c,
+            Err(e) if replay_all => {
+                let e = e.to_string().replace("; refusing to start", "");
+                say(&format!(
+                    "{e}; replaying from the boot record instead (the next snapshot replaces it)"
+                ));
+                latest = None;
+            }
+            Err(e) => return Err(e),
         }
-        covered = place(store, "the snapshot record", l, &log)?;
     }
     let tail = match (&log.tail, &latest) {
         (None, _) => TailAction::None,

@@ -275,6 +275,10 @@ impl Machine {
         print_trace: TracePrinter,
     ) -> Result<Machine, MachineError> {
         let mut m = Self::open(rt, dir, replay_all, Access::Write, say, print_trace)?;
+        if m.latest_rec.is_none() {
+            // The snapshot record was damaged and left out: replace it now.
+            m.snapshot()?;
+        }
         m.writer = Some(LogWriter::start(&m.store.log_path(), m.batch + 1)?);
         m.reconcile_workers()?;
         Ok(m)
@@ -533,7 +537,12 @@ impl Machine {
         self.last_snapshot = written;
         let pins = self.store.pins();
         if pins.pack_count() >= self.gc_packs || pins.bytes() > self.gc_base + self.gc_base / 2 {
-            self.collect()?;
+            // The snapshot is durable: a failed collection costs only space.
+            if let Err(e) = self.collect() {
+                (self.say)(&format!(
+                    "pin collection failed ({e}); the machine goes on without it"
+                ));
+            }
         }
         Ok(())
     }
