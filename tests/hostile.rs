@@ -1,6 +1,6 @@
 //! Hostile input: nesting, chains and sizes a person can write. Every command either works
 //! or stops with a clear error (a place and a limit) and exit status 2; none aborts.
-//! F1-F5 are the cases of the issue that first listed them; the rest are larger variants and
+//! F1-F5 are the first cases found; the rest are larger variants and
 //! what fuzzing (tests/fuzz.rs) found.
 
 mod common;
