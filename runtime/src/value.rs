@@ -176,7 +176,7 @@ pub(crate) const REMEMBERED: u64 = 1 << 11;
 pub(crate) const LONG_LEN: u64 = 0xFFFF;
 
 /// Every heap object starts with this header word: the [`Tag`] in bits 0-7, flags in bits
-/// 8-15, a length in bits 16-31 (arguments of an application or thunk; [`LONG_LEN`] means
+/// 8-15, a length in bits 16-31 (arguments of an application or thunk; `LONG_LEN` means
 /// the length is stored further on) and the epoch the object was allocated in, bits 32-63
 /// (collections during an evaluation that others wait on may only free objects of its own
 /// epochs).

@@ -1,5 +1,5 @@
 //! Rex: the syntax Sire is written in. Reading (`read_blocks`, or [`BlockReader`] line by
-//! line for a REPL) and printing ([`print`]).
+//! line for a REPL) and printing ([`print()`]).
 //!
 //! Reading follows the reference implementation's rules exactly, because Sire macros see the
 //! trees as data: a file is split into blocks, each block lexed, grouped into clumps, laid

@@ -63,7 +63,7 @@ pub struct Block<'a> {
     /// definition chain collects garbage.
     pub held: Vec<Value>,
     /// Whether nothing outside the block holds values unrooted, so that the block may
-    /// collect garbage between definitions (see [`Block::collect_if_due`]).
+    /// collect garbage between definitions (see `Block::collect_if_due`).
     pub may_collect: bool,
 }
 

@@ -1,5 +1,5 @@
-//! Our own heap: objects sized by their content in size-classed blocks ([`space`]), a
-//! non-moving mark-and-sweep collector ([`collect`]) and its statistics ([`stats`]).
+//! Our own heap: objects sized by their content in size-classed blocks (`space.rs`), a
+//! non-moving mark-and-sweep collector (`collect.rs`) and its statistics ([`stats`]).
 //!
 //! Root discipline: the collector only runs at *safe points*, chosen by the evaluator (the
 //! top of its loop, where every live value is in its frames, the register stack or the
@@ -201,7 +201,7 @@ impl Heap {
     }
 
     /// A letrec placeholder with room for `capacity` arguments, to be filled with
-    /// [`Heap::fill`] before anything evaluates it.
+    /// `Heap::fill` before anything evaluates it.
     pub fn hole(&mut self, capacity: usize) -> Value {
         self.spine(
             Tag::ThunkPending,

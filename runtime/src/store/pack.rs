@@ -11,7 +11,7 @@
 //!
 //! A record's crc is the CRC-32 of its hash, its length and its blob; the footer's crc covers
 //! the footer's first 20 bytes. A pack is written whole to a temporary file, fsynced and only
-//! then renamed into place ([`write`]), so a pack with a visible name is complete.
+//! then renamed into place ([`write()`]), so a pack with a visible name is complete.
 //! [`Pack::open`] maps the file and checks the header, the footer and the index (cost in
 //! proportion to the number of pins, not their size); [`Pack::get`] finds a pin by binary
 //! search in the mapped index and checks that one record, so a pin is read without reading
