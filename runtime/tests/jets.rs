@@ -53,6 +53,10 @@ fn pool(name: &str) -> &'static str {
         // pads (1 is empty; 0 and non-nats read as empty) and rows and trees of them
         "pad" => "0 1 2 5 6 13 255 256 1267650600228229401496703205379 k1 [1]",
         "pads" => "[] [5 6] [1 0 13] [[5 6] 2 [[3] 13]] [k1 5] 7 0 (k3 5 6)",
+        // hex texts: "deadbeef", "abc" (odd), "0\n1", "Zz:~/ G" (not hex), "ff\n\n00", "7"
+        "hex" => {
+            "0 7378415037781730660 6513249 3213872 20020111699769946 52982885017190 55 k1 [1]"
+        }
         // rows of text nats
         "strs" => "[] [104 105] [26984 0 33] [256 1] [k1 97] 0",
         // trees of bars
@@ -230,6 +234,8 @@ fn specs() -> Vec<(&'static str, Vec<&'static str>)> {
         ("_NatToSizedBar", vec!["sh", "c"]),
         ("_BarSliceToNat", vec!["nm", "nm", "b"]),
         ("barSlice", vec!["nm", "nm", "b"]),
+        ("explode", vec!["nb"]),
+        ("barFromHex", vec!["hex"]),
         ("barElemIndexEnd", vec!["c", "b"]),
         ("barElemIndexOff", vec!["c", "nm", "b"]),
         ("_Rev", vec!["r"]),

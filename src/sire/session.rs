@@ -194,7 +194,9 @@ impl Session {
             }
             // Blocks run with collection held (they keep values in Rust variables), so the
             // states they leave behind are only freed here, between blocks.
-            if rt.gc_allowed() && rt.heap.wants_gc() {
+            // (Young collections inside blocks reset `wants_gc`; what they cannot free, the
+            // old states, counts towards `wants_full_gc`.)
+            if rt.gc_allowed() && rt.heap.wants_full_gc() {
                 rt.collect(&[]);
             }
         }

@@ -12,6 +12,7 @@ mod natives;
 mod row;
 mod seedjets;
 mod sets;
+mod text;
 mod word;
 
 use std::collections::HashMap;

@@ -307,6 +307,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
     t.extend(super::more::table());
     t.extend(super::seedjets::table());
     t.extend(super::bars::table());
+    t.extend(super::text::table());
     t
 }
 
