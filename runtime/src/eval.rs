@@ -28,6 +28,8 @@ pub enum CrashKind {
     Interrupted,
     /// A jet refused to run (for example a hash mismatch under the strict policy).
     Jet(String),
+    /// The heap needed more than its limit (in bytes) even after a collection.
+    OutOfMemory(usize),
 }
 
 /// A crash carrying `(op, value)`.
@@ -58,6 +60,10 @@ impl Crash {
         Crash::special(CrashKind::Interrupted)
     }
 
+    pub(crate) fn out_of_memory(limit: usize) -> Crash {
+        Crash::special(CrashKind::OutOfMemory(limit))
+    }
+
     fn special(kind: CrashKind) -> Crash {
         Crash {
             kind,
@@ -78,6 +84,11 @@ impl Crash {
             CrashKind::StackExhausted => "crash: stack exhausted (recursion too deep)".into(),
             CrashKind::Interrupted => "interrupted (time limit or signal)".into(),
             CrashKind::Jet(m) => format!("crash: {m}"),
+            CrashKind::OutOfMemory(limit) => format!(
+                "out of memory: the heap needs more than its limit of {} (raise it with \
+                 --max-heap)",
+                crate::heap::show_bytes(*limit)
+            ),
         }
     }
 }
@@ -268,7 +279,7 @@ impl Runtime {
                         self.gc_at_safe_point(v);
                     }
                     if self.interrupted() {
-                        let c = Crash::interrupted();
+                        let c = self.stop_crash();
                         self.unwind(base, &c);
                         return Err(c);
                     }
@@ -283,7 +294,7 @@ impl Runtime {
                 State::Apply(h, args) => {
                     // A chain of tail calls may never evaluate anything: look here too.
                     if self.interrupted() {
-                        let c = Crash::interrupted();
+                        let c = self.stop_crash();
                         self.unwind(base, &c);
                         return Err(c);
                     }
@@ -323,6 +334,7 @@ impl Runtime {
         let young_from = if self.gc_allowed() {
             None
         } else if self.run_watermark == crate::heap::NO_COLLECTION {
+            self.check_heap_limit();
             return;
         } else {
             Some(self.run_watermark)
@@ -338,6 +350,7 @@ impl Runtime {
             ("interpreter registers", &self.reg_stack),
         ];
         self.heap.collect_groups(&groups, young_from);
+        self.check_heap_limit();
     }
 
     fn eval_step(&mut self, v: Value) -> Step {

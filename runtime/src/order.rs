@@ -310,7 +310,7 @@ impl Runtime {
                 }
                 Progress::Pause => {
                     if self.interrupted() {
-                        return Err(Crash::interrupted());
+                        return Err(self.stop_crash());
                     }
                 }
             }

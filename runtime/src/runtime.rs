@@ -150,10 +150,32 @@ impl Runtime {
         self.interrupt.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Lets evaluations run again after an interrupt.
-    pub fn clear_interrupt(&self) {
+    /// Lets evaluations run again after an interrupt (or running out of memory: the next
+    /// collection decides again).
+    pub fn clear_interrupt(&mut self) {
+        self.heap.out_of_memory = false;
         self.interrupt
             .store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The crash an evaluation stops with when [`Runtime::interrupted`] says so: out of
+    /// memory if the heap is over its limit, else interrupted.
+    pub(crate) fn stop_crash(&self) -> crate::eval::Crash {
+        if self.heap.out_of_memory {
+            crate::eval::Crash::out_of_memory(self.heap.max_bytes)
+        } else {
+            crate::eval::Crash::interrupted()
+        }
+    }
+
+    /// After a collection: a heap still over its limit stops the running evaluation at its
+    /// next safe point (through the interrupt flag, which native code reads too).
+    pub(crate) fn check_heap_limit(&mut self) {
+        if self.heap.over_limit() {
+            self.heap.out_of_memory = true;
+            self.interrupt
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     /// Protects the caller's values until the returned guard is dropped. Host code holding
@@ -185,6 +207,7 @@ impl Runtime {
             vec![("roots", &self.roots), ("row constructors", &self.cows)];
         all.extend_from_slice(groups);
         self.heap.collect_groups(&all, young_from);
+        self.check_heap_limit();
     }
 
     /// Sends a `_Trace` message to the trace hook (stderr by default).

@@ -85,6 +85,37 @@ pub struct RuntimeOpts {
     /// them) after every collection and when the command ends.
     #[arg(long, global = true)]
     pub heap_stats: bool,
+    /// The most memory the heap may hold (for example `512MB`, `4GiB`); past it, after a
+    /// collection, the command stops with an out-of-memory error (exit status 1) and a machine
+    /// abandons the step. Default: 3/4 of the machine's memory, at most 16 GiB.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    pub max_heap: Option<u64>,
+}
+
+/// A size given as `--max-heap`: a number of bytes with an optional unit (`KB`, `MiB`, `G`...).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let b: bytesize::ByteSize = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (for example 512MB or 4GiB)"))?;
+    if b.as_u64() < (1 << 20) {
+        return Err(format!("`{s}` is too small for a heap (at least 1 MiB)"));
+    }
+    Ok(b.as_u64())
+}
+
+/// The default heap limit: three quarters of the machine's memory (from `/proc/meminfo`), at
+/// most 16 GiB; 8 GiB where the machine's memory cannot be read.
+pub fn default_max_heap() -> u64 {
+    const GIB: u64 = 1 << 30;
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        let line = m.lines().find(|l| l.starts_with("MemTotal:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    });
+    match total {
+        Some(t) => (t / 4 * 3).min(16 * GIB),
+        None => 8 * GIB,
+    }
 }
 
 /// The `--jit` choices.
@@ -175,6 +206,7 @@ impl RuntimeOpts {
             ..Config::default()
         });
         rt.heap.report = self.heap_stats;
+        rt.heap.max_bytes = self.max_heap.unwrap_or_else(default_max_heap) as usize;
         if jit != JitMode::Off {
             // The IR verifier doubles compile time; it runs in debug builds (tests of the JIT
             // itself turn it on through the library).
@@ -262,8 +294,13 @@ pub fn load_sire_quietly(
     let mut s = crate::sire::session::Session::new(rt);
     s.cache = opts.module_cache();
     s.quiet();
-    s.load_file(rt, file)
-        .map_err(|e| Failure::input(errors::load(&e, file)))?;
+    s.load_file(rt, file).map_err(|e| {
+        if rt.heap.out_of_memory {
+            Failure::crash(errors::load(&e, file))
+        } else {
+            Failure::input(errors::load(&e, file))
+        }
+    })?;
     Ok(s)
 }
 

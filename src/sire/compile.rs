@@ -126,7 +126,10 @@ impl Block<'_> {
             },
             EvalError::Crash(c) => Fail {
                 problem: Some(rex),
-                reason: "crash".into(),
+                reason: match c.kind {
+                    pallas_runtime::CrashKind::OutOfMemory(_) => "out of memory".into(),
+                    _ => "crash".into(),
+                },
                 details: vec![c.describe()],
             },
         }

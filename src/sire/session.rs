@@ -191,6 +191,11 @@ impl Session {
                     break;
                 }
                 report(&f);
+                if rt.heap.out_of_memory {
+                    // The block was abandoned; what it allocated is garbage now.
+                    rt.clear_interrupt();
+                    rt.collect(&[]);
+                }
             }
             // Blocks run with collection held (they keep values in Rust variables), so the
             // states they leave behind are only freed here, between blocks.

@@ -48,6 +48,9 @@ pub struct Heap {
     /// The heap may hold at most this many bytes; past it evaluations stop with an
     /// out-of-memory crash at their next safe point.
     pub max_bytes: usize,
+    /// Set when a collection left the heap over [`Heap::max_bytes`]: the running evaluation
+    /// stops with an out-of-memory crash.
+    pub out_of_memory: bool,
     /// Number of collections so far.
     pub collections: u64,
     /// How many collections were young (inside a held evaluation).
@@ -65,6 +68,17 @@ pub struct Heap {
     /// Debugging (`PALLAS_GC_VERIFY`): before each sweep, check that everything the roots
     /// reach is marked, and never reuse freed memory (a freed object stays recognisable).
     pub(crate) verify: bool,
+}
+
+/// A byte count for people: `512 MB`, `1.5 GB` (powers of 1024).
+pub fn show_bytes(n: usize) -> String {
+    const MB: f64 = (1u64 << 20) as f64;
+    let mb = n as f64 / MB;
+    if mb >= 1024.0 {
+        format!("{:.1} GB", mb / 1024.0)
+    } else {
+        format!("{mb:.0} MB")
+    }
 }
 
 /// The watermark of an evaluation that must not collect at all.
@@ -92,6 +106,7 @@ impl Default for Heap {
                 MIN_THRESHOLD
             },
             max_bytes: usize::MAX,
+            out_of_memory: false,
             collections: 0,
             young_collections: 0,
             total_allocs: 0,
@@ -331,10 +346,16 @@ impl Heap {
         self.bytes() > self.max_bytes
     }
 
+    /// Whether a new object of `extra` bytes could not fit under the limit even if the
+    /// heap held only what was live at the last collection (refused before it is made).
+    pub fn would_exceed(&self, extra: usize) -> bool {
+        extra > self.max_bytes.saturating_sub(self.live_after_gc)
+    }
+
     /// Whether enough has been allocated that a collection is due.
     #[inline]
     pub fn wants_gc(&self) -> bool {
-        self.allocated_since_gc > self.threshold
+        self.allocated_since_gc > self.threshold || (self.over_limit() && !self.out_of_memory)
     }
 
     /// Whether a full collection is due: more has been allocated since the last one than

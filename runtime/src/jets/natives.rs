@@ -66,11 +66,21 @@ fn sub(rt: &mut Runtime, a: &[Value]) -> JetOut {
     nat_ret(rt, if x > y { x - y } else { BigUint::zero() })
 }
 
+/// A result too big for the heap's limit: refused before it is made.
+fn out_of_memory(rt: &mut Runtime) -> JetOut {
+    rt.heap.out_of_memory = true;
+    JetOut::Fail(crate::eval::Crash::out_of_memory(rt.heap.max_bytes))
+}
+
 fn mul(rt: &mut Runtime, a: &[Value]) -> JetOut {
     if let Some((x, y)) = smalls(a[0], a[1]) {
         if let Some(p) = x.checked_mul(y) {
             return JetOut::Ret(rt.nat_u64(p));
         }
+    }
+    let bytes = (crate::nat::bit_width(a[0]) + crate::nat::bit_width(a[1])) / 8;
+    if rt.heap.would_exceed(bytes as usize) {
+        return out_of_memory(rt);
     }
     nat_ret(rt, n(a[0]) * n(a[1]))
 }
@@ -212,12 +222,14 @@ fn table_core() -> Vec<(&'static str, Native)> {
     put("_Gte", W2, |_, a| compare_jet(a, Verdict::Gte));
     put("_Bex", W1, |rt, a| {
         match as_big(a[0]).and_then(|x| x.to_u64()) {
+            Some(k) if rt.heap.would_exceed(k as usize / 8) => out_of_memory(rt),
             Some(k) if k < (1 << 32) => nat_ret(rt, BigUint::from(1u32) << k),
             _ if !a[0].is_nat() => JetOut::Ret(Value::small(1)),
             _ => JetOut::Fallback,
         }
     });
     put("_Lsh", W2, |rt, a| match nat_or_zero(a[1]).to_u64() {
+        Some(k) if rt.heap.would_exceed(k as usize / 8) => out_of_memory(rt),
         Some(k) if k < (1 << 32) => nat_ret(rt, n(a[0]) << k),
         _ => JetOut::Fallback,
     });

@@ -296,7 +296,7 @@ fn unfoldr(rt: &mut Runtime, a: &[Value]) -> JetOut {
     let mut out = Vec::new();
     loop {
         if rt.interrupted() {
-            return JetOut::Fail(crate::eval::Crash::interrupted());
+            return JetOut::Fail(rt.stop_crash());
         }
         let r = or_fail!(rt.with_gc_held(|rt| rt.call(f, &[seed]))).deref();
         let pair = match r.kind() {

@@ -110,6 +110,13 @@ pub enum MachineError {
     /// A step ran past its time limit; the machine stops and keeps its log.
     #[error("a step ran past the limit of {0:?} and was abandoned (nothing of it was committed)")]
     TimedOut(Duration),
+    /// A step needed more heap than the limit; the machine stops and keeps its log.
+    #[error(
+        "a step needed more than the heap limit of {} and was abandoned (nothing of it was \
+         committed; raise the limit with --max-heap)",
+        crate::heap::show_bytes(*.0)
+    )]
+    OutOfMemory(usize),
     /// A step returned something other than `[cog' outputs]`.
     #[error("a step returned {0} instead of [cog outputs]")]
     BadStep(String),
@@ -459,6 +466,7 @@ impl Machine {
         let r = r.map_err(|c| match c.kind {
             _ if self.stopping(&c) => MachineError::Interrupted,
             CrashKind::Interrupted => MachineError::TimedOut(self.step_limit),
+            CrashKind::OutOfMemory(limit) => MachineError::OutOfMemory(limit),
             _ => MachineError::Crashed(c.describe()),
         })?;
         let parts = row(r);

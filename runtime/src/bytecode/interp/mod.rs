@@ -258,7 +258,7 @@ impl Runtime {
                     return Err(crate::eval::Crash::stack_exhausted());
                 }
                 if self.interrupted() {
-                    return Err(crate::eval::Crash::interrupted());
+                    return Err(self.stop_crash());
                 }
                 let new_base = self.push_callee(callee, $selfv, $pre, $args, base);
                 self.suspend(code, pc!(), base, $dst);
@@ -615,7 +615,7 @@ impl Runtime {
                     if poll == 0 {
                         poll = LOOP_POLL;
                         if self.interrupted() {
-                            return Err(crate::eval::Crash::interrupted());
+                            return Err(self.stop_crash());
                         }
                         if self.heap.wants_gc() {
                             // This activation's registers are on the register stack, a root.
