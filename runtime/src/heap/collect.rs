@@ -140,8 +140,13 @@ impl Heap {
         };
         self.allocated_since_gc = 0;
         self.collections += 1;
-        // Collect again once as much as is live now has been allocated.
-        self.threshold = stats.live_bytes.max(self.min_threshold);
+        // Collect again once as much as is live now has been allocated (under
+        // `PALLAS_GC_STRESS`, every 64 KB whatever the live size).
+        self.threshold = if self.stress {
+            self.min_threshold
+        } else {
+            stats.live_bytes.max(self.min_threshold)
+        };
         stats.heap_bytes = self.bytes();
         stats.free_bytes = self.free_slots_bytes();
         stats.nanos = started.elapsed().as_nanos() as u64;
@@ -209,12 +214,12 @@ impl Heap {
                 let o = unsafe { &*(p as *const Obj) };
                 o.set_bits((o.bits() & !0xFFFF) | ((o.tag() as u64) << 12));
             }
-            return;
-        }
-        for p in dead {
-            // SAFETY: unmarked and of a freed epoch: unreachable.
-            freed_digits += unsafe { drop_contents(p) };
-            space.free_slot(p);
+        } else {
+            for p in dead {
+                // SAFETY: unmarked and of a freed epoch: unreachable.
+                freed_digits += unsafe { drop_contents(p) };
+                space.free_slot(p);
+            }
         }
         let large = std::mem::take(&mut space.large);
         for l in large {
@@ -228,6 +233,10 @@ impl Heap {
                 }
                 stats.count(o, l.size);
                 space.large.push(l);
+            } else if self.verify {
+                // As for slots: kept, marked free, never reused (the memory leaks on purpose).
+                o.set_bits((o.bits() & !0xFFFF) | ((o.tag() as u64) << 12));
+                stats.freed_objects += 1;
             } else {
                 // SAFETY: unreachable.
                 freed_digits += unsafe { drop_contents(l.ptr) };

@@ -68,6 +68,9 @@ pub struct Heap {
     /// Debugging (`PALLAS_GC_VERIFY`): before each sweep, check that everything the roots
     /// reach is marked, and never reuse freed memory (a freed object stays recognisable).
     pub(crate) verify: bool,
+    /// Debugging (`PALLAS_GC_STRESS`): collect every 64 KB allocated, at every safe point
+    /// that allows it.
+    pub(crate) stress: bool,
 }
 
 /// A byte count for people: `512 MB`, `1.5 GB` (powers of 1024).
@@ -120,6 +123,7 @@ impl Default for Heap {
                 MIN_THRESHOLD
             },
             verify: std::env::var_os("PALLAS_GC_VERIFY").is_some(),
+            stress: std::env::var_os("PALLAS_GC_STRESS").is_some(),
         }
     }
 }
@@ -361,7 +365,12 @@ impl Heap {
     /// Whether a full collection is due: more has been allocated since the last one than
     /// was live after it (and at least the minimum threshold).
     pub fn wants_full_gc(&self) -> bool {
-        self.allocated_since_full > self.live_after_full.max(self.min_threshold)
+        let due = if self.stress {
+            self.min_threshold
+        } else {
+            self.live_after_full.max(self.min_threshold)
+        };
+        self.allocated_since_full > due
     }
 
     /// Bytes live after the last collection.

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Prints the heap's targets, measured: peak RSS (cold loads, no module cache) of the
+# reference's sire.sire, prelude.sire and lib_http.sire and of booting its demo_cog_notepad
+# (these need PALLAS_REFERENCE, a checkout of the reference), the memory of 10,000
+# definitions against 5,000, and, with --against REV, the allocation-heavy workloads of
+# sire/bench.sire (primes, nrev, tabInserts) timed against a build of REV in the same run.
+#
+#   scripts/memory-targets.sh [--against REV]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+against=""
+if [[ "${1:-}" == "--against" ]]; then against="${2:?--against needs a revision}"; fi
+
+cargo build --release --quiet
+bin="$PWD/target/release/pallas"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# peak KB and seconds of a command, as "KB SECONDS"
+measure() { /usr/bin/time -f "%M %e" -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
+  echo "failed: $*" >&2; tail -5 "$work/err" >&2; return 1; }; cat "$work/time"; }
+
+verdict() { # name kb limit_mb
+  local mb=$(( $2 / 1024 ))
+  if (( mb <= $3 )); then echo "  $1: $mb MB peak (target <= $3 MB): ok"
+  else echo "  $1: $mb MB peak (target <= $3 MB): OVER"; fi
+}
+
+echo "peak memory, cold loads"
+if [[ -n "${PALLAS_REFERENCE:-}" && -d "$PALLAS_REFERENCE/sire" ]]; then
+  ref="$PALLAS_REFERENCE/sire"
+  for t in "sire.sire 60" "prelude.sire 100" "lib_http.sire 250"; do
+    set -- $t
+    r=$(cd "$ref" && measure "$bin" --no-cache sire --no-repl "$1")
+    verdict "$1 (${r#* } s)" "${r% *}" "$2"
+  done
+  r=$(cd "$ref" && measure "$bin" --no-cache boot "$work/notepad" demo_cog_notepad.sire)
+  verdict "boot demo_cog_notepad (${r#* } s)" "${r% *}" 250
+else
+  echo "  *** SKIPPED the reference's files: set PALLAS_REFERENCE to a checkout of the reference"
+fi
+
+echo "definitions (one per block, each using the one before)"
+cp sire/*.sire "$work/"
+for n in 5000 10000; do
+  { printf '#### defs%s <- arith\n\n:| arith\n\n= v0 0\n\n' "$n"
+    for ((i = 1; i < n; i++)); do printf '= v%s (_Add v%s %s)\n\n' "$i" "$((i - 1))" "$i"; done
+  } > "$work/defs$n.sire"
+done
+r5=$(cd "$work" && measure "$bin" --no-cache sire --no-repl defs5000.sire)
+r10=$(cd "$work" && measure "$bin" --no-cache sire --no-repl defs10000.sire)
+ratio=$(echo "scale=2; ${r10% *} / ${r5% *}" | bc)
+echo "  5,000: $(( ${r5% *} / 1024 )) MB in ${r5#* } s; 10,000: $(( ${r10% *} / 1024 )) MB in ${r10#* } s;" \
+     "memory ratio ${ratio}x (target <= 2.2x): $(echo "$ratio <= 2.2" | bc | sed 's/1/ok/;s/0/OVER/')"
+
+if [[ -n "$against" ]]; then
+  echo "allocation-heavy workloads, interpreter (jit off), against $against"
+  git worktree add --quiet --detach "$work/old" "$against"
+  (cd "$work/old" && cargo build --release --quiet)
+  old="$work/old/target/release/pallas"
+  for w in "primes 3000" "nrev 400" "tabInserts 1000"; do
+    best() { "$1" --jit off bench --runs 5 --sire sire/bench.sire "$w" 2>&1 | awk '/^jit off/ {print $3}'; }
+    o=$(best "$old"); n=$(best "$bin")
+    echo "  $w: $against $o, now $n"
+  done
+  git worktree remove --force "$work/old"
+fi
