@@ -37,7 +37,9 @@ Examples:
   # load and replay, print the cog's hash, stop
   pallas start ./counter --print-hash
   # an HTTP server on port 8080 (try `curl localhost:8080/`)
-  pallas boot ./web sire/demo_http.sire && PALLAS_TCP_PORT=8080 pallas start ./web";
+  pallas boot ./web sire/demo_http.sire && PALLAS_TCP_PORT=8080 pallas start ./web
+  # drop the inputs that crash the cog (with a message) instead of stopping
+  pallas start ./web --skip-crashing-inputs";
 
 /// Arguments of `pallas start`.
 #[derive(Args, Debug)]
@@ -59,6 +61,12 @@ pub struct StartArgs {
     /// stops the machine without committing the step; a driver past it restarts.
     #[arg(long, default_value_t = 30.0, value_name = "SECS")]
     pub step_limit: f64,
+    /// When a step fails (the cog crashes, runs past --step-limit or returns no
+    /// `[cog outputs]`), run its inputs again one at a time and drop each one that fails
+    /// alone, with a message, instead of stopping the machine. Nothing of a failed step is
+    /// committed either way.
+    #[arg(long)]
+    pub skip_crashing_inputs: bool,
 }
 
 /// Where a STORE argument points.
@@ -118,6 +126,8 @@ pub fn start(opts: &RuntimeOpts, a: StartArgs) -> Result<(), Failure> {
     let mut m = Machine::start(rt, &dir, a.replay_all, say, print)
         .map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
     m.snapshot_every = a.snapshot_every.max(1);
+    m.skip_crashing_inputs = a.skip_crashing_inputs;
+    m.show_value = crate::loot::show;
     m.step_limit = std::time::Duration::try_from_secs_f64(a.step_limit)
         .ok()
         .filter(|d| !d.is_zero())

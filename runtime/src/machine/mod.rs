@@ -107,6 +107,17 @@ pub enum MachineError {
     /// A step crashed; the machine stops and keeps its log.
     #[error("the cog crashed: {0}")]
     Crashed(String),
+    /// A step failed (crashed, ran past its limit, or returned no `[cog outputs]`) on these
+    /// inputs; nothing of it was committed.
+    #[error("{cause}, on the input {input}{context}; nothing of the step was committed (start with --skip-crashing-inputs to drop the inputs that fail and go on)")]
+    FailedOn {
+        /// What went wrong.
+        cause: String,
+        /// The input that fails, printed (cut short when long).
+        input: String,
+        /// Which of the step's inputs it is.
+        context: String,
+    },
     /// A step ran past its time limit; the machine stops and keeps its log.
     #[error("a step ran past the limit of {0:?} and was abandoned (nothing of it was committed)")]
     TimedOut(Duration),
@@ -176,6 +187,12 @@ pub struct Machine {
     pub snapshot_every: u64,
     /// How long one step, one driver call or one read may run (not applied to replays).
     pub step_limit: Duration,
+    /// Drop the inputs whose step fails (see [`Machine::run`]) instead of stopping.
+    pub skip_crashing_inputs: bool,
+    /// Inputs of a failed step still to run one at a time.
+    retry: VecDeque<Value>,
+    /// Prints a value (at most about this many characters) in messages about the machine.
+    pub show_value: fn(Value, usize) -> String,
     watchdog: watchdog::Watchdog,
     /// Set when the machine is asked to stop (see [`Machine::run`]).
     stop: Arc<AtomicBool>,
@@ -363,6 +380,9 @@ impl Machine {
             snapshot_batch: snap_batch,
             snapshot_every: 1000,
             step_limit: Duration::from_secs(30),
+            skip_crashing_inputs: false,
+            retry: VecDeque::new(),
+            show_value: crate::print::show_short,
             watchdog: watchdog::Watchdog::new(rt_interrupt),
             stop: Arc::new(AtomicBool::new(false)),
             drivers: Vec::new(),
@@ -438,6 +458,7 @@ impl Machine {
             rt.roots.extend(d.values());
         }
         rt.roots.extend(self.inputs.iter().copied());
+        rt.roots.extend(self.retry.iter().copied());
         rt.roots.extend(self.responses.iter().map(|r| r.value));
         rt.roots.extend(self.traces.borrow().iter().copied());
         rt.roots.extend_from_slice(extra);
@@ -476,12 +497,104 @@ impl Machine {
         Ok((*next, row(*outs)))
     }
 
-    /// Runs one step on the queued inputs, logs it and releases what it produced.
+    /// Runs one step on the queued inputs, logs it and releases what it produced. A step
+    /// that fails (see [`failed_step`]) commits nothing. Then, with
+    /// [`Machine::skip_crashing_inputs`], its inputs run again one at a time and each one
+    /// that fails alone is reported and dropped; without, the machine stops with an error
+    /// that names the first input that fails alone (found by running them one at a time
+    /// without committing anything).
     fn step(&mut self) -> Result<(), MachineError> {
         let inputs = std::mem::take(&mut self.inputs);
-        let input_row = self.rt.row(&inputs);
+        let Some(cause) = self.try_step(&inputs)? else {
+            return Ok(());
+        };
+        if !self.skip_crashing_inputs {
+            return Err(self.describe_failure(cause, &inputs));
+        }
+        if inputs.len() == 1 {
+            let shown = (self.show_value)(inputs[0], 400);
+            (self.say)(&format!(
+                "{cause}, on the input {shown}; the input is dropped (--skip-crashing-inputs) and the machine goes on"
+            ));
+            return Ok(());
+        }
+        (self.say)(&format!(
+            "{cause}, on a step of {} inputs; running them one at a time",
+            inputs.len()
+        ));
+        self.retry = inputs.into();
+        while let Some(input) = self.retry.pop_front() {
+            if let Some(cause) = self.try_step(&[input])? {
+                let shown = (self.show_value)(input, 400);
+                (self.say)(&format!(
+                    "{cause}, on the input {shown}; the input is dropped (--skip-crashing-inputs) and the machine goes on"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The error for a step on `inputs` that failed with `cause`: it names the first input
+    /// that fails alone (after the ones before it), running them one at a time from the
+    /// cog as it is, committing nothing.
+    fn describe_failure(&mut self, cause: MachineError, inputs: &[Value]) -> MachineError {
+        let (cause, at) = if inputs.len() == 1 {
+            (cause, Some(0))
+        } else {
+            let saved = self.cog;
+            let mut found = None;
+            for (k, input) in inputs.iter().enumerate() {
+                let one = self.rt.row(&[*input]);
+                let all = self.rt.row(inputs);
+                self.sync_roots(&[one, all, saved]);
+                match self.run_step(one) {
+                    Ok((next, _)) => self.set_cog(next),
+                    Err(e) if failed_step(&e) => {
+                        found = Some((e, k));
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.traces.borrow_mut().clear();
+            self.set_cog(saved);
+            match found {
+                Some((e, k)) => (e, Some(k)),
+                None => (cause, None),
+            }
+        };
+        let (input, context) = match at {
+            Some(k) if inputs.len() > 1 => (
+                inputs[k],
+                format!(" (input {} of the step's {})", k + 1, inputs.len()),
+            ),
+            Some(k) => (inputs[k], String::new()),
+            None => {
+                let all = self.rt.row(inputs);
+                (all, format!(" (the step's {} inputs together)", inputs.len()))
+            }
+        };
+        MachineError::FailedOn {
+            cause: cause.to_string(),
+            input: (self.show_value)(input, 400),
+            context,
+        }
+    }
+
+    /// Runs one step on `inputs` and commits it: `None`, or the step's failure (see
+    /// [`failed_step`]), of which nothing is committed or shown.
+    fn try_step(&mut self, inputs: &[Value]) -> Result<Option<MachineError>, MachineError> {
+        let input_row = self.rt.row(inputs);
         self.sync_roots(&[input_row]);
-        let (next, outs) = self.run_step(input_row)?;
+        let (next, outs) = match self.run_step(input_row) {
+            Ok(r) => r,
+            Err(e) if failed_step(&e) => {
+                // Nothing of the step is seen: not its traces, not its outputs.
+                self.traces.borrow_mut().clear();
+                return Ok(Some(e));
+            }
+            Err(e) => return Err(e),
+        };
         let payload = seed::save(input_row);
         let writer = self
             .writer
@@ -525,7 +638,7 @@ impl Machine {
         if self.batch - self.snapshot_batch >= self.snapshot_every {
             self.snapshot()?;
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Writes a snapshot of the cog as it is now: the pins not stored yet as one commit,
@@ -963,6 +1076,15 @@ pub fn collect_store(
     let mut roots = vec![checked.boot.cog];
     roots.extend(checked.latest.map(|r| r.cog));
     store.collect(&roots)
+}
+
+/// Whether `e` is a failure of the step itself (a crash, the time limit, or a result that is
+/// not `[cog outputs]`), which commits nothing, rather than of the machine.
+fn failed_step(e: &MachineError) -> bool {
+    matches!(
+        e,
+        MachineError::Crashed(_) | MachineError::TimedOut(_) | MachineError::BadStep(_)
+    )
 }
 
 /// Checks that `cog` has the shape of a cog (an application with at least three arguments).
