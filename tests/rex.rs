@@ -152,6 +152,18 @@ fn printer_round_trips_samples() {
         "(f a b ? f 1 2)",
         "x.y.z",
         "-(a b)",
+        // Line strings after closed forms, which end their line.
+        "= x a} b\n  c",
+        "| _La} wArgs (0 0 3 0)",
+        "(f x)} y",
+        "a(b)(c)} x",
+        "a.b(c)} x",
+        "(a.b)} x",
+        "-a} x",
+        "-a.b} x",
+        "(-a)} x",
+        "x.-a.b} y",
+        "= (f x) } y\n      } z",
     ] {
         round_trip(&one(src));
     }

@@ -77,6 +77,64 @@ fn raw_line<E>(r: &Rex<E>) -> Option<String> {
     Some(out)
 }
 
+/// A chain that ends in line strings after at least one other form: the forms before them
+/// and the line strings, printed bare (see [`raw_line`]). A line string can only end a line,
+/// so such a chain prints flat, `a(b)} text`, where it ends the line.
+fn line_tailed<E>(r: &Rex<E>) -> Option<(Vec<&Rex<E>>, String)> {
+    let mut items = Vec::new();
+    let mut cur = Some(r);
+    while let Some(x) = cur {
+        if let Rex::Leaf {
+            shape: TextShape::Line,
+            ..
+        } = x
+        {
+            return if items.is_empty() {
+                None
+            } else {
+                raw_line(x).map(|l| (items, l))
+            };
+        }
+        items.push(x);
+        cur = x.heir();
+    }
+    None
+}
+
+/// Whether `r`, printed where it ends its line, ends with a bare line string that belongs
+/// inside it: a line-string chain, a chain that ends in one, or a prefix or tight infix form
+/// (without an heir) whose last son does.
+fn ends_line<E>(r: &Rex<E>) -> bool {
+    if raw_line(r).is_some() || line_tailed(r).is_some() {
+        return true;
+    }
+    match r {
+        Rex::Node {
+            shape: RuneShape::Shut | RuneShape::Pref,
+            sons,
+            heir: None,
+            ..
+        } => sons.last().is_some_and(|s| {
+            // Only one level here: deeper forms keep their brackets.
+            raw_line(s).is_some() || line_tailed(s).is_some()
+        }),
+        _ => false,
+    }
+}
+
+/// Whether a form reads back as one clump without brackets around it, even when other
+/// forms follow it at once.
+fn self_delimited<E>(r: &Rex<E>) -> bool {
+    matches!(
+        r,
+        Rex::Leaf { .. }
+            | Rex::Node {
+                shape: RuneShape::Nest | RuneShape::Infx | RuneShape::Open,
+                ..
+            }
+    )
+}
+
 /// Resolves the line-string markers of a printed line that starts at column 0.
 fn align_lines(s: &str) -> String {
     match s.find(LINE_START) {
@@ -92,8 +150,24 @@ struct Printer<'a, E> {
 }
 
 impl<E> Printer<'_, E> {
-    /// A form that is one clump and ends where it starts another (no heir handling).
-    fn bare(&self, r: &Rex<E>, out: &mut String) {
+    /// The forms `items` juxtaposed (`a(b)(c)`), then the line strings `line`: a chain that
+    /// ends its line. `wrap_first` brackets the first form even when it needs none.
+    fn flat(&self, items: &[&Rex<E>], line: &str, wrap_first: bool, out: &mut String) {
+        for (i, x) in items.iter().enumerate() {
+            if i == 0 && !wrap_first && self_delimited(x) {
+                self.bare(x, false, out);
+            } else {
+                out.push('(');
+                self.bare(x, false, out);
+                out.push(')');
+            }
+        }
+        out.push_str(line);
+    }
+
+    /// A form that is one clump and ends where it starts another (no heir handling). `end`:
+    /// nothing follows it on its line, so it may end with a bare line string.
+    fn bare(&self, r: &Rex<E>, end: bool, out: &mut String) {
         match r {
             Rex::Leaf { shape, text, .. } => match shape {
                 TextShape::Word if is_word(text) => out.push_str(text),
@@ -116,7 +190,7 @@ impl<E> Printer<'_, E> {
                         out.push_str(rune);
                         for s in sons {
                             out.push(' ');
-                            self.closed(s, out);
+                            self.closed(s, false, out);
                         }
                         out.push(')');
                     }
@@ -126,10 +200,28 @@ impl<E> Printer<'_, E> {
                     self.sons(sons, &format!(" {rune} "), out);
                     out.push(')');
                 }
-                RuneShape::Pref => match sons.as_slice() {
-                    [one] if raw_line(one).is_some() => {
+                RuneShape::Pref => match (sons.as_slice(), end) {
+                    ([one], true) if raw_line(one).is_some() => {
                         out.push_str(rune);
                         out.push_str(&raw_line(one).unwrap_or_default());
+                    }
+                    ([one], true) if line_tailed(one).is_some() => {
+                        out.push_str(rune);
+                        if let Some((items, line)) = line_tailed(one) {
+                            self.flat(&items, &line, true, out);
+                        }
+                    }
+                    (
+                        [one @ Rex::Node {
+                            shape: RuneShape::Shut,
+                            heir: None,
+                            ..
+                        }],
+                        true,
+                    ) if ends_line(one) => {
+                        // Prefix runes bind looser than tight infix: `-a.b} x`.
+                        out.push_str(rune);
+                        self.bare(one, true, out);
                     }
                     _ => {
                         out.push_str(rune);
@@ -145,11 +237,15 @@ impl<E> Printer<'_, E> {
                         if i > 0 {
                             out.push_str(rune);
                         }
-                        match raw_line(son) {
-                            Some(l) if i + 1 == n => out.push_str(&l),
+                        let last = end && i + 1 == n;
+                        match (raw_line(son), line_tailed(son)) {
+                            (Some(l), _) if last => out.push_str(&l),
+                            (_, Some((items, line))) if last => {
+                                self.flat(&items, &line, true, out)
+                            }
                             _ => {
                                 out.push('(');
-                                self.closed(son, out);
+                                self.closed(son, false, out);
                                 out.push(')');
                             }
                         }
@@ -165,33 +261,33 @@ impl<E> Printer<'_, E> {
             if i > 0 {
                 out.push_str(sep);
             }
-            self.closed(s, out);
+            self.closed(s, false, out);
         }
     }
 
     /// A closed, one-clump form including the heir chain (`a(b(c))`: `a`, heir `b`, its
-    /// heir `c`), the chain walked in a loop.
-    fn closed(&self, r: &Rex<E>, out: &mut String) {
+    /// heir `c`), the chain walked in a loop. `end`: nothing follows it on its line, so a
+    /// chain that ends in line strings prints flat with them bare at the end (elsewhere a
+    /// line string can only print as a quoted string).
+    fn closed(&self, r: &Rex<E>, end: bool, out: &mut String) {
+        if end {
+            if let Some((items, line)) = line_tailed(r) {
+                self.flat(&items, &line, false, out);
+                return;
+            }
+        }
         let mut opened = 0;
         let mut cur = r;
         loop {
-            let self_delimited = matches!(
-                cur,
-                Rex::Leaf { .. }
-                    | Rex::Node {
-                        shape: RuneShape::Nest | RuneShape::Infx | RuneShape::Open,
-                        ..
-                    }
-            );
             let Some(h) = cur.heir() else {
-                self.bare(cur, out);
+                self.bare(cur, end && opened == 0, out);
                 break;
             };
-            if self_delimited {
-                self.bare(cur, out);
+            if self_delimited(cur) {
+                self.bare(cur, false, out);
             } else {
                 out.push('(');
-                self.bare(cur, out);
+                self.bare(cur, false, out);
                 out.push(')');
             }
             out.push('(');
@@ -254,7 +350,7 @@ impl<E> Printer<'_, E> {
                 }
                 other => {
                     let mut line = " ".repeat(col);
-                    self.closed(other, &mut line);
+                    self.closed(other, true, &mut line);
                     out.push_str(&align_lines(&line));
                     out.push('\n');
                 }
@@ -292,7 +388,7 @@ pub fn print<E>(r: &Rex<E>, embed: &dyn Fn(&E) -> String) -> String {
 /// Prints a tree on one line, for messages (OPEN nodes print as nested forms).
 pub fn print_line<E>(r: &Rex<E>, embed: &dyn Fn(&E) -> String) -> String {
     let mut out = String::new();
-    Printer { embed }.closed(r, &mut out);
+    Printer { embed }.closed(r, true, &mut out);
     out.replace(LINE_START, "")
         .replace(&format!("\n{LINE_CONT}"), " ")
 }
