@@ -142,7 +142,11 @@ fn a_crashing_step_commits_nothing_and_is_skipped_only_when_asked() {
     let stderr = std::fs::read_to_string(&err).expect("stderr");
     assert!(stderr.contains("input 2 of the step's 4"), "{stderr}");
     let (mut child, lines) = start(&dir, &["--skip-crashing-inputs"], &err);
-    assert_eq!(next_number(&lines, "trk"), 29, "the failed start changed the state");
+    assert_eq!(
+        next_number(&lines, "trk"),
+        29,
+        "the failed start changed the state"
+    );
     terminate(&mut child);
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&err);

@@ -78,7 +78,10 @@ fn many_connections_at_once_while_one_is_idle_and_one_is_slow() {
         idle_opened.elapsed().as_secs_f64() < LIMIT - 1.0,
         "the requests took so long that the idle connection may have been closed already"
     );
-    assert!(still_open(&mut idle), "the idle connection was closed early");
+    assert!(
+        still_open(&mut idle),
+        "the idle connection was closed early"
+    );
 
     let slow = slow.join().expect("the slow client failed");
     assert!(slow.starts_with("HTTP/1.0 200 OK\r\n"), "{slow:?}");

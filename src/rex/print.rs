@@ -240,9 +240,7 @@ impl<E> Printer<'_, E> {
                         let last = end && i + 1 == n;
                         match (raw_line(son), line_tailed(son)) {
                             (Some(l), _) if last => out.push_str(&l),
-                            (_, Some((items, line))) if last => {
-                                self.flat(&items, &line, true, out)
-                            }
+                            (_, Some((items, line))) if last => self.flat(&items, &line, true, out),
                             _ => {
                                 out.push('(');
                                 self.closed(son, false, out);

@@ -571,7 +571,10 @@ impl Machine {
             Some(k) => (inputs[k], String::new()),
             None => {
                 let all = self.rt.row(inputs);
-                (all, format!(" (the step's {} inputs together)", inputs.len()))
+                (
+                    all,
+                    format!(" (the step's {} inputs together)", inputs.len()),
+                )
             }
         };
         MachineError::FailedOn {
