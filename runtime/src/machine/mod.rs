@@ -187,7 +187,8 @@ pub struct Machine {
     pub snapshot_every: u64,
     /// How long one step, one driver call or one read may run (not applied to replays).
     pub step_limit: Duration,
-    /// Drop the inputs whose step fails (see [`Machine::run`]) instead of stopping.
+    /// When a step fails, run its inputs again one at a time and drop each one that fails
+    /// alone (with a message) instead of stopping the machine.
     pub skip_crashing_inputs: bool,
     /// Inputs of a failed step still to run one at a time.
     retry: VecDeque<Value>,
