@@ -1082,12 +1082,15 @@ pub fn collect_store(
     store.collect(&roots)
 }
 
-/// Whether `e` is a failure of the step itself (a crash, the time limit, or a result that is
-/// not `[cog outputs]`), which commits nothing, rather than of the machine.
+/// Whether `e` is a failure of the step itself (a crash, the time limit, the heap limit, or
+/// a result that is not `[cog outputs]`), which commits nothing, rather than of the machine.
 fn failed_step(e: &MachineError) -> bool {
     matches!(
         e,
-        MachineError::Crashed(_) | MachineError::TimedOut(_) | MachineError::BadStep(_)
+        MachineError::Crashed(_)
+            | MachineError::TimedOut(_)
+            | MachineError::OutOfMemory(_)
+            | MachineError::BadStep(_)
     )
 }
 
