@@ -281,6 +281,19 @@ impl BarView {
         }
     }
 
+    /// The nat of the bytes (the body without its closing 1 byte): one copy of the body.
+    pub fn to_nat(self) -> num_bigint::BigUint {
+        let top = 8 * self.len as u64;
+        match self.body {
+            BarBody::Small(x) => num_bigint::BigUint::from(x & !(1u64 << top)),
+            BarBody::Big(n) => {
+                let mut x = n.clone();
+                x.set_bit(top, false);
+                x
+            }
+        }
+    }
+
     /// A copy of all the bytes.
     pub fn to_vec(self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.len);

@@ -51,7 +51,7 @@ fn bar_is_empty(_: &mut Runtime, a: &[Value]) -> JetOut {
 
 fn bar_nat(rt: &mut Runtime, a: &[Value]) -> JetOut {
     let b = view_or_fallback!(a[0]);
-    JetOut::Ret(rt.nat_bytes(&b.to_vec()))
+    JetOut::Ret(rt.nat_big(b.to_nat()))
 }
 
 fn nat_bar(rt: &mut Runtime, a: &[Value]) -> JetOut {

@@ -5,7 +5,7 @@
 use num_bigint::BigUint;
 use num_traits::{ToPrimitive, Zero};
 
-use super::natives::{bit, compare_jet, law_body, n, nat_ret, plan_tag, truthy, W1, W2};
+use super::natives::{bit, compare_jet, law_body, n, nat_ret, nb, plan_tag, truthy, W1, W2};
 use super::{JetOut, Native};
 use crate::datajet::{row_elems, row_view};
 use crate::eval::Strict::{Deep, Lazy, Whnf};
@@ -19,12 +19,96 @@ fn width(x: Value) -> Option<u64> {
     nat_or_zero(x).to_u64().filter(|w| *w < (1 << 32))
 }
 
-/// `n mod 2^w`.
-fn trunc(x: BigUint, w: u64) -> BigUint {
-    if x.bits() <= w {
-        x
-    } else {
-        x & ((BigUint::from(1u32) << w) - 1u32)
+/// Bits `from .. from + w` of `x` as a nat (`(x >> from) mod 2^w`), reading only the
+/// digits they lie in: the cost is the result's size, not `x`'s.
+fn bit_range(x: Value, from: u64, w: u64) -> BigUint {
+    if let Some(s) = x.deref().as_small() {
+        let v = s.checked_shr(from.min(64) as u32).unwrap_or(0);
+        let v = if w < 64 { v & ((1u64 << w) - 1) } else { v };
+        return BigUint::from(v);
+    }
+    let x = nb(x);
+    let bits = x.bits();
+    if from >= bits || w == 0 {
+        return BigUint::zero();
+    }
+    let end = bits.min(from.saturating_add(w));
+    let (first, last) = (from / 64, (end - 1) / 64);
+    let mut words = Bits::default();
+    for d in x.iter_u64_digits().skip(first as usize).take((last - first + 1) as usize) {
+        words.push_word(d, 64);
+    }
+    let mut r = words.into_nat() >> (from % 64);
+    let keep = end - from;
+    if r.bits() > keep {
+        r &= (BigUint::from(1u32) << keep) - 1u32;
+    }
+    r
+}
+
+/// A growing string of bits (least significant first), for building pads and bit slices
+/// with one pass over their parts.
+#[derive(Default)]
+struct Bits {
+    words: Vec<u64>,
+    len: u64,
+}
+
+impl Bits {
+    /// Appends the low `n` bits of `w` (1 <= n <= 64).
+    fn push_word(&mut self, w: u64, n: u32) {
+        let w = if n < 64 { w & ((1u64 << n) - 1) } else { w };
+        let off = (self.len % 64) as u32;
+        if off == 0 {
+            self.words.push(w);
+        } else {
+            *self.words.last_mut().expect("a partial word") |= w << off;
+            if off + n > 64 {
+                self.words.push(w >> (64 - off));
+            }
+        }
+        self.len += n as u64;
+    }
+
+    /// Appends the bits of the pad `p` below its top 1 bit (nothing for the empty pad 1;
+    /// 0 and non-nats are the empty pad).
+    fn push_pad(&mut self, p: Value) {
+        let p = p.deref();
+        if let Some(s) = p.as_small() {
+            let n = (64 - s.leading_zeros()).saturating_sub(1);
+            if n > 0 {
+                self.push_word(s, n);
+            }
+            return;
+        }
+        let Some(Kind::Nat(big)) = p.kind() else {
+            return;
+        };
+        let mut left = big.bits() - 1;
+        for d in big.iter_u64_digits() {
+            if left == 0 {
+                break;
+            }
+            let n = left.min(64) as u32;
+            self.push_word(d, n);
+            left -= n as u64;
+        }
+    }
+
+    /// The bits as a nat (high zero bits vanish).
+    fn into_nat(self) -> BigUint {
+        let mut digits = Vec::with_capacity(self.words.len() * 2);
+        for w in self.words {
+            digits.push(w as u32);
+            digits.push((w >> 32) as u32);
+        }
+        BigUint::new(digits)
+    }
+
+    /// The pad of these bits: they, then a 1 bit.
+    fn into_pad(mut self) -> BigUint {
+        self.push_word(1, 1);
+        self.into_nat()
     }
 }
 
@@ -54,25 +138,13 @@ fn is_cow(x: Value) -> bool {
     }
 }
 
-/// `toPad x`: a pad is a nat whose highest 1 bit marks its length; 0 (and non-nats) mean the
-/// empty pad 1.
-fn to_pad(x: Value) -> BigUint {
-    pad_of(n(x))
-}
-
-/// A nat as a pad: 0 is the empty pad 1.
-fn pad_of(x: BigUint) -> BigUint {
-    if x.is_zero() {
-        BigUint::from(1u32)
-    } else {
-        x
-    }
-}
-
-/// `padWeld x y`: the bits of pad `x` followed by those of pad `y`.
-fn pad_weld(x: BigUint, y: BigUint) -> BigUint {
-    let wid = x.bits() - 1;
-    (x - (BigUint::from(1u32) << wid)) + (y << wid)
+/// `padWeld x y`: the bits of pad `x` followed by those of pad `y` (a pad is a nat whose
+/// highest 1 bit marks its length; 0 and non-nats are the empty pad 1).
+fn pad_weld(x: Value, y: Value) -> BigUint {
+    let mut out = Bits::default();
+    out.push_pad(x);
+    out.push_pad(y);
+    out.into_pad()
 }
 
 /// The elements of a row when all are evaluated (a native cannot evaluate them).
@@ -80,24 +152,36 @@ fn evaluated_elems(x: Value) -> Option<crate::datajet::RowView> {
     row_view(x).filter(|xs| xs.iter().all(|v| v.is_whnf()))
 }
 
-/// `padFlat x`: a nat is itself; a row's elements are flattened and welded. `None` for
-/// anything a native leaves to the PLAN code (unevaluated parts, other closures).
+/// `padFlat x`: a nat is itself; a row's elements are flattened and welded, in one pass
+/// over the tree (any depth). `None` for anything a native leaves to the PLAN code
+/// (unevaluated parts, other closures).
 fn pad_flat(x: Value) -> Option<BigUint> {
     let x = x.deref();
     if x.is_nat() {
         return Some(n(x));
     }
-    let mut acc = BigUint::from(1u32);
-    for e in evaluated_elems(x)?.iter() {
-        acc = pad_weld(acc, pad_of(pad_flat(e)?));
+    let mut out = Bits::default();
+    let mut stack = vec![(evaluated_elems(x)?, 0usize)];
+    while let Some((row, i)) = stack.last_mut() {
+        let Some(e) = row.get(*i) else {
+            stack.pop();
+            continue;
+        };
+        *i += 1;
+        let e = e.deref();
+        if e.is_nat() {
+            out.push_pad(e);
+        } else {
+            stack.push((evaluated_elems(e)?, 0));
+        }
     }
-    Some(acc)
+    Some(out.into_pad())
 }
 
 /// `_Bix i n` and `_TestBit i n`: bit `i` of `n` (0 for a non-nat, or past its end).
-fn test_bit(rt: &mut Runtime, a: &[Value]) -> JetOut {
+fn test_bit(_: &mut Runtime, a: &[Value]) -> JetOut {
     match width(a[0]) {
-        Some(i) => nat_ret(rt, BigUint::from(n(a[1]).bit(i) as u32)),
+        Some(i) => bit(bit_range(a[1], i, 1).bit(0)),
         None => JetOut::Ret(Value::small(0)),
     }
 }
@@ -174,12 +258,12 @@ pub fn table() -> Vec<(&'static str, Native)> {
     put("_Bix", W2, test_bit);
     put("_TestBit", W2, test_bit);
     put("_Trunc", W2, |rt, a| match width(a[0]) {
-        Some(w) => nat_ret(rt, trunc(n(a[1]), w)),
+        Some(w) => nat_ret(rt, bit_range(a[1], 0, w)),
         None => JetOut::Fallback,
     });
     put("_BitSlice", &[Whnf, Whnf, Whnf], |rt, a| {
         match (width(a[0]), width(a[1])) {
-            (Some(o), Some(w)) => nat_ret(rt, trunc(n(a[2]) >> o, w)),
+            (Some(o), Some(w)) => nat_ret(rt, bit_range(a[2], o, w)),
             (None, _) => JetOut::Ret(Value::small(0)),
             _ => JetOut::Fallback,
         }
@@ -202,7 +286,7 @@ pub fn table() -> Vec<(&'static str, Native)> {
         _ => JetOut::Ret(a[1]),
     });
     put("_PopCount", W1, |rt, a| {
-        let c: u64 = n(a[0])
+        let c: u64 = nb(a[0])
             .iter_u64_digits()
             .map(|d| d.count_ones() as u64)
             .sum();
@@ -262,33 +346,33 @@ pub fn table() -> Vec<(&'static str, Native)> {
         }
         JetOut::Eval(acc)
     });
-    put("padWeld", W2, |rt, a| {
-        nat_ret(rt, pad_weld(to_pad(a[0]), to_pad(a[1])))
-    });
+    put("padWeld", W2, |rt, a| nat_ret(rt, pad_weld(a[0], a[1])));
+    // One pass over the pads (welding them one by one would copy the result each time).
     put("padCat", W1, |rt, a| match evaluated_elems(a[0]) {
-        Some(xs) => nat_ret(
-            rt,
-            xs.iter()
-                .fold(BigUint::from(1u32), |acc, x| pad_weld(acc, to_pad(x))),
-        ),
+        Some(xs) => {
+            let mut out = Bits::default();
+            for x in xs.iter() {
+                out.push_pad(x);
+            }
+            nat_ret(rt, out.into_pad())
+        }
         None => JetOut::Fallback,
     });
-    put("padFlat", W1, |rt, a| {
-        match stacker::maybe_grow(64 * 1024, 1024 * 1024, || pad_flat(a[0])) {
-            Some(p) => nat_ret(rt, p),
-            None => JetOut::Fallback,
-        }
+    put("padFlat", W1, |rt, a| match pad_flat(a[0]) {
+        Some(p) => nat_ret(rt, p),
+        None => JetOut::Fallback,
     });
     // `implode cs`: the bytes of the nats of a row, each welded after the whole bytes of the
     // ones before.
+    // (The bytes of each nat, without its high zero bytes, appended: one copy.)
     put("implode", W1, |rt, a| match evaluated_elems(a[0]) {
-        Some(xs) => nat_ret(
-            rt,
-            xs.iter().fold(BigUint::zero(), |acc, c| {
-                let shift = acc.bits().div_ceil(8) * 8;
-                acc + (n(c) << shift)
-            }),
-        ),
+        Some(xs) => {
+            let mut bytes = Vec::new();
+            for c in xs.iter() {
+                bytes.extend(crate::nat::to_bytes(c).unwrap_or_default());
+            }
+            JetOut::Ret(rt.nat_bytes(&bytes))
+        }
         None => JetOut::Fallback,
     });
     put("_SizedListToRow", W2, |rt, a| {
@@ -354,8 +438,8 @@ pub fn table() -> Vec<(&'static str, Native)> {
         if a[0].is_nat() {
             return JetOut::Ret(a[0]);
         }
-        match row_elems(a[0]) {
-            Some(xs) => JetOut::Eval(xs.first().copied().unwrap_or(Value::small(0))),
+        match row_view(a[0]) {
+            Some(xs) => JetOut::Eval(xs.get(0).unwrap_or(Value::small(0))),
             None => JetOut::Fallback,
         }
     });

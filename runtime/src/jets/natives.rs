@@ -18,8 +18,23 @@ pub(super) const W1: &[Strict] = &[Whnf];
 /// Two arguments forced to WHNF.
 pub(super) const W2: &[Strict] = &[Whnf, Whnf];
 
+/// `N(x)` as an owned bignum (a copy of a big nat: for results built from it).
 pub(super) fn n(x: Value) -> BigUint {
     nat_or_zero(x).into_owned()
+}
+
+/// `N(x)` as a bignum, borrowed where it is stored (no copy of a big nat).
+pub(super) fn nb(x: Value) -> std::borrow::Cow<'static, BigUint> {
+    nat_or_zero(x)
+}
+
+/// `N(x)` as a machine word, `None` when it does not fit.
+fn count(x: Value) -> Option<u64> {
+    if x.is_nat() {
+        crate::nat::to_u64(x)
+    } else {
+        Some(0)
+    }
 }
 
 fn small(x: Value) -> u64 {
@@ -55,15 +70,15 @@ fn add(rt: &mut Runtime, a: &[Value]) -> JetOut {
     if let Some((x, y)) = smalls(a[0], a[1]) {
         return JetOut::Ret(rt.nat_u64(x + y));
     }
-    nat_ret(rt, n(a[0]) + n(a[1]))
+    nat_ret(rt, &*nb(a[0]) + &*nb(a[1]))
 }
 
 fn sub(rt: &mut Runtime, a: &[Value]) -> JetOut {
     if let Some((x, y)) = smalls(a[0], a[1]) {
         return JetOut::Ret(Value::small(x.saturating_sub(y)));
     }
-    let (x, y) = (n(a[0]), n(a[1]));
-    nat_ret(rt, if x > y { x - y } else { BigUint::zero() })
+    let (x, y) = (nb(a[0]), nb(a[1]));
+    nat_ret(rt, if x > y { &*x - &*y } else { BigUint::zero() })
 }
 
 /// A result too big for the heap's limit: refused before it is made.
@@ -82,17 +97,23 @@ fn mul(rt: &mut Runtime, a: &[Value]) -> JetOut {
     if rt.heap.would_exceed(bytes as usize) {
         return out_of_memory(rt);
     }
-    nat_ret(rt, n(a[0]) * n(a[1]))
+    nat_ret(rt, &*nb(a[0]) * &*nb(a[1]))
 }
 
 fn div(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let (x, y) = (n(a[0]), n(a[1]));
-    nat_ret(rt, if y.is_zero() { y } else { x / y })
+    if let Some((x, y)) = smalls(a[0], a[1]) {
+        return JetOut::Ret(Value::small(x.checked_div(y).unwrap_or(0)));
+    }
+    let (x, y) = (nb(a[0]), nb(a[1]));
+    nat_ret(rt, if y.is_zero() { BigUint::zero() } else { &*x / &*y })
 }
 
 fn modulo(rt: &mut Runtime, a: &[Value]) -> JetOut {
-    let (x, y) = (n(a[0]), n(a[1]));
-    nat_ret(rt, if y.is_zero() { x } else { x % y })
+    if let Some((x, y)) = smalls(a[0], a[1]) {
+        return JetOut::Ret(Value::small(x.checked_rem(y).unwrap_or(x)));
+    }
+    let (x, y) = (nb(a[0]), nb(a[1]));
+    nat_ret(rt, if y.is_zero() { x.into_owned() } else { &*x % &*y })
 }
 
 /// `_Car` (and `_TabKeys`): opcode 1's first part of a value: the pin opcode 4 for a pin,
@@ -158,6 +179,9 @@ pub(super) fn plan_tag(x: Value) -> u8 {
 }
 
 fn dec(rt: &mut Runtime, a: &[Value]) -> JetOut {
+    if let Some((x, _)) = smalls(a[0], Value::small(0)) {
+        return JetOut::Ret(Value::small(x.saturating_sub(1)));
+    }
     let x = n(a[0]);
     nat_ret(rt, if x.is_zero() { x } else { x - 1u32 })
 }
@@ -228,22 +252,48 @@ fn table_core() -> Vec<(&'static str, Native)> {
             _ => JetOut::Fallback,
         }
     });
-    put("_Lsh", W2, |rt, a| match nat_or_zero(a[1]).to_u64() {
-        Some(k) if rt.heap.would_exceed(k as usize / 8) => out_of_memory(rt),
-        Some(k) if k < (1 << 32) => nat_ret(rt, n(a[0]) << k),
-        _ => JetOut::Fallback,
+    put("_Lsh", W2, |rt, a| {
+        if let Some((x, k)) = smalls(a[0], a[1]) {
+            if k < 64 && (x == 0 || x.leading_zeros() as u64 >= k) {
+                return JetOut::Ret(rt.nat_u64(x << k));
+            }
+        }
+        match count(a[1]) {
+            Some(k) if rt.heap.would_exceed(k as usize / 8) => out_of_memory(rt),
+            Some(k) if k < (1 << 32) => nat_ret(rt, &*nb(a[0]) << k),
+            _ => JetOut::Fallback,
+        }
     });
-    put("_Rsh", W2, |rt, a| match nat_or_zero(a[1]).to_u64() {
-        Some(k) => nat_ret(rt, n(a[0]) >> k),
-        None => JetOut::Ret(Value::small(0)),
+    put("_Rsh", W2, |rt, a| {
+        if let Some((x, k)) = smalls(a[0], a[1]) {
+            return JetOut::Ret(Value::small(x.checked_shr(k.min(64) as u32).unwrap_or(0)));
+        }
+        match count(a[1]) {
+            Some(k) => nat_ret(rt, &*nb(a[0]) >> k),
+            None => JetOut::Ret(Value::small(0)),
+        }
     });
+    // The bit width is kept with the nat: no copy.
     put("_Met", W1, |rt, a| {
-        let b = n(a[0]).bits();
+        let b = if a[0].is_nat() {
+            crate::nat::bit_width(a[0])
+        } else {
+            0
+        };
         JetOut::Ret(rt.nat_u64(b))
     });
-    put("_Mix", W2, |rt, a| nat_ret(rt, n(a[0]) ^ n(a[1])));
-    put("_Dis", W2, |rt, a| nat_ret(rt, n(a[0]) | n(a[1])));
-    put("_Con", W2, |rt, a| nat_ret(rt, n(a[0]) & n(a[1])));
+    put("_Mix", W2, |rt, a| match smalls(a[0], a[1]) {
+        Some((x, y)) => JetOut::Ret(Value::small(x ^ y)),
+        None => nat_ret(rt, &*nb(a[0]) ^ &*nb(a[1])),
+    });
+    put("_Dis", W2, |rt, a| match smalls(a[0], a[1]) {
+        Some((x, y)) => JetOut::Ret(Value::small(x | y)),
+        None => nat_ret(rt, &*nb(a[0]) | &*nb(a[1])),
+    });
+    put("_Con", W2, |rt, a| match smalls(a[0], a[1]) {
+        Some((x, y)) => JetOut::Ret(Value::small(x & y)),
+        None => nat_ret(rt, &*nb(a[0]) & &*nb(a[1])),
+    });
     put("_DivMod", W2, |rt, a| {
         let (x, y) = (n(a[0]), n(a[1]));
         let (d, m) = if y.is_zero() {
@@ -294,9 +344,11 @@ fn get(row: Value, i: Value) -> JetOut {
     let Some(len) = datajet::row_len(row) else {
         return JetOut::Fallback;
     };
-    let idx = match as_big(i) {
-        Some(k) => k.to_u64(),
-        None => Some(0),
+    // `N(i)` as an index (no bignum made for a small one).
+    let idx = if i.is_nat() {
+        crate::nat::to_u64(i)
+    } else {
+        Some(0)
     };
     match idx {
         Some(k) if k < len => match row.kind() {
