@@ -87,7 +87,13 @@ fn nat(i: usize) -> Value {
 /// A bar of `n` bytes: text with a newline every 16 bytes.
 fn text_bar(rt: &mut Runtime, n: usize) -> Value {
     let bytes: Vec<u8> = (0..n)
-        .map(|i| if i % 16 == 15 { b'\n' } else { b'a' + (i % 26) as u8 })
+        .map(|i| {
+            if i % 16 == 15 {
+                b'\n'
+            } else {
+                b'a' + (i % 26) as u8
+            }
+        })
         .collect();
     rt.bar(&bytes)
 }

@@ -1,8 +1,12 @@
 //! The Sire workloads of sire/bench.sire under the reference evaluator (oracle), the
 //! bytecode interpreter and the JIT, next to a native Rust version of the same algorithm,
 //! as ratios measured in one run (best of several runs each). Also the time to load a large
-//! generated Sire file under each engine. Run with `cargo bench --bench workloads`; set
-//! `BENCH_QUICK=1` for one run per mode.
+//! generated Sire file under each engine. Then programs on data (see `data_workloads.rs`) at
+//! n and 4n. Run with `cargo bench --bench workloads`; set `BENCH_QUICK=1` for one run per
+//! mode, `BENCH_DATA_ONLY=1` for the programs on data only.
+
+#[path = "data_workloads.rs"]
+mod data_workloads;
 
 use std::path::Path;
 use std::rc::Rc;
@@ -256,6 +260,13 @@ fn report_load(n: usize) {
 
 fn main() {
     pallas::tune_allocator();
+    if data_workloads::child(|| runtime(Mode::Jit)) {
+        return;
+    }
+    if std::env::var("BENCH_DATA_ONLY").is_ok() {
+        data_workloads::report(runs().min(3));
+        return;
+    }
     use std::hint::black_box as bb;
     report("fib 25", || fib(bb(25)));
     report("ackermann 2 300", || ackermann(bb(2), bb(300)));
@@ -267,4 +278,5 @@ fn main() {
     report("tabInserts 1000", || tab_inserts(bb(1000)));
     report("mandel 60 40 64", || mandel(bb(60), bb(40), bb(64)));
     report_load(3000);
+    data_workloads::report(runs().min(3));
 }

@@ -35,7 +35,11 @@ fn bit_range(x: Value, from: u64, w: u64) -> BigUint {
     let end = bits.min(from.saturating_add(w));
     let (first, last) = (from / 64, (end - 1) / 64);
     let mut words = Bits::default();
-    for d in x.iter_u64_digits().skip(first as usize).take((last - first + 1) as usize) {
+    for d in x
+        .iter_u64_digits()
+        .skip(first as usize)
+        .take((last - first + 1) as usize)
+    {
         words.push_word(d, 64);
     }
     let mut r = words.into_nat() >> (from % 64);

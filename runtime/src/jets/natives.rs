@@ -105,7 +105,14 @@ fn div(rt: &mut Runtime, a: &[Value]) -> JetOut {
         return JetOut::Ret(Value::small(x.checked_div(y).unwrap_or(0)));
     }
     let (x, y) = (nb(a[0]), nb(a[1]));
-    nat_ret(rt, if y.is_zero() { BigUint::zero() } else { &*x / &*y })
+    nat_ret(
+        rt,
+        if y.is_zero() {
+            BigUint::zero()
+        } else {
+            &*x / &*y
+        },
+    )
 }
 
 fn modulo(rt: &mut Runtime, a: &[Value]) -> JetOut {
@@ -113,7 +120,14 @@ fn modulo(rt: &mut Runtime, a: &[Value]) -> JetOut {
         return JetOut::Ret(Value::small(x.checked_rem(y).unwrap_or(x)));
     }
     let (x, y) = (nb(a[0]), nb(a[1]));
-    nat_ret(rt, if y.is_zero() { x.into_owned() } else { &*x % &*y })
+    nat_ret(
+        rt,
+        if y.is_zero() {
+            x.into_owned()
+        } else {
+            &*x % &*y
+        },
+    )
 }
 
 /// `_Car` (and `_TabKeys`): opcode 1's first part of a value: the pin opcode 4 for a pin,
