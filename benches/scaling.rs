@@ -3,7 +3,8 @@
 //! 16,000 elements, nats of 1 KB and 16 KB), with the growth ratio. A constant-time read may
 //! grow by at most 1.5x and a logarithmic one (a binary search) by at most 2x; builders copy
 //! their argument once, so they grow about 16x. Run with `cargo bench --bench scaling`
-//! (`BENCH_QUICK=1` for shorter runs). Exits with status 1 when a read is over its bound.
+//! (`BENCH_QUICK=1` for shorter runs, `SCALING_ONLY=barIdx,tabIns` for some jets only). Exits
+//! with status 1 when a read is over its bound.
 
 #[path = "../runtime/tests/lawdsl/mod.rs"]
 #[allow(dead_code)]
@@ -420,7 +421,14 @@ fn main() {
         "family", "jet", "n", "t(n)", "t(16n)", "ratio", "bound"
     );
     let mut over = Vec::new();
+    let only = std::env::var("SCALING_ONLY").ok();
     for case in cases() {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.split(',').any(|x| x == case.jet))
+        {
+            continue;
+        }
         let f = env.globals[case.jet];
         let n = base_size(case.family);
         let mut times = Vec::new();
