@@ -17,6 +17,10 @@ use pallas_runtime::{Config, JetMismatch, Runtime, Value};
 
 const LAWS: &str = include_str!("../runtime/tests/jet_laws.plan");
 
+// The allocator of the `pallas` binary, so that builders allocate as they do there.
+#[global_allocator]
+static GLOBAL: pallas::Allocator = pallas::Allocator;
+
 /// How a family's cost may grow from n to 16n.
 #[derive(Clone, Copy, PartialEq)]
 enum Bound {
@@ -415,6 +419,7 @@ fn run(rt: &mut Runtime, f: Value, inputs: &Inputs, calls: usize) {
 }
 
 fn main() {
+    pallas::tune_allocator();
     let (mut rt, env) = runtime();
     println!(
         "{:<11} {:<16} {:>7} {:>11} {:>11} {:>7}  {:<9} verdict",

@@ -272,12 +272,26 @@ impl BarView {
         }
     }
 
-    /// Appends bytes `from..to` (clamped to the bar) to `out`.
+    /// Appends bytes `from..to` (clamped to the bar) to `out`, a word of the body at a time.
     pub fn copy_into(self, from: usize, to: usize, out: &mut Vec<u8>) {
         let to = to.min(self.len);
-        if from < to {
-            out.reserve(to - from);
-            out.extend(self.bytes_from(from).take(to - from));
+        if from >= to {
+            return;
+        }
+        out.reserve(to - from);
+        match self.body {
+            // A small body holds at most 7 bytes and its closing 1 byte.
+            BarBody::Small(x) => out.extend_from_slice(&x.to_le_bytes()[from..to]),
+            BarBody::Big(n) => {
+                let (first, last) = (from / 8, (to - 1) / 8);
+                let (mut skip, mut left) = (from % 8, to - from);
+                for d in n.iter_u64_digits().skip(first).take(last - first + 1) {
+                    let take = (8 - skip).min(left);
+                    out.extend_from_slice(&d.to_le_bytes()[skip..skip + take]);
+                    left -= take;
+                    skip = 0;
+                }
+            }
         }
     }
 
@@ -372,4 +386,30 @@ pub fn bar_view(v: Value) -> Option<BarView> {
 /// A copy of the bytes of a bar (reads use [`bar_view`]).
 pub fn bar_bytes(v: Value) -> Option<Vec<u8>> {
     bar_view(v).map(BarView::to_vec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::Runtime;
+
+    #[test]
+    fn copies_of_any_range_match_the_bytes_read_one_by_one() {
+        let mut rt = Runtime::default();
+        for len in [0usize, 3, 7, 8, 9, 20, 33] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 1) as u8).collect();
+            let b = bar_view(rt.bar(&bytes)).expect("a bar");
+            assert_eq!(b.to_vec(), bytes);
+            for from in 0..=len + 1 {
+                for to in 0..=len + 1 {
+                    let mut out = vec![9];
+                    b.copy_into(from, to, &mut out);
+                    let want: Vec<u8> = std::iter::once(9)
+                        .chain((from..to.min(len)).filter_map(|i| b.get(i)))
+                        .collect();
+                    assert_eq!(out, want, "len {len}, {from}..{to}");
+                }
+            }
+        }
+    }
 }
