@@ -145,7 +145,7 @@ impl Loot {
             }
             Shape::Pin => {
                 if let Some(Kind::Pin(p)) = v.kind() {
-                    match p.item.kind() {
+                    match p.item().kind() {
                         Some(Kind::Law(l))
                             if nat::to_text(l.name).is_some_and(|t| !t.is_empty()) =>
                         {
@@ -154,7 +154,7 @@ impl Loot {
                         }
                         _ => {
                             self.out.push('<');
-                            self.go(p.item);
+                            self.go(p.item());
                             self.out.push('>');
                         }
                     }

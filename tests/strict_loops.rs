@@ -147,7 +147,7 @@ fn generated_self_recursive_laws_agree_everywhere() {
                     .flatten()
                     .expect("f");
                 let law_value = match f.kind() {
-                    Some(pallas_runtime::Kind::Pin(p)) => p.item,
+                    Some(pallas_runtime::Kind::Pin(p)) => p.item(),
                     _ => f,
                 };
                 if rt

@@ -491,9 +491,9 @@ impl Runtime {
         let Some(Kind::Pin(p)) = pin.kind() else {
             return Err(Crash::special(CrashKind::Jet("internal: not a pin".into())));
         };
-        match p.item.kind() {
+        match p.item().kind() {
             Some(Kind::Law(l)) => self.exec_law(pin, l, &args),
-            _ => Ok(State::Apply(p.item, args.into())),
+            _ => Ok(State::Apply(p.item(), args.into())),
         }
     }
 
@@ -737,7 +737,7 @@ impl Runtime {
                 }
                 match x.kind() {
                     Some(Kind::Nat(_)) => self.apply_start(n, Box::new([x])),
-                    Some(Kind::Pin(pin)) => self.apply_start(p, Box::new([pin.item])),
+                    Some(Kind::Pin(pin)) => self.apply_start(p, Box::new([pin.item()])),
                     Some(Kind::Law(law)) => {
                         self.apply_start(l, Box::new([law.name, law.arity_nat, law.body]))
                     }

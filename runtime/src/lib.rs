@@ -22,6 +22,7 @@ pub mod profile;
 pub mod runtime;
 pub mod seed;
 pub mod store;
+pub mod stored;
 pub mod value;
 
 pub use eval::{Crash, CrashKind, Strict};

@@ -83,7 +83,7 @@ pub fn native_code(v: Value) -> Option<(NativeFn, u64)> {
 pub(crate) fn law_of(v: Value) -> Option<&'static LawObj> {
     match v.deref().kind()? {
         crate::value::Kind::Law(l) => Some(l),
-        crate::value::Kind::Pin(p) => match p.item.kind()? {
+        crate::value::Kind::Pin(p) => match p.item().kind()? {
             crate::value::Kind::Law(l) => Some(l),
             _ => None,
         },

@@ -126,7 +126,7 @@ impl Comparison {
                         if self.purpose == Purpose::Equality {
                             return Progress::Done(Ordering::Less);
                         }
-                        self.work.push((p.item, q.item));
+                        self.work.push((p.item(), q.item()));
                     }
                 }
                 (Some(Kind::Law(l)), Some(Kind::Law(m))) => {

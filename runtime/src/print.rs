@@ -59,7 +59,7 @@ fn print(v: Value, max: usize) -> String {
             Some(Kind::Pin(p)) => {
                 out.push('<');
                 work.push(Task::Close(">"));
-                work.push(Task::Value(p.item));
+                work.push(Task::Value(p.item()));
             }
             Some(Kind::Law(l)) => {
                 out.push('{');

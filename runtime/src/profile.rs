@@ -320,7 +320,7 @@ fn json_string(s: &str) -> String {
 pub fn law_display_name(f: Value) -> String {
     let f = f.deref();
     let (law, pin_hash) = match f.kind() {
-        Some(Kind::Pin(p)) => (p.item, Some(p.hash)),
+        Some(Kind::Pin(p)) => (p.item(), Some(p.hash)),
         _ => (f, None),
     };
     let name = match law.kind() {

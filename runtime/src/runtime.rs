@@ -99,6 +99,9 @@ pub struct Runtime {
     /// Set from anywhere (a watchdog, a signal handler) to make the running evaluation stop
     /// with an [`Interrupted`](crate::eval::CrashKind::Interrupted) crash.
     pub interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The store loaders whose pins this runtime's values may point at (kept alive with
+    /// the runtime; last, so that they outlive the heap when it drops).
+    pub(crate) loaders: Vec<std::rc::Rc<crate::stored::Loader>>,
 }
 
 /// Counters kept by the runtime.
@@ -141,6 +144,7 @@ impl Runtime {
             stats: Stats::default(),
             native: None,
             interrupt: Default::default(),
+            loaders: Vec::new(),
         }
     }
 
@@ -379,9 +383,9 @@ impl Runtime {
         self.pins_made += 1;
         let v = self.heap.pin(|obj| PinObj {
             obj,
-            item,
+            item: Cell::new(item),
             hash,
-            arity,
+            arity: Cell::new(arity),
             jet: Cell::new(None),
         });
         match self.match_jet(v) {
@@ -394,17 +398,7 @@ impl Runtime {
 
     /// Arity of a value in weak head normal form (0 for a thunk, which is never asked).
     pub fn arity(&self, v: Value) -> Arity {
-        let v = v.deref();
-        if let Some(n) = v.as_small() {
-            return op_arity(n);
-        }
-        match v.kind() {
-            Some(Kind::Nat(_)) => 1,
-            Some(Kind::Pin(p)) => p.arity,
-            Some(Kind::Law(l)) => l.arity,
-            Some(Kind::App(a)) => self.arity(a.head).saturating_sub(a.args().len() as u64),
-            Some(Kind::Thunk(_)) | None => 0,
-        }
+        arity_of(v)
     }
 
     /// The partial application `head args...`. The caller guarantees that `head` is in weak
@@ -440,7 +434,25 @@ impl Drop for Runtime {
         if self.heap.report {
             eprintln!("heap at exit:");
             self.collect(&[]);
+            for l in &self.loaders {
+                eprintln!("{}", l.stats());
+            }
         }
+    }
+}
+
+/// Arity of a value in weak head normal form (0 for a thunk); an unloaded pin is loaded.
+pub(crate) fn arity_of(v: Value) -> Arity {
+    let v = v.deref();
+    if let Some(n) = v.as_small() {
+        return op_arity(n);
+    }
+    match v.kind() {
+        Some(Kind::Nat(_)) => 1,
+        Some(Kind::Pin(p)) => p.arity(),
+        Some(Kind::Law(l)) => l.arity,
+        Some(Kind::App(a)) => arity_of(a.head).saturating_sub(a.args().len() as u64),
+        Some(Kind::Thunk(_)) | None => 0,
     }
 }
 
@@ -470,7 +482,7 @@ pub fn shapes_consistent(v: Value) -> bool {
                 stack.push(a.head);
                 stack.extend_from_slice(a.args());
             }
-            Some(Kind::Pin(p)) => stack.push(p.item),
+            Some(Kind::Pin(p)) => stack.push(p.item()),
             _ => {}
         }
     }
@@ -478,7 +490,7 @@ pub fn shapes_consistent(v: Value) -> bool {
 }
 
 /// Recognises the data-jet shape of a law from its normal parts.
-fn law_shape(name: Value, arity: Arity, body: Value) -> LawShape {
+pub(crate) fn law_shape(name: Value, arity: Arity, body: Value) -> LawShape {
     match (name.as_small(), arity) {
         (Some(0), 1) if body.as_small() == Some(0) => LawShape::EmptyRow,
         (Some(0), a) if a >= 2 && a != u64::MAX && body.as_small() == Some(0) => {

@@ -147,7 +147,7 @@ impl Builder {
                     return Kids::Leaf(self.hole_node[h as usize]);
                 }
                 let four = self.small(4);
-                Kids::Spine(four, vec![p.item])
+                Kids::Spine(four, vec![p.item()])
             }
             Shape::Law | Shape::Bar | Shape::Cow(_) | Shape::Set | Shape::Row
                 if matches!(v.kind(), Some(Kind::Law(_))) =>
@@ -420,7 +420,54 @@ pub fn load_with_holes(
     rt.with_gc_held(|rt| load_held(rt, bytes, holes))
 }
 
+/// What a seed reader builds its values with: nats, and the value of each cell `(f x)`.
+pub(crate) trait Build {
+    /// A nat of at least 2^64 (the digits are in normal form).
+    fn big(&mut self, n: BigUint) -> Value;
+    /// A nat below 2^64.
+    fn word(&mut self, w: u64) -> Value;
+    /// The cell `(f x)`.
+    fn cell(&mut self, f: Value, x: Value) -> Result<Value, String>;
+}
+
+/// The runtime's builder: cells are applications as PLAN reads them (see
+/// [`load_with_holes`]); `lazy` is set once one of them had to be left unevaluated.
+struct RtBuild<'a> {
+    rt: &'a mut Runtime,
+    lazy: bool,
+}
+
+impl Build for RtBuild<'_> {
+    fn big(&mut self, n: BigUint) -> Value {
+        self.rt.nat_big(n)
+    }
+    fn word(&mut self, w: u64) -> Value {
+        self.rt.nat_u64(w)
+    }
+    fn cell(&mut self, f: Value, x: Value) -> Result<Value, String> {
+        apply_loaded(self.rt, f, x, &mut self.lazy)
+    }
+}
+
 fn load_held(rt: &mut Runtime, bytes: &[u8], holes: &[Value]) -> Result<Value, SeedError> {
+    let mut b = RtBuild { rt, lazy: false };
+    let top = read_seed(&mut b, bytes, holes)?;
+    if !b.lazy {
+        return Ok(top);
+    }
+    // Whoever loads a seed gets a normal value, as from any other seed.
+    b.rt.normalize(top).map_err(|c| SeedError {
+        offset: 0,
+        msg: format!("evaluating the applications it holds: {}", c.describe()),
+    })
+}
+
+/// Reads a seed whose holes are `holes`, building its values with `b`.
+pub(crate) fn read_seed(
+    build: &mut impl Build,
+    bytes: &[u8],
+    holes: &[Value],
+) -> Result<Value, SeedError> {
     let mut r = Reader { b: bytes, pos: 0 };
     let nholes = r.word()?;
     let nbigs = r.word()?;
@@ -460,11 +507,11 @@ fn load_held(rt: &mut Runtime, bytes: &[u8], holes: &[Value]) -> Result<Value, S
                 .flat_map(|d| [*d as u32, (*d >> 32) as u32])
                 .collect::<Vec<u32>>(),
         );
-        table.push(rt.nat_big(n));
+        table.push(build.big(n));
     }
     for _ in 0..nwords {
         let w = r.word()?;
-        table.push(rt.nat_u64(w));
+        table.push(build.word(w));
     }
     for _ in 0..nbytes {
         let Some(&b) = bytes.get(r.pos) else {
@@ -474,9 +521,6 @@ fn load_held(rt: &mut Runtime, bytes: &[u8], holes: &[Value]) -> Result<Value, S
         table.push(Value::small(b as u64));
     }
     let nleaves = table.len() as u64;
-    // Set once a lazy application was built: from then on, parts that must be normal are
-    // evaluated first.
-    let mut lazy = false;
     // The bit stream.
     let start = r.pos;
     let total_bits = ((bytes.len() - start) as u64) * 8;
@@ -529,7 +573,7 @@ fn load_held(rt: &mut Runtime, bytes: &[u8], holes: &[Value]) -> Result<Value, S
                     Some(Some(h)) => {
                         let h = *h;
                         open.pop();
-                        v = apply_loaded(rt, h, v, &mut lazy).map_err(|m| SeedError {
+                        v = build.cell(h, v).map_err(|m| SeedError {
                             offset: start + (bitpos / 8) as usize,
                             msg: m,
                         })?;
@@ -542,17 +586,9 @@ fn load_held(rt: &mut Runtime, bytes: &[u8], holes: &[Value]) -> Result<Value, S
             None => return err(start, "fragment did not close"),
         }
     }
-    let top = table.last().copied().ok_or(SeedError {
+    table.last().copied().ok_or(SeedError {
         offset: 0,
         msg: "empty seed".into(),
-    })?;
-    if !lazy {
-        return Ok(top);
-    }
-    // Whoever loads a seed gets a normal value, as from any other seed.
-    rt.normalize(top).map_err(|c| SeedError {
-        offset: 0,
-        msg: format!("evaluating the applications it holds: {}", c.describe()),
     })
 }
 
@@ -638,8 +674,8 @@ pub fn save_germ(pin: Value) -> Option<(Vec<u8>, Vec<Hash>)> {
     let Some(Kind::Pin(p)) = pin.deref().kind() else {
         return None;
     };
-    let refs: Vec<Hash> = pin_refs(p.item).into_iter().filter_map(pin_hash).collect();
-    Some((save_with_holes(p.item, &refs), refs))
+    let refs: Vec<Hash> = pin_refs(p.item()).into_iter().filter_map(pin_hash).collect();
+    Some((save_with_holes(p.item(), &refs), refs))
 }
 
 /// A pin as stored in a pin store: u64 ref count, the refs' 32-byte hashes, the germ.
@@ -727,7 +763,7 @@ pub fn pins_postorder(v: Value) -> Vec<Value> {
         }
         stack.push((p, true));
         if let Some(Kind::Pin(pp)) = p.deref().kind() {
-            for r in pin_refs(pp.item).into_iter().rev() {
+            for r in pin_refs(pp.item()).into_iter().rev() {
                 stack.push((r, false));
             }
         }

@@ -172,6 +172,9 @@ pub(crate) const NORMAL: u64 = 1 << 9;
 pub(crate) const VISITING: u64 = 1 << 10;
 /// Header flag: this object is in the collector's remembered set.
 pub(crate) const REMEMBERED: u64 = 1 << 11;
+/// Header flag: the object belongs to a store's loader (see [`crate::stored`]): never
+/// collected, and the collector does not look inside it (it points only at such objects).
+pub(crate) const STORED: u64 = 1 << 12;
 /// The length field's value when the length is in the word after the first one.
 pub(crate) const LONG_LEN: u64 = 0xFFFF;
 
@@ -328,17 +331,54 @@ pub struct NatObj {
 }
 
 /// A pin: an immutable, content-addressed value.
+///
+/// A pin read from a machine's store may be *unloaded*: its hash is known (and its jet, which
+/// is matched by hash), but its item is still in the store's mapped pack file. The first
+/// look at its item or arity ([`PinObj::item`], [`PinObj::arity`]) loads it (see
+/// [`crate::stored`]); nothing else changes, so every engine sees an ordinary pin.
 #[repr(C)]
 pub struct PinObj {
     pub(crate) obj: Obj,
-    /// The pinned value, fully normal.
-    pub item: Value,
+    /// The pinned value, fully normal; while unloaded, the address of the loader with
+    /// [`UNLOADED`] set (never a valid value: values are small nats or aligned pointers).
+    pub(crate) item: Cell<Value>,
     /// BLAKE3 of the item's encoding (see `hash.rs`).
     pub hash: [u8; 32],
-    /// The item's arity.
-    pub arity: Arity,
+    /// The item's arity (meaningful once loaded).
+    pub(crate) arity: Cell<Arity>,
     /// The jet matched for this pin, if any.
     pub jet: Cell<Option<crate::jets::JetId>>,
+}
+
+/// The low bits of an unloaded pin's item word.
+pub(crate) const UNLOADED: u64 = 2;
+
+impl PinObj {
+    /// The pinned value (fully normal), loaded from the store first if it is not yet.
+    #[inline]
+    pub fn item(&self) -> Value {
+        let v = self.item.get();
+        if v.0 & 3 == UNLOADED {
+            return crate::stored::load_or_exit(self);
+        }
+        v
+    }
+
+    /// The item's arity (loading the item first if it is not yet).
+    #[inline]
+    pub fn arity(&self) -> Arity {
+        if !self.is_loaded() {
+            self.item();
+        }
+        self.arity.get()
+    }
+
+    /// Whether the item is in memory (always, except for pins read from a store and not
+    /// yet touched).
+    #[inline]
+    pub fn is_loaded(&self) -> bool {
+        self.item.get().0 & 3 != UNLOADED
+    }
 }
 
 /// What kind of data jet a law is, recognised once at construction.

@@ -53,7 +53,7 @@ fn i_germ_matches_the_reference_bytes() {
     let Some(pallas_runtime::Kind::Pin(p)) = i.kind() else {
         panic!("pin")
     };
-    let refs: Vec<hash::Hash> = match p.item.kind() {
+    let refs: Vec<hash::Hash> = match p.item().kind() {
         Some(pallas_runtime::Kind::App(a)) => {
             let mut hs: Vec<hash::Hash> = Vec::new();
             for v in std::iter::once(a.head).chain(a.args().iter().copied()) {
@@ -67,7 +67,7 @@ fn i_germ_matches_the_reference_bytes() {
         }
         _ => Vec::new(),
     };
-    let germ = seed::save_with_holes(p.item, &refs);
+    let germ = seed::save_with_holes(p.item(), &refs);
     let want = concat!(
         "0200000000000000",
         "0000000000000000",

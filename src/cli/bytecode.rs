@@ -35,7 +35,7 @@ pub fn run(opts: &RuntimeOpts, a: BytecodeArgs) -> Result<(), Failure> {
             Failure::input(format!("{} is not defined in {}", a.name, a.file.display()))
         })?;
     let law = match v.deref().kind() {
-        Some(Kind::Pin(p)) => p.item,
+        Some(Kind::Pin(p)) => p.item(),
         _ => v,
     };
     let Some(text) = rt.disassemble(law) else {

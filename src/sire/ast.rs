@@ -240,7 +240,7 @@ pub fn bind_fields(bind: Value) -> Result<[Value; 6], String> {
         )
     };
     let item = match bind.deref().kind() {
-        Some(Kind::Pin(p)) => p.item,
+        Some(Kind::Pin(p)) => p.item(),
         _ => return Err(bad()),
     };
     let xs = row_elems(item).ok_or_else(bad)?;

@@ -79,7 +79,7 @@ impl ModuleCache {
         let path = self.path(key);
         let bytes = std::fs::read(&path).ok()?;
         let loaded = seed::load_pod(rt, &bytes).and_then(|top| match top.deref().kind() {
-            Some(Kind::Pin(p)) => Ok(p.item),
+            Some(Kind::Pin(p)) => Ok(p.item()),
             _ => Err(seed::SeedError {
                 offset: 0,
                 msg: "the top of the pod is not a pin".into(),

@@ -82,7 +82,7 @@ fn constructor_name(v: Value, arity: u64) -> Option<String> {
     let Some(Kind::Pin(p)) = v.deref().kind() else {
         return None;
     };
-    let Some(Kind::Law(l)) = p.item.deref().kind() else {
+    let Some(Kind::Law(l)) = p.item().deref().kind() else {
         return None;
     };
     if l.arity != arity || l.body.deref().as_small() != Some(0) {

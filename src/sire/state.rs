@@ -70,7 +70,7 @@ pub fn lookup_val(rt: &mut Runtime, st: Value, name: &str) -> Result<Option<Valu
 /// The pinned item, if `v` is a pin.
 pub fn pin_item(v: Value) -> Option<Value> {
     match v.deref().kind() {
-        Some(Kind::Pin(p)) => Some(p.item),
+        Some(Kind::Pin(p)) => Some(p.item()),
         _ => None,
     }
 }

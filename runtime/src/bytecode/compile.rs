@@ -358,7 +358,7 @@ impl Cx<'_> {
             return None;
         };
         let j = p.jet.get()?;
-        if p.arity != nargs as u64 {
+        if p.arity() != nargs as u64 {
             return None;
         }
         let name = self.jets.entry(j).name.as_str();

@@ -6,7 +6,14 @@
 use super::space::{Large, Space};
 use super::stats::{HeapStats, KindStats};
 use super::Heap;
-use crate::value::{AppObj, LawObj, NatObj, Obj, Tag, ThunkObj, Value, MARK, REMEMBERED};
+use crate::value::{AppObj, LawObj, NatObj, Obj, Tag, ThunkObj, Value, MARK, REMEMBERED, STORED};
+
+/// Whether the object belongs to a store loader's heap (never collected; it points only at
+/// objects of that heap, so the collector need not look inside).
+#[inline]
+fn stored(o: &Obj) -> bool {
+    o.flag(STORED) && o.tag() != Tag::Free
+}
 
 /// The values an object points at (for marking), with finished thunks among an
 /// application's or thunk's arguments replaced by their results when `shorten`.
@@ -44,7 +51,9 @@ fn push_children(o: &Obj, stack: &mut Vec<Value>, shorten: bool) {
         }
         Tag::Pin => {
             let p: &crate::value::PinObj = o.cast();
-            stack.push(p.item);
+            if p.is_loaded() {
+                stack.push(p.item.get());
+            }
         }
         Tag::Nat | Tag::Free => {}
     }
@@ -87,7 +96,7 @@ impl Heap {
         let trace = |stack: &mut Vec<Value>, marked: &mut usize| {
             while let Some(v) = stack.pop() {
                 let Some(o) = v.obj() else { continue };
-                if o.epoch() < w || o.flag(MARK) {
+                if o.epoch() < w || o.flag(MARK) || stored(o) {
                     continue;
                 }
                 o.set_flag(MARK, true);
@@ -309,7 +318,7 @@ fn verify(groups: &[(&'static str, &[Value])], remembered: &[Value], w: u32) {
     }
     while let Some((v, parent, name)) = stack.pop() {
         let Some(o) = v.obj() else { continue };
-        if !seen.insert(v.0) {
+        if stored(o) || !seen.insert(v.0) {
             continue;
         }
         if o.epoch() >= w && !o.flag(MARK) {

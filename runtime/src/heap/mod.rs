@@ -71,6 +71,9 @@ pub struct Heap {
     /// Debugging (`PALLAS_GC_STRESS`): collect every 64 KB allocated, at every safe point
     /// that allows it.
     pub(crate) stress: bool,
+    /// Flags every object of this heap carries from its allocation ([`crate::value::STORED`]
+    /// for a store loader's heap, which is never collected).
+    pub(crate) stamp: u64,
 }
 
 /// A byte count for people: `512 MB`, `1.5 GB` (powers of 1024).
@@ -124,6 +127,7 @@ impl Default for Heap {
             },
             verify: std::env::var_os("PALLAS_GC_VERIFY").is_some(),
             stress: std::env::var_os("PALLAS_GC_STRESS").is_some(),
+            stamp: 0,
         }
     }
 }
@@ -152,7 +156,9 @@ impl Heap {
         let len = len.min(LONG_LEN);
         // SAFETY: `p` is fresh memory of at least one word.
         unsafe {
-            (*(p as *const Obj)).set_bits(tag as u64 | (len << 16) | ((self.epoch as u64) << 32))
+            (*(p as *const Obj)).set_bits(
+                tag as u64 | self.stamp | (len << 16) | ((self.epoch as u64) << 32),
+            )
         };
         p
     }

@@ -192,7 +192,7 @@ impl Runtime {
         let Some(Kind::Pin(p)) = pin.kind() else {
             return Ok(());
         };
-        let Some(Kind::Law(l)) = p.item.kind() else {
+        let Some(Kind::Law(l)) = p.item().kind() else {
             return Ok(());
         };
         let Some(name) = law_name_text(l.name) else {

@@ -127,7 +127,7 @@ fn arity(x: Value) -> Option<u64> {
         });
     }
     match x.kind() {
-        Some(Kind::Pin(p)) => arity(p.item),
+        Some(Kind::Pin(p)) => arity(p.item()),
         Some(Kind::Law(l)) => l.arity_nat.as_small(),
         Some(Kind::App(a)) => Some(arity(a.head)?.saturating_sub(a.args().len() as u64)),
         _ => Some(1),

@@ -153,7 +153,7 @@ fn car(rt: &mut Runtime, a: &[Value]) -> JetOut {
 /// of a law, the last argument of an app (possibly unevaluated), 0 for a nat.
 pub(super) fn cdr_of(x: Value) -> Value {
     match x.deref().kind() {
-        Some(Kind::Pin(p)) => p.item,
+        Some(Kind::Pin(p)) => p.item(),
         Some(Kind::Law(l)) => l.body,
         Some(Kind::App(app)) => app.args()[app.args().len() - 1],
         _ => Value::small(0),
@@ -339,7 +339,7 @@ fn table_core() -> Vec<(&'static str, Native)> {
     put("_Cdr", W1, cdr);
     put("_TabVals", W1, cdr);
     put("_PinItem", W1, |_, a| match a[0].deref().kind() {
-        Some(Kind::Pin(p)) => JetOut::Ret(p.item),
+        Some(Kind::Pin(p)) => JetOut::Ret(p.item()),
         _ => JetOut::Ret(Value::small(0)),
     });
     put("_Len", W1, |rt, a| match datajet::row_len(a[0]) {

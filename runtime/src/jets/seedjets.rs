@@ -34,7 +34,7 @@ fn save_germ(rt: &mut Runtime, a: &[Value]) -> JetOut {
     let Some(Kind::Pin(p)) = pin.kind() else {
         return JetOut::Ret(Value::small(0));
     };
-    let refs = seed::pin_refs(p.item);
+    let refs = seed::pin_refs(p.item());
     let Some((germ, _)) = seed::save_germ(pin) else {
         return JetOut::Fallback;
     };

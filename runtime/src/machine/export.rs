@@ -142,7 +142,7 @@ pub fn import(mut rt: Runtime, file: &Path, dir: &Path) -> Result<Moved, Machine
             "the pod's cog does not have the hash the header names",
         ));
     }
-    let cog = p.item;
+    let cog = p.item();
     rt.roots.push(cog);
     Machine::boot_at(rt, dir, cog, batch)?;
     Ok(Moved {

@@ -6,10 +6,12 @@
 //! see [`crate::store::record`]), `lock`. A store opened for writing holds the lock
 //! exclusively; one opened for reading holds it shared and changes nothing on disk.
 
-use std::collections::HashMap;
+use std::cell::OnceCell;
+use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use crate::hash::{base58, Hash};
 use crate::runtime::Runtime;
@@ -18,6 +20,7 @@ use crate::store::log::{self, Header};
 use crate::store::pack::Written;
 use crate::store::pins::{sync_dir, Collected, PinStore};
 use crate::store::record::SnapshotRecord;
+use crate::stored::{Loader, LoaderStats};
 use crate::value::{Kind, Value};
 
 use super::MachineError;
@@ -38,6 +41,8 @@ pub struct MachineStore {
     access: Access,
     /// How many leftovers of interrupted writes were removed when the store was opened.
     pub cleaned: usize,
+    /// Reads this store's pins when they are first touched (made by the first load).
+    loader: OnceCell<Rc<Loader>>,
     _lock: File,
 }
 
@@ -146,6 +151,7 @@ impl MachineStore {
             pins,
             access,
             cleaned: cleaned + n,
+            loader: OnceCell::new(),
             _lock: lock,
         })
     }
@@ -178,6 +184,8 @@ impl MachineStore {
 
     /// Pins `v` and writes every pin it reaches that is not stored yet, as one commit (one
     /// fsync). `v` must be fully normal. Returns the top pin's hash and what was written.
+    /// The walk stops at stored pins (whatever they reach is stored too), so pins read
+    /// from the store stay unloaded.
     pub fn save_value(
         &mut self,
         rt: &mut Runtime,
@@ -189,65 +197,60 @@ impl MachineStore {
         };
         let top_hash = p.hash;
         let mut new = Vec::new();
-        for pin in seed::pins_postorder(top) {
+        let mut seen: HashSet<Hash> = HashSet::new();
+        let mut stack = vec![top];
+        while let Some(pin) = stack.pop() {
             let Some(Kind::Pin(pp)) = pin.deref().kind() else {
                 continue;
             };
-            if self.pins.contains(&pp.hash) {
+            if !seen.insert(pp.hash) || self.pins.contains(&pp.hash) {
                 continue;
             }
+            stack.extend(seed::pin_refs(pp.item()));
             let blob = seed::stored_pin(pin)
                 .ok_or_else(|| MachineError::Store("a pin could not be serialised".into()))?;
             new.push((pp.hash, blob));
         }
         let written = self.pins.commit(&new).map_err(store_err)?;
+        if let Some(l) = self.loader.get() {
+            l.set_reader(self.pins.reader());
+        }
         Ok((top_hash, written))
     }
 
-    /// Loads the value saved under `hash` (the item of that pin), checking every pin's hash.
+    /// The loader of this store's pins, made on first use and kept by `rt` too (its values
+    /// may point at them).
+    fn loader_for(&self, rt: &mut Runtime) -> Rc<Loader> {
+        let l = self
+            .loader
+            .get_or_init(|| Loader::new(self.pins.reader(), &rt.jets))
+            .clone();
+        if !rt.loaders.iter().any(|k| Rc::ptr_eq(k, &l)) {
+            rt.loaders.push(l.clone());
+        }
+        l
+    }
+
+    /// The value saved under `hash` (the item of that pin). Only that pin is read (its
+    /// record checked, its item's hash checked); the pins it holds stay in the store until
+    /// they are touched (see [`crate::stored`]).
     pub fn load_value(&self, rt: &mut Runtime, hash: &Hash) -> Result<Value, MachineError> {
-        let mut done: HashMap<Hash, Value> = HashMap::new();
-        // Iterative post-order over the pin DAG: (hash, refs loaded?).
-        let mut stack: Vec<(Hash, bool)> = vec![(*hash, false)];
-        let base = rt.roots.len();
-        let result = (|| {
-            while let Some((h, ready)) = stack.pop() {
-                if done.contains_key(&h) {
-                    continue;
-                }
-                let blob = self
-                    .pins
-                    .get(&h)
-                    .map_err(store_err)?
-                    .ok_or_else(|| MachineError::MissingPin(base58(&h)))?;
-                let (refs, germ) = seed::parse_stored_pin(blob)
-                    .map_err(|e| MachineError::BadPin(base58(&h), e.to_string()))?;
-                if !ready {
-                    stack.push((h, true));
-                    for r in refs.iter().rev() {
-                        if !done.contains_key(r) {
-                            stack.push((*r, false));
-                        }
-                    }
-                    continue;
-                }
-                let ref_vals: Vec<Value> =
-                    refs.iter().filter_map(|r| done.get(r)).copied().collect();
-                if ref_vals.len() != refs.len() {
-                    return Err(MachineError::BadPin(base58(&h), "a cycle of pins".into()));
-                }
-                let pin = seed::load_germ(rt, germ, &ref_vals, Some(&h))
-                    .map_err(|e| MachineError::BadPin(base58(&h), e.to_string()))?;
-                rt.roots.push(pin);
-                done.insert(h, pin);
-            }
-            match done.get(hash).and_then(|p| p.kind()) {
-                Some(Kind::Pin(p)) => Ok(p.item),
-                _ => Err(MachineError::MissingPin(base58(hash))),
-            }
-        })();
-        rt.roots.truncate(base);
-        result
+        let loader = self.loader_for(rt);
+        if !self.pins.contains(hash) {
+            return Err(MachineError::MissingPin(base58(hash)));
+        }
+        let top = loader.pin(hash);
+        let Some(Kind::Pin(p)) = top.kind() else {
+            return Err(MachineError::MissingPin(base58(hash)));
+        };
+        loader
+            .load(p)
+            .map_err(|e| MachineError::BadPin(base58(hash), e))
+    }
+
+    /// What the loader of this store's pins has done (nothing before a load).
+    pub fn loader_stats(&self) -> LoaderStats {
+        self.loader.get().map(|l| l.stats()).unwrap_or_default()
     }
 
     /// Writes a boot or snapshot record (atomically: a crash leaves the old one or the new).
@@ -280,8 +283,17 @@ impl MachineStore {
         SnapshotRecord::decode(&text).map_err(|why| MachineError::BadSnapshot(path, why))
     }
 
-    /// Reclaims every pin that neither `roots` reach.
+    /// Reclaims every pin that `roots` do not reach, nor any pin read from the store and
+    /// not loaded yet (values in memory may point at those).
     pub fn collect(&mut self, roots: &[Hash]) -> Result<Collected, MachineError> {
-        self.pins.collect(roots).map_err(store_err)
+        let mut all = roots.to_vec();
+        if let Some(l) = self.loader.get() {
+            all.extend(l.unloaded());
+        }
+        let c = self.pins.collect(&all).map_err(store_err);
+        if let Some(l) = self.loader.get() {
+            l.set_reader(self.pins.reader());
+        }
+        c
     }
 }

@@ -83,7 +83,9 @@ fn record_crc(hash: &[u8], blob: &[u8]) -> u32 {
     h.finalize()
 }
 
-/// An open pack: the mapped file and where its index starts.
+/// An open pack: the mapped file and where its index starts. A clone shares the map (and
+/// keeps it readable after the file is removed).
+#[derive(Clone)]
 pub struct Pack {
     path: PathBuf,
     map: Arc<Mmap>,

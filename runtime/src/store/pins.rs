@@ -76,6 +76,25 @@ pub struct Collected {
     pub bytes_written: u64,
 }
 
+/// The packs of a [`PinStore`] at one moment, for reading pins when they are first touched
+/// (maps are shared: a pack removed by a later collection stays readable through them).
+#[derive(Clone, Default)]
+pub struct PinReader {
+    packs: Vec<Pack>,
+}
+
+impl PinReader {
+    /// A pin's stored bytes, checked against its record's checksum (as [`PinStore::get`]).
+    pub fn get(&self, hash: &Hash) -> Result<Option<SharedBlob>, PinStoreError> {
+        for p in &self.packs {
+            if let Some(b) = p.get_shared(hash)? {
+                return Ok(Some(b));
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// A content-addressed store of pin blobs.
 pub struct PinStore {
     dir: PathBuf,
@@ -184,6 +203,14 @@ impl PinStore {
             }
         }
         Ok(None)
+    }
+
+    /// The packs as they are now, newest first, sharing their maps: a reader that stays
+    /// valid after this store writes or collects (see [`PinReader`]).
+    pub fn reader(&self) -> PinReader {
+        PinReader {
+            packs: self.packs.iter().rev().map(|(_, p)| p.clone()).collect(),
+        }
     }
 
     /// The number of pack files.

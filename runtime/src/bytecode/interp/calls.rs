@@ -64,7 +64,7 @@ impl Runtime {
                 if self.native_jet_of(p).is_some() {
                     return None;
                 }
-                match p.item.kind()? {
+                match p.item().kind()? {
                     Kind::Law(l) => Some(l),
                     _ => None,
                 }
@@ -81,7 +81,7 @@ impl Runtime {
             return None;
         };
         let j = self.native_jet_of(p)?;
-        (p.arity == nargs as u64).then_some(j)
+        (p.arity() == nargs as u64).then_some(j)
     }
 
     /// Runs the native jet `j` of the pin `pin` on the operands `args` when every argument it
