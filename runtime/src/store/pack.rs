@@ -205,6 +205,23 @@ impl Pack {
     /// A pin's blob, read from the map and checked against its record's checksum; `None` if
     /// the pack does not hold it.
     pub fn get(&self, hash: &Hash) -> Result<Option<&[u8]>, PackError> {
+        let Some(blob) = self.get_unchecked(hash)? else {
+            return Ok(None);
+        };
+        let off = blob.as_ptr() as usize - self.map.as_ptr() as usize - RECORD_HEADER;
+        if record_crc(hash, blob) != u32_at(&self.map[off..], 4) {
+            return Err(PackError::Damaged {
+                path: self.path.clone(),
+                why: format!("checksum mismatch in the record at byte {off}"),
+            });
+        }
+        Ok(Some(blob))
+    }
+
+    /// A pin's blob, read from the map, its record checked against the index but not its
+    /// checksum, so that reading a part of it (a collection reads only the refs at its
+    /// start) touches only that part of the file.
+    pub fn get_unchecked(&self, hash: &Hash) -> Result<Option<&[u8]>, PackError> {
         let Some((off, len)) = self.find(hash) else {
             return Ok(None);
         };
@@ -223,13 +240,12 @@ impl Pack {
                 "record at byte {off} does not match the index"
             )));
         }
-        let blob = &rec[RECORD_HEADER..];
-        if record_crc(hash, blob) != u32_at(rec, 4) {
-            return Err(damaged(format!(
-                "checksum mismatch in the record at byte {off}"
-            )));
-        }
-        Ok(Some(blob))
+        Ok(Some(&rec[RECORD_HEADER..]))
+    }
+
+    /// The length of a pin's blob as the index gives it.
+    pub fn blob_len(&self, hash: &Hash) -> Option<usize> {
+        self.find(hash).map(|(_, len)| len)
     }
 
     /// A pin's blob (checked as in [`Pack::get`]) that keeps the map alive, for readers that

@@ -266,7 +266,9 @@ impl PinStore {
     }
 
     /// Every pin reachable from `roots`, following the refs stored with each pin. A missing
-    /// or damaged pin is an error.
+    /// pin, or one whose refs do not parse, is an error. Only the refs at the start of each
+    /// record are read (records are not checksummed here: a pin's checksum is checked when
+    /// it is loaded, and when a collection copies it).
     pub fn reachable(&self, roots: &[Hash]) -> Result<HashSet<Hash>, PinStoreError> {
         let mut live = HashSet::new();
         let mut stack: Vec<Hash> = roots.to_vec();
@@ -274,9 +276,14 @@ impl PinStore {
             if !live.insert(h) {
                 continue;
             }
-            let blob = self
-                .get(&h)?
-                .ok_or_else(|| PinStoreError::Missing(base58(&h)))?;
+            let mut found = None;
+            for (_, p) in self.packs.iter().rev() {
+                if let Some(b) = p.get_unchecked(&h)? {
+                    found = Some(b);
+                    break;
+                }
+            }
+            let blob = found.ok_or_else(|| PinStoreError::Missing(base58(&h)))?;
             let (refs, _) = seed::parse_stored_pin(blob)
                 .map_err(|e| PinStoreError::BadBlob(base58(&h), e.to_string()))?;
             stack.extend(refs.into_iter().filter(|r| !live.contains(r)));
@@ -302,7 +309,7 @@ impl PinStore {
             for h in p.hashes() {
                 if live.contains(&h) {
                     live_pins += 1;
-                    let len = p.get(&h)?.map_or(0, |b| b.len());
+                    let len = p.blob_len(&h).unwrap_or(0);
                     live_bytes += (RECORD_HEADER + len) as u64;
                 }
             }
