@@ -137,11 +137,8 @@ fn big_cog(mb: u64) {
         after - before
     );
     let file = temp("big.export");
-    let (export_s, export_kb, _) = timed(&[
-        "export",
-        &dir.to_string_lossy(),
-        &file.to_string_lossy(),
-    ]);
+    let (export_s, export_kb, _) =
+        timed(&["export", &dir.to_string_lossy(), &file.to_string_lossy()]);
     println!(
         "  export (reads every pin): {export_s:.2} s, peak {} MB",
         export_kb / 1024

@@ -590,7 +590,11 @@ fn a_damaged_pin_is_reported_when_it_is_read() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x10;
     std::fs::write(&pack, &bytes).expect("flip");
-    assert_eq!(hash_of(&dir, false), good, "the untouched bars changed the cog");
+    assert_eq!(
+        hash_of(&dir, false),
+        good,
+        "the untouched bars changed the cog"
+    );
     let file = dir.with_extension("export");
     let (code, _, err) = run(&["export", &s(&dir), &s(&file)]);
     assert_eq!(code, 2, "{err}");

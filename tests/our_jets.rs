@@ -76,7 +76,7 @@ fn every_jetted_law_of_our_sire_files_agrees_with_its_native() {
             if rt.jets.entry(jet).native.is_none() {
                 continue;
             }
-            let arity = p.arity as usize;
+            let arity = p.arity() as usize;
             assert!(arity <= 3, "{name}: extend the test to arity {arity}");
             checked.insert(name.clone());
             let pools = vec![&pool[..]; arity];

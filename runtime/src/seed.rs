@@ -674,7 +674,10 @@ pub fn save_germ(pin: Value) -> Option<(Vec<u8>, Vec<Hash>)> {
     let Some(Kind::Pin(p)) = pin.deref().kind() else {
         return None;
     };
-    let refs: Vec<Hash> = pin_refs(p.item()).into_iter().filter_map(pin_hash).collect();
+    let refs: Vec<Hash> = pin_refs(p.item())
+        .into_iter()
+        .filter_map(pin_hash)
+        .collect();
     Some((save_with_holes(p.item(), &refs), refs))
 }
 

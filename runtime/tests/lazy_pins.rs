@@ -43,7 +43,9 @@ fn sample(rt: &mut Runtime) -> Value {
 
 /// Opens a store that has pins only (a store needs a boot record to be opened: an empty
 /// one will do here, where no record is read).
-fn open_read(path: &std::path::Path) -> Result<MachineStore, pallas_runtime::machine::MachineError> {
+fn open_read(
+    path: &std::path::Path,
+) -> Result<MachineStore, pallas_runtime::machine::MachineError> {
     std::fs::write(path.join("boot"), b"").expect("boot");
     MachineStore::open(path, Access::Read)
 }
@@ -79,7 +81,10 @@ fn a_loaded_value_reads_its_pins_only_when_touched_and_is_the_same_value() {
         panic!("a pin")
     };
     assert!(!p.is_loaded());
-    assert_eq!(pallas_runtime::datajet::bar_bytes(p.item()).map(|b| b.len()), Some(1003));
+    assert_eq!(
+        pallas_runtime::datajet::bar_bytes(p.item()).map(|b| b.len()),
+        Some(1003)
+    );
     assert_eq!(st.loader_stats().loaded, 2);
     // Comparing two unloaded pins loads them; the order is the same as in memory.
     let (a, b) = (row.at(5), row.at(6));
@@ -123,6 +128,8 @@ fn a_damaged_pin_is_found_when_it_is_read() {
     std::fs::write(&pack, &bytes).expect("write");
     let mut rt = Runtime::default();
     let st = open_read(&path).expect("open");
-    let e = st.load_value(&mut rt, &top).err().expect("damage found");
+    let Err(e) = st.load_value(&mut rt, &top) else {
+        panic!("the damage was not found")
+    };
     assert!(e.to_string().contains("checksum"), "{e}");
 }

@@ -156,9 +156,8 @@ impl Heap {
         let len = len.min(LONG_LEN);
         // SAFETY: `p` is fresh memory of at least one word.
         unsafe {
-            (*(p as *const Obj)).set_bits(
-                tag as u64 | self.stamp | (len << 16) | ((self.epoch as u64) << 32),
-            )
+            (*(p as *const Obj))
+                .set_bits(tag as u64 | self.stamp | (len << 16) | ((self.epoch as u64) << 32))
         };
         p
     }
