@@ -53,6 +53,27 @@ fn timed(args: &[&str]) -> (f64, u64, String) {
     (secs, peak, err)
 }
 
+/// [`timed`], with the CPU time (`CPU user U s, system S s` on stderr).
+fn timed_cpu(args: &[&str]) -> (f64, u64, String) {
+    let t = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "PEAK %M\nCPU user %U s, system %S s"])
+        .arg(BIN)
+        .args(args)
+        .env("PALLAS_CACHE_DIR", temp("cache"))
+        .output()
+        .expect("run /usr/bin/time pallas");
+    let secs = t.elapsed().as_secs_f64();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "pallas {args:?}: {err}");
+    let peak = err
+        .lines()
+        .find_map(|l| l.strip_prefix("PEAK "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    (secs, peak, err)
+}
+
 /// Runs the machine until its first count, then stops it with SIGTERM (it snapshots).
 /// Returns its peak resident KiB.
 fn one_step_and_stop(dir: &Path) -> u64 {
@@ -112,11 +133,17 @@ fn big_cog(mb: u64) {
         boot_kb / 1024,
         data as f64 / 1e6
     );
-    let (start_s, start_kb, _) = timed(&["start", &dir.to_string_lossy(), "--print-hash"]);
-    println!(
-        "  start --print-hash (load the snapshot, no step): {start_s:.2} s, peak {} MB (target < 0.5 s and < 100 MB)",
-        start_kb / 1024
-    );
+    // The first start comes right after a boot that peaked at several GB, so its own pages
+    // may have to be read again; the CPU time it used shows the work it did.
+    for run in ["first", "second", "third"] {
+        let (start_s, start_kb, err) =
+            timed_cpu(&["start", &dir.to_string_lossy(), "--print-hash"]);
+        println!(
+            "  start --print-hash (load the snapshot, no step), {run} run: {start_s:.2} s ({}), peak {} MB (target < 0.5 s and < 100 MB)",
+            err.lines().find_map(|l| l.strip_prefix("CPU ")).unwrap_or("?"),
+            start_kb / 1024
+        );
+    }
     let (_, _, err) = timed(&[
         "start",
         &dir.to_string_lossy(),
