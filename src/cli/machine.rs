@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use clap::Args;
+use pallas_runtime::machine::group::{self, Group, GroupConfig};
 use pallas_runtime::machine::{self, Access, Ended, Machine};
 
 use super::{Failure, RuntimeOpts};
@@ -104,31 +105,10 @@ fn trace_line(v: pallas_runtime::Value) -> String {
     format!("{now} trk {}", crate::loot::show(v, 4000))
 }
 
-/// Runs `pallas start`.
-pub fn start(opts: &RuntimeOpts, a: StartArgs) -> Result<(), Failure> {
-    let dir = store_path(&a.store);
-    let rt = opts.runtime();
-    let say: Box<dyn FnMut(&str)> = Box::new(|m| eprintln!("pallas: {m}"));
-    let print: Box<dyn FnMut(pallas_runtime::Value)> = Box::new(|v| {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        // A closed stdout must not stop the machine.
-        let _ = writeln!(out, "{}", trace_line(v));
-        let _ = out.flush();
-    });
-    if a.print_hash {
-        // Reads only: nothing in the store changes.
-        let mut m = Machine::open(rt, &dir, a.replay_all, Access::Read, say, print)
-            .map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
-        println!("{}", pallas_runtime::hash::base58(&m.cog_hash()));
-        return Ok(());
-    }
-    let mut m = Machine::start(rt, &dir, a.replay_all, say, print)
-        .map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
-    m.snapshot_every = a.snapshot_every.max(1);
-    m.skip_crashing_inputs = a.skip_crashing_inputs;
-    m.show_value = crate::loot::show;
-    m.step_limit = std::time::Duration::try_from_secs_f64(a.step_limit)
+/// How the cogs of a machine run from the command line: each its own runtime; messages
+/// and trace lines of spawned cogs name the cog.
+fn group_config(opts: &RuntimeOpts, a: &StartArgs) -> Result<GroupConfig, Failure> {
+    let step_limit = std::time::Duration::try_from_secs_f64(a.step_limit)
         .ok()
         .filter(|d| !d.is_zero())
         .ok_or_else(|| {
@@ -137,29 +117,121 @@ pub fn start(opts: &RuntimeOpts, a: StartArgs) -> Result<(), Failure> {
                 a.step_limit
             ))
         })?;
+    let o = opts.clone();
+    Ok(GroupConfig {
+        runtime: Arc::new(move || o.runtime()),
+        say: Arc::new(|id, m| match id {
+            machine::cogs::ROOT => eprintln!("pallas: {m}"),
+            id => eprintln!("pallas: cog {id}: {m}"),
+        }),
+        trace: Arc::new(|id, v| {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            // A closed stdout must not stop the machine.
+            let _ = match id {
+                machine::cogs::ROOT => writeln!(out, "{}", trace_line(v)),
+                id => writeln!(out, "cog {id} {}", trace_line(v)),
+            };
+            let _ = out.flush();
+        }),
+        replay_all: a.replay_all,
+        snapshot_every: a.snapshot_every.max(1),
+        step_limit,
+        skip_crashing_inputs: a.skip_crashing_inputs,
+        show_value: crate::loot::show,
+    })
+}
+
+/// Runs `pallas start`.
+pub fn start(opts: &RuntimeOpts, a: StartArgs) -> Result<(), Failure> {
+    let dir = store_path(&a.store);
+    let cfg = group_config(opts, &a)?;
+    if a.print_hash {
+        // Reads only: nothing in the store changes.
+        let (say, print) = (cfg.say.clone(), cfg.trace.clone());
+        let mut m = Machine::open(
+            (cfg.runtime)(),
+            &dir,
+            a.replay_all,
+            Access::Read,
+            Box::new(move |m| say(1, m)),
+            Box::new(move |v| print(1, v)),
+        )
+        .map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
+        println!("{}", pallas_runtime::hash::base58(&m.cog_hash()));
+        // Then each spawned cog, if any: `cog ID HASH`.
+        let others = group::spawned_hashes(&cfg, &dir, a.replay_all)
+            .map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
+        for (id, h) in others {
+            println!("cog {id} {}", pallas_runtime::hash::base58(&h));
+        }
+        return Ok(());
+    }
+    let mut g = Group::start(&dir, a.replay_all, cfg)
+        .map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // The stop flag ends the run loop; the interrupt flag cuts short a running step.
-        for flag in [stop.clone(), m.interrupt_flag()] {
+        for flag in [stop.clone(), g.root.interrupt_flag()] {
             signal_hook::flag::register(sig, flag)
                 .map_err(|e| Failure::input(format!("cannot handle signals: {e}")))?;
         }
     }
-    eprintln!("started {} at batch {}", dir.display(), m.batch());
-    match m.run(&stop) {
+    eprintln!("started {} at batch {}", dir.display(), g.root.batch());
+    match g.run(&stop) {
         Ok(Ended::Stopped) => {
-            eprintln!("stopped at batch {}", m.batch());
+            eprintln!("stopped at batch {}", g.root.batch());
             Ok(())
         }
         Ok(Ended::Finished) => {
-            eprintln!("the cog finished (no workers left) at batch {}", m.batch());
+            eprintln!(
+                "the cog finished (no workers left) at batch {}",
+                g.root.batch()
+            );
             Ok(())
         }
         Err(e) => {
-            let _ = m.close();
+            let _ = g.root.close();
             Err(Failure::crash(format!("{}: {e}", dir.display())))
         }
     }
+}
+
+/// Shown at the end of `--help`.
+const PS_EXAMPLES: &str = "\
+Examples:
+  # the cogs of ./ring: id, state, last batch, latest snapshot
+  pallas ps ./ring";
+
+/// Arguments of `pallas ps`.
+#[derive(Args, Debug)]
+#[command(after_help = PS_EXAMPLES)]
+pub struct PsArgs {
+    /// The machine's store: a directory, or a bare name under `~/.pallas`.
+    pub store: String,
+}
+
+/// Runs `pallas ps`: one line per cog (it reads only, and works while the machine runs).
+pub fn ps(opts: &RuntimeOpts, a: PsArgs) -> Result<(), Failure> {
+    let dir = store_path(&a.store);
+    let mut rt = opts.runtime();
+    let cogs =
+        group::ps(&mut rt, &dir).map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
+    println!(
+        "{:>4}  {:<16} {:>10}  {:>10}  SNAPSHOT COG",
+        "ID", "STATE", "BATCH", "SNAPSHOT"
+    );
+    for c in cogs {
+        println!(
+            "{:>4}  {:<16} {:>10}  {:>10}  {}",
+            c.id,
+            c.state,
+            c.batch,
+            c.snapshot.0,
+            pallas_runtime::hash::base58(&c.snapshot.1)
+        );
+    }
+    Ok(())
 }
 
 /// Shown at the end of `--help`.

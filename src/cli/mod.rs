@@ -251,6 +251,8 @@ pub enum Command {
     Start(machine::StartArgs),
     /// Reclaim the stored pins that a machine no longer reaches.
     Gc(machine::GcArgs),
+    /// List a machine's cogs and their states.
+    Ps(machine::PsArgs),
     /// Write a machine's latest state to one file, to move it elsewhere.
     Export(machine::ExportArgs),
     /// Make a new machine from a file that `pallas export` wrote.
@@ -345,6 +347,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Boot(a) => machine::boot(&cli.runtime, a),
         Command::Start(a) => machine::start(&cli.runtime, a),
         Command::Gc(a) => machine::gc(a),
+        Command::Ps(a) => machine::ps(&cli.runtime, a),
         Command::Export(a) => machine::export(&cli.runtime, a),
         Command::Import(a) => machine::import(&cli.runtime, a),
     }

@@ -26,6 +26,11 @@ pub enum Wait {
     Until(u64),
     /// By the TCP device.
     Tcp(TcpWait),
+    /// By another cog (an answer in this cog's mailbox).
+    Cog,
+    /// Never: a `%tell` on this channel through this function, which stays live and serves
+    /// every ask on the channel until a cog output answers it.
+    Tell(u64, Value),
 }
 
 /// A live request.

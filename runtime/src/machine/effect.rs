@@ -25,6 +25,8 @@ pub enum Effect {
     TimeWait(Option<u64>),
     /// A request to the TCP device.
     Tcp(TcpRequest),
+    /// A request to the cog device (see [`super::cogs`]).
+    Cog(CogRequest),
     /// Answered with 0 at once (malformed, or an unknown device).
     Zero,
     /// Never answered and never live.
@@ -46,6 +48,26 @@ pub enum TcpRequest {
     Give(u64, Vec<u8>),
     /// `%shut h`: close a connection.
     Shut(u64),
+}
+
+/// A well-formed request to the cog device. Cog ids and channels are nats; one too big
+/// for 64 bits names no cog (it is mapped to `u64::MAX`, which no cog has).
+#[derive(Debug, PartialEq, Eq)]
+pub enum CogRequest {
+    /// `%spin f`: start `f` as a new cog; answers its id.
+    Spin(Value),
+    /// `%stop c`: stop cog `c` (it stays in the machine, stopped).
+    Stop(u64),
+    /// `%reap c`: stop cog `c` if it runs and remove it from the machine.
+    Reap(u64),
+    /// `%wait c`: answer once cog `c` no longer runs.
+    Wait(u64),
+    /// `%tell chan f`: serve the asks to this cog on channel `chan` through `f`.
+    Tell(u64, Value),
+    /// `%ask dst chan msg`: ask cog `dst` on channel `chan`.
+    Ask(u64, u64, Value),
+    /// `%who`: this cog's id.
+    Who,
 }
 
 /// A small nat that spells `w` (little-endian bytes).
@@ -97,6 +119,7 @@ pub fn decode(elems: &[Value]) -> Effect {
         _ if !dev.is_nat() => Effect::Dead,
         _ if is_word(dev, "time") => time(args),
         _ if is_word(dev, "tcp") => tcp(args).map_or(Effect::Zero, Effect::Tcp),
+        _ if is_word(dev, "cog") => cog(args).map_or(Effect::Zero, Effect::Cog),
         _ => Effect::Zero,
     }
 }
@@ -126,6 +149,21 @@ fn tcp(args: &[Value]) -> Option<TcpRequest> {
             let ip = u32::try_from(nat_or_max(*ip)?).ok()?;
             let port = u16::try_from(nat_or_max(*port)?).ok()?;
             TcpRequest::Open(ip, port)
+        }
+        _ => return None,
+    })
+}
+
+fn cog(args: &[Value]) -> Option<CogRequest> {
+    Some(match args {
+        [op] if is_word(*op, "who") => CogRequest::Who,
+        [op, f] if is_word(*op, "spin") => CogRequest::Spin(f.deref()),
+        [op, c] if is_word(*op, "stop") => CogRequest::Stop(nat_or_max(*c)?),
+        [op, c] if is_word(*op, "reap") => CogRequest::Reap(nat_or_max(*c)?),
+        [op, c] if is_word(*op, "wait") => CogRequest::Wait(nat_or_max(*c)?),
+        [op, ch, f] if is_word(*op, "tell") => CogRequest::Tell(nat_or_max(*ch)?, f.deref()),
+        [op, d, ch, m] if is_word(*op, "ask") => {
+            CogRequest::Ask(nat_or_max(*d)?, nat_or_max(*ch)?, m.deref())
         }
         _ => return None,
     })
@@ -190,6 +228,27 @@ mod tests {
             decode(&[w("tcp"), w("open"), Value::small(1), Value::small(70000)]),
             Effect::Zero
         );
+    }
+
+    #[test]
+    fn cog_requests_have_exact_shapes() {
+        let mut rt = Runtime::new(Config::default());
+        let row = rt.row(&[]);
+        assert_eq!(decode(&[w("cog"), w("who")]), Effect::Cog(CogRequest::Who));
+        assert_eq!(decode(&[w("cog"), w("who"), row]), Effect::Zero);
+        assert_eq!(
+            decode(&[w("cog"), w("ask"), Value::small(2), Value::small(0), row]),
+            Effect::Cog(CogRequest::Ask(2, 0, row))
+        );
+        assert_eq!(
+            decode(&[w("cog"), w("ask"), row, Value::small(0), row]),
+            Effect::Zero
+        );
+        assert_eq!(
+            decode(&[w("cog"), w("reap"), Value::small(7)]),
+            Effect::Cog(CogRequest::Reap(7))
+        );
+        assert_eq!(decode(&[w("cog"), w("spin")]), Effect::Zero);
     }
 
     #[test]

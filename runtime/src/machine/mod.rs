@@ -19,9 +19,13 @@
 //! run jobs again.
 
 pub mod check;
+pub mod cogdev;
+pub mod cogs;
 pub mod driver;
 pub mod effect;
+pub mod envelope;
 pub mod export;
+pub mod group;
 pub mod jobs;
 pub mod store;
 pub mod tcp;
@@ -211,6 +215,12 @@ pub struct Machine {
     pub print_trace: TracePrinter,
     /// Prints a message about the machine itself (crashes, replays).
     pub say: Box<dyn FnMut(&str)>,
+    /// Its place among the machine's cogs, when it runs with others.
+    link: Option<cogdev::Link>,
+    /// The asks it received from other cogs.
+    served: cogdev::Served,
+    /// The last crash of a step, as a seed of `[op arg]`.
+    crash: Option<Vec<u8>>,
 }
 
 fn now_secs() -> u64 {
@@ -267,9 +277,19 @@ impl Machine {
         cog: Value,
         batch: u64,
     ) -> Result<(), MachineError> {
+        Self::boot_in(&mut rt, dir, cog, batch)
+    }
+
+    /// [`Machine::boot_at`] with a runtime that goes on being used.
+    pub fn boot_in(
+        rt: &mut Runtime,
+        dir: &std::path::Path,
+        cog: Value,
+        batch: u64,
+    ) -> Result<(), MachineError> {
         check_cog(cog)?;
         let mut store = MachineStore::create(dir)?;
-        let (hash, _) = store.save_value(&mut rt, cog)?;
+        let (hash, _) = store.save_value(rt, cog)?;
         let store_id = new_store_id(&hash, dir);
         store.create_log(&Header {
             store_id,
@@ -299,7 +319,21 @@ impl Machine {
         say: Box<dyn FnMut(&str)>,
         print_trace: TracePrinter,
     ) -> Result<Machine, MachineError> {
+        Self::start_linked(rt, dir, replay_all, say, print_trace, None)
+    }
+
+    /// [`Machine::start`] for a cog among others: `link` is in place before its drivers
+    /// issue their first requests.
+    pub fn start_linked(
+        rt: Runtime,
+        dir: &std::path::Path,
+        replay_all: bool,
+        say: Box<dyn FnMut(&str)>,
+        print_trace: TracePrinter,
+        link: Option<cogdev::Link>,
+    ) -> Result<Machine, MachineError> {
         let mut m = Self::open(rt, dir, replay_all, Access::Write, say, print_trace)?;
+        m.link = link;
         if m.latest_rec.is_none() {
             // The snapshot record was damaged and left out: replace it now.
             m.snapshot()?;
@@ -396,6 +430,9 @@ impl Machine {
             traces: Default::default(),
             print_trace,
             say,
+            link: None,
+            served: Default::default(),
+            crash: None,
         };
         // Traces are held until they may be shown (see `step` and `respond`).
         let traces = m.traces.clone();
@@ -485,6 +522,10 @@ impl Machine {
     /// Evaluates one step; returns the next cog and the outputs.
     fn run_step(&mut self, inputs: Value) -> Result<(Value, Vec<Value>), MachineError> {
         let r = self.call_limited(self.cog, &[inputs]);
+        if let Err(c) = &r {
+            let pair = self.rt.row(&[c.op, c.arg]);
+            self.crash = self.rt.normalize(pair).ok().map(seed::save);
+        }
         let r = r.map_err(|c| match c.kind {
             _ if self.stopping(&c) => MachineError::Interrupted,
             CrashKind::Interrupted => MachineError::TimedOut(self.step_limit),
@@ -627,7 +668,9 @@ impl Machine {
         if parsed.is_none() {
             (self.say)("the step's outputs are not all [worker reqIdx msg]; none was delivered");
         }
-        for (w, req, msg) in parsed.unwrap_or_default() {
+        let parsed = parsed.unwrap_or_default();
+        self.answer_asks(&parsed);
+        for (w, req, msg) in parsed {
             if let Some(Some(d)) = self.drivers.get(w) {
                 self.responses.push_back(Response {
                     worker: w,
@@ -802,6 +845,7 @@ impl Machine {
                 self.answer(w, req, gen, Value::small(0));
                 Wait::Answered
             }
+            Effect::Cog(c) => self.cog_request(w, req, gen, c),
         };
         if let Some(Some(d)) = self.drivers.get_mut(w) {
             d.insert(
@@ -966,7 +1010,7 @@ impl Machine {
                         due.push((w, req, l.gen));
                     }
                     Wait::Until(t) => next = Some(next.map_or(t, |n| n.min(t))),
-                    Wait::Answered | Wait::Never | Wait::Tcp(_) => {}
+                    Wait::Answered | Wait::Never | Wait::Tcp(_) | Wait::Cog | Wait::Tell(..) => {}
                 }
             }
         }
@@ -1002,6 +1046,11 @@ impl Machine {
                     self.respond(r);
                 }
             }
+            if self.link.is_some() {
+                // Asks from other cogs become inputs of this step.
+                self.poll_mailbox(Duration::ZERO);
+                self.serve_asks();
+            }
             if !self.inputs.is_empty() && !stop.load(Ordering::Relaxed) {
                 match self.step() {
                     Err(MachineError::Interrupted) => break Ended::Stopped,
@@ -1023,7 +1072,8 @@ impl Machine {
                 Some(t) => Duration::from_secs(t.saturating_sub(now_secs())).min(idle),
                 None => idle,
             };
-            std::thread::sleep(wait.max(Duration::from_millis(1)));
+            // A cog with others wakes as soon as one of them sends it something.
+            self.poll_mailbox(wait.max(Duration::from_millis(1)));
         };
         self.close()?;
         Ok(ended)

@@ -1,0 +1,331 @@
+//! The cog device: a driver's `[%cog ...]` requests (see [`super::effect::CogRequest`]) and
+//! the messages between the cogs of a machine.
+//!
+//! - `%spin f` answers the new cog's id once its boot record is on disk (0 if `f` is not a
+//!   cog, or a pin of one). `%who` answers this cog's id.
+//! - `%stop c` stops cog `c` (it stays in the machine, stopped, and never runs again) and
+//!   answers `(0 state)` once it has stopped; `%reap c` does the same and removes it; `%wait
+//!   c` answers `(0 state)` once `c` no longer runs. `state` is `[1 cog]` (finished), `[2 op
+//!   arg cog]` (crashed), `[3 secs cog]` (past its step limit) or `[4 cog]` (stopped), `cog`
+//!   being its last committed cog. Asked about a cog that does not exist (or was reaped), or
+//!   to stop or reap itself or the booted cog (id 1), they answer 0.
+//! - `%tell chan f` makes this cog serve channel `chan`: each `%ask` to it on `chan` from cog
+//!   `a` with message `m` becomes the input `[w (f a m)]` of this cog (`w` the telling
+//!   driver's worker index), and the cog's output `[w tellIdx reply]` answers the ask with
+//!   `(0 reply)`, the k-th such output the k-th ask served, once the step that made it is
+//!   on disk. The output also goes to the driver as the answer to its tell (which then
+//!   stops serving until the driver issues it again). If `f a m` crashes the ask is
+//!   answered 0 and the tell goes on serving.
+//! - `%ask dst chan m` waits until `dst` serves `chan`; it is answered 0 if `dst` does not
+//!   exist, has ended or ends before it answers.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::cogs::{Addr, CogId, EndKind, EndReply, Event, Hub, Until};
+use super::driver::Wait;
+use super::effect::CogRequest;
+use super::envelope::Envelope;
+use super::store::{Access, MachineStore, SnapshotKind};
+use super::{check_cog, Machine, MachineError};
+use crate::value::Value;
+
+/// A machine's place among the cogs of its store.
+pub struct Link {
+    /// This cog's id.
+    pub id: CogId,
+    /// What the cogs share.
+    pub hub: Arc<Hub>,
+    /// This cog's mailbox.
+    pub mailbox: Receiver<Event>,
+    /// Set by `%stop`/`%reap` of this cog (and when the machine stops).
+    pub stop: Arc<AtomicBool>,
+}
+
+/// An ask waiting for a tell.
+struct Pending {
+    from: CogId,
+    msg: Envelope,
+    reply: Addr,
+}
+
+/// The asks a cog has received and not yet answered.
+#[derive(Default)]
+pub struct Served {
+    /// By channel: asks no tell has taken yet.
+    pending: BTreeMap<u64, VecDeque<Pending>>,
+    /// By (worker, tell index): the asks made into inputs, oldest first.
+    links: HashMap<(usize, u64), VecDeque<Addr>>,
+}
+
+impl Machine {
+    /// This cog's id among the machine's cogs (1 when it runs alone).
+    pub fn cog_id(&self) -> CogId {
+        self.link.as_ref().map_or(super::cogs::ROOT, |l| l.id)
+    }
+
+    /// `(0 x)`.
+    fn some(&mut self, x: Value) -> Value {
+        self.rt.partial(Value::small(0), &[x])
+    }
+
+    /// Issues a request to the cog device; says how it will be answered.
+    pub(super) fn cog_request(&mut self, w: usize, req: u64, gen: u64, c: CogRequest) -> Wait {
+        let Some(link) = &self.link else {
+            self.answer(w, req, gen, Value::small(0));
+            return Wait::Answered;
+        };
+        let (me, hub) = (link.id, link.hub.clone());
+        let reply = Addr {
+            cog: me,
+            worker: w,
+            req,
+            gen,
+        };
+        match c {
+            CogRequest::Who => {
+                let v = self.rt.nat_u64(me);
+                self.answer(w, req, gen, v);
+                Wait::Answered
+            }
+            CogRequest::Spin(f) => {
+                // A cog defined at the top level of a Sire file arrives pinned.
+                let f = match f.deref().kind() {
+                    Some(crate::value::Kind::Pin(p)) => p.item.deref(),
+                    _ => f,
+                };
+                let id = match check_cog(f) {
+                    Err(_) => 0,
+                    Ok(()) => match hub.spin(&mut self.rt, f) {
+                        Ok(id) => id,
+                        Err(e) => {
+                            (self.say)(&format!("%spin failed ({e}); answered 0"));
+                            0
+                        }
+                    },
+                };
+                let v = self.rt.nat_u64(id);
+                self.answer(w, req, gen, v);
+                Wait::Answered
+            }
+            CogRequest::Stop(c) => self.until(&hub, me, c, Until::Stop, reply),
+            CogRequest::Reap(c) => self.until(&hub, me, c, Until::Reap, reply),
+            CogRequest::Wait(c) => self.until(&hub, me, c, Until::Wait, reply),
+            CogRequest::Tell(chan, f) => Wait::Tell(chan, f),
+            CogRequest::Ask(dst, chan, msg) => {
+                let msg = hub.pins.pack(msg);
+                let sent = hub.send(
+                    dst,
+                    Event::Ask {
+                        from: me,
+                        chan,
+                        msg,
+                        reply,
+                    },
+                );
+                if sent {
+                    Wait::Cog
+                } else {
+                    self.answer(w, req, gen, Value::small(0));
+                    Wait::Answered
+                }
+            }
+        }
+    }
+
+    fn until(&mut self, hub: &Arc<Hub>, me: CogId, c: CogId, what: Until, reply: Addr) -> Wait {
+        let v = match hub.until(me, c, what, reply) {
+            EndReply::Later => return Wait::Cog,
+            EndReply::Zero => Value::small(0),
+            EndReply::Ended(kind, env, dir) => {
+                let v = match env {
+                    Some(e) => e.unpack(&mut self.rt).map_err(MachineError::Store),
+                    None => self.load_final(&dir, &kind),
+                };
+                if what == Until::Reap {
+                    if let Err(e) = hub.bury(c) {
+                        (self.say)(&format!("reaping cog {c}: {e}"));
+                    }
+                }
+                v.unwrap_or_else(|e| {
+                    (self.say)(&format!("cog {c}'s final state cannot be read ({e})"));
+                    Value::small(0)
+                })
+            }
+        };
+        self.answer(reply.worker, reply.req, reply.gen, v);
+        Wait::Answered
+    }
+
+    /// `(0 state)` for a cog that ended as `kind`, its final cog read from its store.
+    fn load_final(&mut self, dir: &std::path::Path, kind: &EndKind) -> Result<Value, MachineError> {
+        let store = MachineStore::open(dir, Access::Read)?;
+        let rec = store.read_record(SnapshotKind::Latest)?;
+        let cog = store.load_value(&mut self.rt, &rec.cog)?;
+        self.rt.roots.push(cog);
+        let st = kind.state_row(&mut self.rt, cog);
+        self.rt.roots.pop();
+        Ok(self.some(st))
+    }
+
+    /// Takes what is in the mailbox, waiting up to `wait` for the first event. Returns
+    /// whether anything came.
+    pub(super) fn poll_mailbox(&mut self, wait: Duration) -> bool {
+        let Some(link) = &self.link else {
+            std::thread::sleep(wait);
+            return false;
+        };
+        let mut events = Vec::new();
+        if !wait.is_zero() {
+            match link.mailbox.recv_timeout(wait) {
+                Ok(e) => events.push(e),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
+            }
+        }
+        while let Ok(e) = link.mailbox.try_recv() {
+            events.push(e);
+        }
+        let any = !events.is_empty();
+        for e in events {
+            match e {
+                Event::Answer { to, value } => match value.unpack(&mut self.rt) {
+                    Ok(v) => self.answer(to.worker, to.req, to.gen, v),
+                    Err(e) => (self.say)(&format!("an answer from another cog is damaged: {e}")),
+                },
+                Event::Ask {
+                    from,
+                    chan,
+                    msg,
+                    reply,
+                } => self
+                    .served
+                    .pending
+                    .entry(chan)
+                    .or_default()
+                    .push_back(Pending { from, msg, reply }),
+            }
+        }
+        any
+    }
+
+    /// Answers ask `a` from this cog with `v` (packed).
+    fn reply(&mut self, a: Addr, v: Value) {
+        if let Some(l) = &self.link {
+            let env = l.hub.pins.pack(v);
+            l.hub.answer(a, env);
+        }
+    }
+
+    /// Makes inputs of the asks that a live tell takes.
+    pub(super) fn serve_asks(&mut self) {
+        if self.served.pending.values().all(|q| q.is_empty()) {
+            return;
+        }
+        let mut tells = Vec::new();
+        for (w, d) in self.drivers.iter_mut().enumerate() {
+            let Some(d) = d else { continue };
+            for (req, l) in d.waiting() {
+                if let Wait::Tell(chan, f) = l.wait {
+                    tells.push((w, req, chan, f));
+                }
+            }
+        }
+        for (w, req, chan, f) in tells {
+            let Some(q) = self.served.pending.get_mut(&chan) else {
+                continue;
+            };
+            let asks: Vec<Pending> = q.drain(..).collect();
+            for p in asks {
+                let msg = match p.msg.unpack(&mut self.rt) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        (self.say)(&format!("an ask from cog {} is damaged: {e}", p.from));
+                        self.reply(p.reply, Value::small(0));
+                        continue;
+                    }
+                };
+                let from = self.rt.nat_u64(p.from);
+                self.sync_roots(&[msg, f]);
+                match self.call_limited(f, &[from, msg]) {
+                    Ok(c) => {
+                        let input = self.rt.row(&[Value::small(w as u64), c.deref()]);
+                        self.inputs.push(input);
+                        self.served
+                            .links
+                            .entry((w, req))
+                            .or_default()
+                            .push_back(p.reply);
+                    }
+                    Err(_) => self.reply(p.reply, Value::small(0)),
+                }
+            }
+        }
+    }
+
+    /// Answers the asks that the durable step's outputs answer.
+    pub(super) fn answer_asks(&mut self, outs: &[(usize, u64, Value)]) {
+        if self.served.links.is_empty() {
+            return;
+        }
+        for &(w, req, msg) in outs {
+            let Some(q) = self.served.links.get_mut(&(w, req)) else {
+                continue;
+            };
+            let Some(a) = q.pop_front() else { continue };
+            if q.is_empty() {
+                self.served.links.remove(&(w, req));
+            }
+            let v = self.some(msg);
+            self.reply(a, v);
+        }
+    }
+
+    /// Answers 0 to every ask this cog holds or will receive (it ends).
+    fn refuse_asks(&mut self) {
+        let pending: Vec<Addr> = self
+            .served
+            .pending
+            .values_mut()
+            .flat_map(|q| q.drain(..).map(|p| p.reply))
+            .chain(self.served.links.drain().flat_map(|(_, q)| q))
+            .collect();
+        for a in pending {
+            self.reply(a, Value::small(0));
+        }
+    }
+
+    /// Records that this spawned cog ended as `kind`, answers whoever waits for that, and
+    /// answers 0 to every ask it has not answered.
+    pub fn end_cog(&mut self, kind: EndKind) -> Result<(), MachineError> {
+        let Some(link) = &self.link else {
+            return Ok(());
+        };
+        let (id, hub) = (link.id, link.hub.clone());
+        self.refuse_asks();
+        let cog = self.cog;
+        self.sync_roots(&[]);
+        let st = kind.state_row(&mut self.rt, cog);
+        let ans = self.some(st);
+        let env = hub.pins.pack(ans);
+        hub.ended(&mut self.rt, id, kind, env)?;
+        self.poll_mailbox(Duration::ZERO);
+        self.refuse_asks();
+        Ok(())
+    }
+
+    /// How the last step failed, as the end of a cog.
+    pub fn end_of(&self, e: &MachineError) -> Option<EndKind> {
+        match e {
+            MachineError::Crashed(_) | MachineError::BadStep(_) => Some(EndKind::Crashed(
+                self.crash
+                    .clone()
+                    .unwrap_or_else(|| crate::seed::save(Value::small(0))),
+            )),
+            MachineError::TimedOut(d) => Some(EndKind::TimedOut(d.as_secs())),
+            _ => None,
+        }
+    }
+}

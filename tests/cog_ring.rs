@@ -1,0 +1,204 @@
+//! Several cogs in one machine, with real processes: the token ring of sire/demo_ring.sire
+//! killed with SIGKILL at random instants and restarted, many times. No token may be lost
+//! (the ring goes on after every restart) and none may be taken twice (the token numbers
+//! printed over the whole test only increase, each one once); at the end the tokens each cog
+//! counted add up to the last token, and a replay of every cog's whole log gives the hashes
+//! that the snapshots and logs give. `PALLAS_RING_KILLS` sets the number of kills (100).
+
+mod machine;
+
+use machine::*;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A token taken: by which cog, its number, and how many that cog has taken.
+#[derive(Clone, Copy, Debug)]
+struct Taken {
+    cog: u64,
+    token: u64,
+    count: u64,
+}
+
+/// Reads `[cog N ]TIME trk [{token} n count]`.
+fn parse(line: &str) -> Option<Taken> {
+    let (head, rest) = line.split_once(" trk [{token} ")?;
+    let cog = match head.strip_prefix("cog ") {
+        Some(r) => r.split(' ').next()?.parse().ok()?,
+        None => 1,
+    };
+    let mut nums = rest.trim_end_matches(']').split(' ');
+    Some(Taken {
+        cog,
+        token: nums.next()?.parse().ok()?,
+        count: nums.next()?.parse().ok()?,
+    })
+}
+
+fn start(dir: &Path) -> (Child, mpsc::Receiver<Taken>) {
+    let mut child = pallas()
+        .args(["start", &dir.to_string_lossy()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn pallas start");
+    let out = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if let Some(t) = parse(&line) {
+                if tx.send(t).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (child, rx)
+}
+
+fn hashes(dir: &Path, replay_all: bool) -> String {
+    let mut args = vec![
+        "start".to_string(),
+        dir.to_string_lossy().into(),
+        "--print-hash".into(),
+    ];
+    if replay_all {
+        args.push("--replay-all".into());
+    }
+    let out = pallas().args(&args).output().expect("run pallas start");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % below
+    }
+}
+
+/// What the test has seen: the last token, and each cog's last count.
+#[derive(Default)]
+struct Seen {
+    last: u64,
+    counts: std::collections::BTreeMap<u64, u64>,
+}
+
+impl Seen {
+    fn take(&mut self, t: Taken, when: &str) {
+        assert!(
+            t.token > self.last,
+            "{when}: token {} printed after token {} (taken twice, or out of order)",
+            t.token,
+            self.last
+        );
+        if let Some(&c) = self.counts.get(&t.cog) {
+            assert!(
+                t.count > c,
+                "{when}: cog {}'s count went from {c} to {}",
+                t.cog,
+                t.count
+            );
+        }
+        self.last = t.token;
+        self.counts.insert(t.cog, t.count);
+    }
+}
+
+#[test]
+fn a_token_ring_of_three_cogs_loses_no_token_across_kill_9() {
+    let kills: u64 = std::env::var("PALLAS_RING_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100);
+    let dir = store("ring");
+    boot_ok(&dir, "sire/demo_ring.sire");
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(7);
+    eprintln!("kill schedule seed: {seed}; {kills} kills");
+    let mut rng = Lcg(seed);
+    let mut seen = Seen::default();
+    let t0 = Instant::now();
+    for round in 0..kills {
+        let when = format!("round {round}");
+        let (mut child, tokens) = start(&dir);
+        // The ring goes on after every restart: no token was lost.
+        let first = tokens
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{when}: no token taken after the restart (lost?) after token {}",
+                    seen.last
+                )
+            });
+        seen.take(first, &when);
+        let run_for = Duration::from_millis(rng.next(150));
+        let t = Instant::now();
+        while t.elapsed() < run_for {
+            if let Ok(x) = tokens.recv_timeout(Duration::from_millis(2)) {
+                seen.take(x, &when);
+            }
+        }
+        child.kill().expect("kill -9");
+        let _ = child.wait();
+        while let Ok(x) = tokens.recv_timeout(Duration::from_millis(50)) {
+            seen.take(x, &when);
+        }
+    }
+    eprintln!(
+        "{kills} kills in {:?}; last token {}",
+        t0.elapsed(),
+        seen.last
+    );
+    // A clean run until every cog has taken two more tokens, then SIGTERM.
+    let (child, tokens) = start(&dir);
+    let mut fresh: std::collections::BTreeMap<u64, u32> = Default::default();
+    while fresh.len() < 3 || fresh.values().any(|&n| n < 2) {
+        let x = tokens
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the ring runs after the last kill");
+        seen.take(x, "final run");
+        *fresh.entry(x.cog).or_default() += 1;
+    }
+    let st = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(st.success());
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if let Some(x) = parse(line) {
+            seen.take(x, "final run");
+        }
+    }
+    // Tokens 1..=last were each taken once, by one of the three cogs.
+    let ring: Vec<u64> = seen.counts.keys().copied().collect();
+    assert_eq!(ring.len(), 3, "three cogs took tokens: {ring:?}");
+    let total: u64 = seen.counts.values().sum();
+    assert_eq!(
+        total, seen.last,
+        "the counts {:?} add up to the last token",
+        seen.counts
+    );
+    let h = hashes(&dir, false);
+    assert!(h.lines().count() >= 3, "a hash per cog: {h}");
+    assert_eq!(
+        h,
+        hashes(&dir, true),
+        "snapshots and logs against whole replays"
+    );
+}
