@@ -191,8 +191,11 @@ impl Machine {
         let any = !events.is_empty();
         for e in events {
             match e {
-                Event::Answer { to, value } => match value.unpack(&mut self.rt) {
-                    Ok(v) => self.answer(to.worker, to.req, to.gen, v),
+                Event::Answer { to, value, some } => match value.unpack(&mut self.rt) {
+                    Ok(v) => {
+                        let v = if some { self.some(v) } else { v };
+                        self.answer(to.worker, to.req, to.gen, v)
+                    }
                     Err(e) => (self.say)(&format!("an answer from another cog is damaged: {e}")),
                 },
                 Event::Ask {
@@ -219,6 +222,14 @@ impl Machine {
         }
     }
 
+    /// Answers ask `a` from this cog with `(0 x)`.
+    fn reply_some(&mut self, a: Addr, x: Value) {
+        if let Some(l) = &self.link {
+            let env = l.hub.pins.pack(x);
+            l.hub.answer_some(a, env);
+        }
+    }
+
     /// Makes inputs of the asks that a live tell takes.
     pub(super) fn serve_asks(&mut self) {
         if self.served.pending.values().all(|q| q.is_empty()) {
@@ -233,11 +244,13 @@ impl Machine {
                 }
             }
         }
+        self.sync_roots(&[]);
         for (w, req, chan, f) in tells {
             let Some(q) = self.served.pending.get_mut(&chan) else {
                 continue;
             };
             let asks: Vec<Pending> = q.drain(..).collect();
+            self.rt.roots.push(f);
             for p in asks {
                 let msg = match p.msg.unpack(&mut self.rt) {
                     Ok(m) => m,
@@ -248,10 +261,14 @@ impl Machine {
                     }
                 };
                 let from = self.rt.nat_u64(p.from);
-                self.sync_roots(&[msg, f]);
-                match self.call_limited(f, &[from, msg]) {
+                self.rt.roots.push(msg);
+                let r = self.call_limited(f, &[from, msg]);
+                self.rt.roots.pop();
+                match r {
                     Ok(c) => {
                         let input = self.rt.row(&[Value::small(w as u64), c.deref()]);
+                        // Rooted from here on (a later call may collect).
+                        self.rt.roots.push(input);
                         self.inputs.push(input);
                         self.served
                             .links
@@ -278,8 +295,7 @@ impl Machine {
             if q.is_empty() {
                 self.served.links.remove(&(w, req));
             }
-            let v = self.some(msg);
-            self.reply(a, v);
+            self.reply_some(a, msg);
         }
     }
 

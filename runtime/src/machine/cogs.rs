@@ -58,8 +58,10 @@ pub enum Event {
     Answer {
         /// The request.
         to: Addr,
-        /// The answer.
+        /// The answer (its `x` when `some`).
         value: Envelope,
+        /// The answer is `(0 x)`.
+        some: bool,
     },
 }
 
@@ -357,7 +359,26 @@ impl Hub {
 
     /// Delivers an answer (dropped if the asking cog no longer runs).
     pub fn answer(&self, to: Addr, value: Envelope) {
-        self.send(to.cog, Event::Answer { to, value });
+        self.send(
+            to.cog,
+            Event::Answer {
+                to,
+                value,
+                some: false,
+            },
+        );
+    }
+
+    /// Delivers the answer `(0 x)`, `x` packed.
+    pub fn answer_some(&self, to: Addr, x: Envelope) {
+        self.send(
+            to.cog,
+            Event::Answer {
+                to,
+                value: x,
+                some: true,
+            },
+        );
     }
 
     /// `%stop`, `%reap` or `%wait` of cog `target` by cog `me`, answered at `reply`. A cog

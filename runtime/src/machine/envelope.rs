@@ -24,12 +24,20 @@ pub struct PinTable {
 /// The table is a cache: past this many bytes it is emptied (messages hold what they use).
 const TABLE_LIMIT: usize = 256 << 20;
 
-/// A value in transit: a seed with holes, and every pin it reaches.
+/// A value in transit: a small nat as it is, or a seed with holes and every pin it reaches.
 #[derive(Clone)]
-pub struct Envelope {
-    seed: Vec<u8>,
-    holes: Vec<Hash>,
-    pins: Vec<(Hash, Arc<[u8]>)>,
+pub enum Envelope {
+    /// A nat below 2^63 (most messages and answers): no seed at all.
+    Small(u64),
+    /// Anything else.
+    Packed {
+        /// The value outside its pins.
+        seed: Vec<u8>,
+        /// The pins it reaches first (the seed's holes).
+        holes: Vec<Hash>,
+        /// Every pin it reaches, dependencies first.
+        pins: Vec<(Hash, Arc<[u8]>)>,
+    },
 }
 
 fn pin_hash(v: Value) -> Option<Hash> {
@@ -59,6 +67,9 @@ impl PinTable {
     /// Packs the fully normal value `v`.
     pub fn pack(&self, v: Value) -> Envelope {
         let v = v.deref();
+        if let Some(n) = v.as_small() {
+            return Envelope::Small(n);
+        }
         let tops = seed::pin_refs(v);
         let holes: Vec<Hash> = tops.iter().filter_map(|p| pin_hash(*p)).collect();
         let mut pins = Vec::new();
@@ -72,7 +83,7 @@ impl PinTable {
                 }
             }
         }
-        Envelope {
+        Envelope::Packed {
             seed: seed::save_with_holes(v, &holes),
             holes,
             pins,
@@ -83,21 +94,21 @@ impl PinTable {
 impl Envelope {
     /// A small nat (needs no runtime to pack).
     pub fn nat(n: u64) -> Envelope {
-        Envelope {
-            seed: seed::save(Value::small(n)),
-            holes: Vec::new(),
-            pins: Vec::new(),
-        }
+        Envelope::Small(n)
     }
 
     /// Rebuilds the value in `rt`, checking each pin's hash.
     pub fn unpack(&self, rt: &mut Runtime) -> Result<Value, String> {
-        let blobs: HashMap<Hash, &Arc<[u8]>> = self.pins.iter().map(|(h, b)| (*h, b)).collect();
+        let (seed, holes, pins) = match self {
+            Envelope::Small(n) => return Ok(rt.nat_u64(*n)),
+            Envelope::Packed { seed, holes, pins } => (seed, holes, pins),
+        };
+        let blobs: HashMap<Hash, &Arc<[u8]>> = pins.iter().map(|(h, b)| (*h, b)).collect();
         let mut done: HashMap<Hash, Value> = HashMap::new();
         let base = rt.roots.len();
         let r = (|| {
             // Pins arrive dependencies first.
-            for (h, _) in &self.pins {
+            for (h, _) in pins {
                 if done.contains_key(h) {
                     continue;
                 }
@@ -113,13 +124,12 @@ impl Envelope {
                 rt.roots.push(pin);
                 done.insert(*h, pin);
             }
-            let holes: Vec<Value> = self
-                .holes
+            let holes: Vec<Value> = holes
                 .iter()
                 .map(|h| done.get(h).copied().ok_or_else(|| base58(h)))
                 .collect::<Result<_, _>>()
                 .map_err(|h| format!("pin {h} is missing from the message"))?;
-            seed::load_with_holes(rt, &self.seed, &holes).map_err(|e| e.to_string())
+            seed::load_with_holes(rt, seed, &holes).map_err(|e| e.to_string())
         })();
         rt.roots.truncate(base);
         r
@@ -142,9 +152,13 @@ mod tests {
         let msg = a.row(&[outer, inner, Value::small(7)]);
         let want = crate::hash::hash_item(msg);
         let env = table.pack(msg);
-        assert_eq!(env.pins.len(), 2);
-        let again = table.pack(msg);
-        assert!(Arc::ptr_eq(&env.pins[0].1, &again.pins[0].1), "made once");
+        let (Envelope::Packed { pins: p1, .. }, Envelope::Packed { pins: p2, .. }) =
+            (&env, &table.pack(msg))
+        else {
+            panic!("a row with pins is packed");
+        };
+        assert_eq!(p1.len(), 2);
+        assert!(Arc::ptr_eq(&p1[0].1, &p2[0].1), "made once");
         let mut b = Runtime::new(Config::default());
         let got = env.unpack(&mut b).expect("unpacks");
         assert_eq!(crate::hash::hash_item(got), want);

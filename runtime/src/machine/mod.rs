@@ -221,6 +221,8 @@ pub struct Machine {
     served: cogdev::Served,
     /// The last crash of a step, as a seed of `[op arg]`.
     crash: Option<Vec<u8>>,
+    /// The runtime's roots hold every value the machine holds (see `root_more`).
+    roots_whole: bool,
 }
 
 fn now_secs() -> u64 {
@@ -433,6 +435,7 @@ impl Machine {
             link: None,
             served: Default::default(),
             crash: None,
+            roots_whole: false,
         };
         // Traces are held until they may be shown (see `step` and `respond`).
         let traces = m.traces.clone();
@@ -488,6 +491,7 @@ impl Machine {
     /// Makes the runtime's roots exactly the values the machine holds (plus `extra`), so a
     /// collection during evaluation keeps them.
     fn sync_roots(&mut self, extra: &[Value]) {
+        self.roots_whole = true;
         let rt = &mut self.rt;
         rt.roots.clear();
         rt.roots.push(self.cog);
@@ -500,6 +504,17 @@ impl Machine {
         rt.roots.extend(self.responses.iter().map(|r| r.value));
         rt.roots.extend(self.traces.borrow().iter().copied());
         rt.roots.extend_from_slice(extra);
+    }
+
+    /// Roots `extra` too: pushes it when the roots already hold everything the machine holds
+    /// (every value stored since the last [`Machine::sync_roots`] was pushed as it was
+    /// stored), else syncs. Answering a run of responses costs one sync, not one each.
+    fn root_more(&mut self, extra: &[Value]) {
+        if self.roots_whole {
+            self.rt.roots.extend_from_slice(extra);
+        } else {
+            self.sync_roots(extra);
+        }
     }
 
     /// Evaluates `f args` fully under the time limit.
@@ -794,6 +809,9 @@ impl Machine {
 
     /// Queues `value` as the answer to the live request `req` (issued as `gen`) of driver `w`.
     fn answer(&mut self, w: usize, req: u64, gen: u64, value: Value) {
+        if self.roots_whole {
+            self.rt.roots.push(value);
+        }
         if let Some(Some(d)) = self.drivers.get(w) {
             self.responses.push_back(Response {
                 worker: w,
@@ -814,6 +832,9 @@ impl Machine {
             Effect::Dead => return,
             Effect::Write(c) => {
                 let input = self.rt.row(&[Value::small(w as u64), c]);
+                if self.roots_whole {
+                    self.rt.roots.push(input);
+                }
                 self.inputs.push(input);
                 return;
             }
@@ -969,7 +990,7 @@ impl Machine {
             None => d.remove(r.req),
         }
         let proc = d.proc;
-        self.sync_roots(&[r.value]);
+        self.root_more(&[r.value]);
         let result = self.call_limited(proc, &[Value::small(r.req), r.value]);
         // Drivers are not persisted: what they trace can be shown at once.
         let traces: Vec<Value> = std::mem::take(&mut *self.traces.borrow_mut());
@@ -992,6 +1013,9 @@ impl Machine {
         };
         if let Some(Some(d)) = self.drivers.get_mut(w) {
             d.proc = next;
+        }
+        if self.roots_whole {
+            self.rt.roots.push(next);
         }
         self.issue_requests(w);
     }
@@ -1038,6 +1062,8 @@ impl Machine {
             }
             // The answers that are in now, then one step for the inputs they made, then the
             // devices: a driver that keeps asking cannot hold up the cog or other drivers.
+            // The first answer syncs the roots (values stored since were not pushed).
+            self.roots_whole = false;
             for _ in 0..self.responses.len() {
                 if stop.load(Ordering::Relaxed) {
                     break;
@@ -1046,6 +1072,8 @@ impl Machine {
                     self.respond(r);
                 }
             }
+            // Roots pushed while answering are dropped at the next sync.
+            self.roots_whole = false;
             if self.link.is_some() {
                 // Asks from other cogs become inputs of this step.
                 self.poll_mailbox(Duration::ZERO);
