@@ -202,3 +202,74 @@ fn a_token_ring_of_three_cogs_loses_no_token_across_kill_9() {
         "snapshots and logs against whole replays"
     );
 }
+
+#[test]
+fn every_cog_request_gets_its_documented_answer() {
+    let dir = store("protocol");
+    boot_ok(&dir, "tests/cog/protocol.sire");
+    let (mut child, lines) = start_lines(&dir);
+    let mut got = Vec::new();
+    while got.len() < 13 {
+        let l = wait_line(&lines, " trk [", Duration::from_secs(30));
+        let nums: Vec<u64> = l
+            .rsplit_once(" trk [")
+            .map(|(_, r)| r.trim_end_matches(']'))
+            .unwrap_or("")
+            .split(' ')
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        got.push((nums[0], nums[1]));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    // (request, answer): who 1; spin 2; wait on a finished cog: tag 1; spin 3; ask 3 -> 42;
+    // ask a cog that does not exist: none; stop 3: tag 4; ask a stopped cog: none; reap 3:
+    // tag 4; reap again: 0; spin 4 (it crashes); wait on it: tag 2; stop cog 1: 0.
+    let want = [
+        (1, 1),
+        (2, 2),
+        (3, 1),
+        (4, 3),
+        (5, 42),
+        (6, 99),
+        (7, 4),
+        (8, 99),
+        (9, 4),
+        (10, 0),
+        (11, 4),
+        (12, 2),
+        (13, 0),
+    ];
+    assert_eq!(got, want);
+    assert!(dir.join("cogs/3.reaped").exists() && !dir.join("cogs/3").exists());
+    let ps = pallas()
+        .args(["ps", &dir.to_string_lossy()])
+        .output()
+        .expect("ps");
+    let ps = String::from_utf8_lossy(&ps.stdout);
+    assert!(ps.contains("finished") && ps.contains("crashed"), "{ps}");
+}
+
+#[test]
+fn a_web_cog_hands_each_request_to_a_worker_cog_across_kill_9() {
+    let dir = store("workers");
+    boot_ok(&dir, "sire/demo_workers.sire");
+    let (mut child, lines) = start_lines(&dir);
+    let port = last_number(&wait_line(&lines, "port", Duration::from_secs(30))) as u16;
+    assert!(http_get_path(port, "/a").ends_with("/a: 1\n"));
+    assert!(http_get_path(port, "/a").ends_with("/a: 2\n"));
+    assert!(http_get_path(port, "/b").ends_with("/b: 1\n"));
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    let (mut child, lines) = start_lines(&dir);
+    let port = last_number(&wait_line(&lines, "port", Duration::from_secs(30))) as u16;
+    let r = http_get_path(port, "/a");
+    assert!(r.ends_with("/a: 3\n"), "{r}");
+    let _ = child.kill();
+    let _ = child.wait();
+    let (ids, _) = (
+        std::fs::read_dir(dir.join("cogs")).expect("cogs").count(),
+        0,
+    );
+    assert_eq!(ids, 1, "one worker, spawned once");
+}
