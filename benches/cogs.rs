@@ -5,7 +5,7 @@
 //! an otherwise idle machine with at least two cores: the load average is printed with them.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ fn temp(name: &str) -> PathBuf {
     d
 }
 
-fn boot(dir: &PathBuf, file: &str) {
+fn boot(dir: &Path, file: &str) {
     let out = Command::new(BIN)
         .args(["boot", &dir.to_string_lossy(), file])
         .output()
@@ -31,7 +31,7 @@ fn boot(dir: &PathBuf, file: &str) {
 
 /// Runs the machine for `secs` under `/usr/bin/time`, then SIGTERM. Returns its trace lines
 /// with the instant each arrived, and the peak resident memory in KiB.
-fn run(dir: &PathBuf, secs: f64) -> (Vec<(Instant, String)>, u64) {
+fn run(dir: &Path, secs: f64) -> (Vec<(Instant, String)>, u64) {
     let mut child = Command::new("/usr/bin/time")
         .args(["-f", "PEAK %M"])
         .arg(BIN)

@@ -23,15 +23,21 @@ use crate::value::Value;
 /// Makes a runtime for a cog (each cog has its own).
 pub type RuntimeFactory = Arc<dyn Fn() -> Runtime + Send + Sync>;
 
+/// Prints a message about a cog.
+pub type CogSay = Arc<dyn Fn(CogId, &str) + Send + Sync>;
+
+/// Prints a trace line of a cog.
+pub type CogTrace = Arc<dyn Fn(CogId, Value) + Send + Sync>;
+
 /// How the cogs of a machine run.
 #[derive(Clone)]
 pub struct GroupConfig {
     /// Makes each cog's runtime.
     pub runtime: RuntimeFactory,
     /// Prints a message about cog `id`.
-    pub say: Arc<dyn Fn(CogId, &str) + Send + Sync>,
+    pub say: CogSay,
     /// Prints a trace line of cog `id` (once its step is on disk).
-    pub trace: Arc<dyn Fn(CogId, Value) + Send + Sync>,
+    pub trace: CogTrace,
     /// Replay spawned cogs from their boot records.
     pub replay_all: bool,
     /// Snapshot every this many batches (each cog).
