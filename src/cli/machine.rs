@@ -200,8 +200,8 @@ pub fn start(opts: &RuntimeOpts, a: StartArgs) -> Result<(), Failure> {
 /// Shown at the end of `--help`.
 const PS_EXAMPLES: &str = "\
 Examples:
-  # the cogs of ./ring: id, state, last batch, latest snapshot
-  pallas ps ./ring";
+  # the cogs of ./counter: id, state, last batch, latest snapshot (works while it runs)
+  pallas ps ./counter";
 
 /// Arguments of `pallas ps`.
 #[derive(Args, Debug)]
