@@ -332,16 +332,27 @@ impl Machine {
         Ok(())
     }
 
-    /// How the last step failed, as the end of a cog.
-    pub fn end_of(&self, e: &MachineError) -> Option<EndKind> {
+    /// How a step that failed with `e` ends a cog (`None`: `e` is no failure of a step).
+    pub(super) fn end_kind(&self, e: &MachineError) -> Option<EndKind> {
         match e {
-            MachineError::Crashed(_) | MachineError::BadStep(_) => Some(EndKind::Crashed(
-                self.crash
-                    .clone()
-                    .unwrap_or_else(|| crate::seed::save(Value::small(0))),
-            )),
+            MachineError::Crashed(_) | MachineError::BadStep(_) | MachineError::OutOfMemory(_) => {
+                Some(EndKind::Crashed(
+                    self.crash
+                        .clone()
+                        .unwrap_or_else(|| crate::seed::save(Value::small(0))),
+                ))
+            }
             MachineError::TimedOut(d) => Some(EndKind::TimedOut(d.as_secs())),
             _ => None,
+        }
+    }
+
+    /// How the machine's error `e` ends this cog: a failed step (also when it is named
+    /// by the input that fails alone) ends it as that step failed; other errors do not.
+    pub fn end_of(&self, e: &MachineError) -> Option<EndKind> {
+        match e {
+            MachineError::FailedOn { .. } => self.failure.clone(),
+            e => self.end_kind(e),
         }
     }
 }

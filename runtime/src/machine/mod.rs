@@ -223,6 +223,8 @@ pub struct Machine {
     crash: Option<Vec<u8>>,
     /// The runtime's roots hold every value the machine holds (see `root_more`).
     roots_whole: bool,
+    /// How the last failed step failed.
+    failure: Option<cogs::EndKind>,
 }
 
 fn now_secs() -> u64 {
@@ -436,6 +438,7 @@ impl Machine {
             served: Default::default(),
             crash: None,
             roots_whole: false,
+            failure: None,
         };
         // Traces are held until they may be shown (see `step` and `respond`).
         let traces = m.traces.clone();
@@ -534,8 +537,17 @@ impl Machine {
         matches!(c.kind, CrashKind::Interrupted) && self.stop.load(Ordering::Relaxed)
     }
 
-    /// Evaluates one step; returns the next cog and the outputs.
+    /// Evaluates one step; returns the next cog and the outputs. A failure is also kept (as
+    /// how a cog among others ends, see [`Machine::end_of`]).
     fn run_step(&mut self, inputs: Value) -> Result<(Value, Vec<Value>), MachineError> {
+        let r = self.eval_step(inputs);
+        if let Err(e) = &r {
+            self.failure = self.end_kind(e);
+        }
+        r
+    }
+
+    fn eval_step(&mut self, inputs: Value) -> Result<(Value, Vec<Value>), MachineError> {
         let r = self.call_limited(self.cog, &[inputs]);
         if let Err(c) = &r {
             let pair = self.rt.row(&[c.op, c.arg]);
