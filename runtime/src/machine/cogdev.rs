@@ -94,7 +94,7 @@ impl Machine {
             CogRequest::Spin(f) => {
                 // A cog defined at the top level of a Sire file arrives pinned.
                 let f = match f.deref().kind() {
-                    Some(crate::value::Kind::Pin(p)) => p.item.deref(),
+                    Some(crate::value::Kind::Pin(p)) => p.item().deref(),
                     _ => f,
                 };
                 let id = match check_cog(f) {
