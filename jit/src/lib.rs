@@ -11,6 +11,7 @@
 //! the call instead (law bodies are pure, so the answer is the same). Anything else keeps the
 //! law in the interpreter: native code never guesses.
 
+mod act;
 mod lower;
 
 use std::sync::atomic::AtomicBool;
@@ -21,7 +22,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module};
 use pallas_runtime::bytecode::Bytecode;
-use pallas_runtime::native::{NativeCompiler, NativeFn};
+use pallas_runtime::native::{ActFn, ActHelpers, NativeCompiler, NativeFn};
 
 /// Counters about the JIT's work.
 #[derive(Default, Debug, Clone, Copy)]
@@ -34,15 +35,28 @@ pub struct JitStats {
     pub nanos: u64,
     /// Cranelift IR instructions generated.
     pub instructions: u64,
+    /// Laws whose activations were compiled (the tier for any law).
+    pub act_compiled: u64,
+    /// Laws looked at for that tier and left to the interpreter.
+    pub act_rejected: u64,
+    /// Time spent compiling for that tier, in nanoseconds.
+    pub act_nanos: u64,
+    /// Cranelift IR instructions generated for that tier.
+    pub act_instructions: u64,
 }
 
 /// The JIT compiler: one Cranelift module holding every compiled law.
 pub struct Jit {
     module: JITModule,
+    /// The module of the activation tier, compiled for compile speed (its code is mostly
+    /// loads, stores, tests and calls, which optimisation gains little on).
+    act_module: JITModule,
     /// The interrupt flags compiled code reads (kept alive as long as the code).
     flags: Vec<Arc<AtomicBool>>,
     /// What it has done so far.
     pub stats: JitStats,
+    /// When it was made (the report compares compile time with the time since).
+    started: Instant,
 }
 
 /// Whether this build has a native (JIT) tier for the current machine.
@@ -64,10 +78,23 @@ impl Jit {
             .finish(settings::Flags::new(flags))
             .ok()?;
         let module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+        let mut act_flags = settings::builder();
+        act_flags.set("opt_level", "none").ok()?;
+        act_flags
+            .set("enable_verifier", if verify { "true" } else { "false" })
+            .ok()?;
+        act_flags.set("regalloc_algorithm", "single_pass").ok()?;
+        let act_isa = cranelift_native::builder()
+            .ok()?
+            .finish(settings::Flags::new(act_flags))
+            .ok()?;
+        let act_module = JITModule::new(JITBuilder::with_isa(act_isa, default_libcall_names()));
         Some(Jit {
             module,
+            act_module,
             flags: Vec::new(),
             stats: JitStats::default(),
+            started: Instant::now(),
         })
     }
 
@@ -103,7 +130,48 @@ impl Jit {
     }
 }
 
+impl Jit {
+    fn compile_act(&mut self, code: &Bytecode, helpers: &ActHelpers) -> Option<ActFn> {
+        let name = format!("act{}", self.stats.act_compiled + self.stats.act_rejected);
+        let mut ctx = self.act_module.make_context();
+        ctx.func.signature = act::signature(self.act_module.target_config().default_call_conv);
+        let id = self
+            .act_module
+            .declare_function(&name, Linkage::Local, &ctx.func.signature)
+            .ok()?;
+        self.stats.act_instructions += act::lower(
+            code,
+            &mut ctx.func,
+            helpers,
+            self.act_module.target_config(),
+        )? as u64;
+        let defined = self.act_module.define_function(id, &mut ctx);
+        self.act_module.clear_context(&mut ctx);
+        defined.ok()?;
+        self.act_module.finalize_definitions().ok()?;
+        let ptr = self.act_module.get_finalized_function(id);
+        // SAFETY: the function was generated with the `ActFn` signature.
+        Some(unsafe { std::mem::transmute::<*const u8, ActFn>(ptr) })
+    }
+}
+
 impl NativeCompiler for Jit {
+    fn compile_activation(
+        &mut self,
+        code: &Bytecode,
+        helpers: &ActHelpers,
+        _interrupt: &Arc<AtomicBool>,
+    ) -> Option<ActFn> {
+        let t = Instant::now();
+        let f = self.compile_act(code, helpers);
+        self.stats.act_nanos += t.elapsed().as_nanos() as u64;
+        match f {
+            Some(_) => self.stats.act_compiled += 1,
+            None => self.stats.act_rejected += 1,
+        }
+        f
+    }
+
     fn compile(&mut self, code: &Bytecode, interrupt: &Arc<AtomicBool>) -> Option<NativeFn> {
         let t = Instant::now();
         let f = self.compile_law(code, interrupt);
@@ -117,12 +185,33 @@ impl NativeCompiler for Jit {
 
     fn report(&self) -> String {
         let s = self.stats;
+        let share = |done: u64, all: u64| {
+            if all == 0 {
+                0.0
+            } else {
+                100.0 * done as f64 / all as f64
+            }
+        };
+        let compile_ms = (s.nanos + s.act_nanos) as f64 / 1e6;
+        let run_ms = self.started.elapsed().as_secs_f64() * 1e3;
         format!(
-            "jit: {} laws compiled ({} IR instructions) in {:.2} ms, {} left to the interpreter",
+            "jit: {} laws compiled on small nats ({} IR instructions) in {:.2} ms, {} not ({:.0}% \
+             of the hot laws); {} compiled for any value ({} IR instructions) in {:.2} ms, {} \
+             left to the interpreter ({:.0}% of the hot laws); compiling took {:.2} ms of \
+             {:.2} ms ({:.1}%)",
             s.compiled,
             s.instructions,
             s.nanos as f64 / 1e6,
-            s.rejected
+            s.rejected,
+            share(s.compiled, s.compiled + s.rejected),
+            s.act_compiled,
+            s.act_instructions,
+            s.act_nanos as f64 / 1e6,
+            s.act_rejected,
+            share(s.act_compiled, s.act_compiled + s.act_rejected),
+            compile_ms,
+            run_ms,
+            share((compile_ms * 1e3) as u64, (run_ms * 1e3).max(1.0) as u64),
         )
     }
 }

@@ -49,8 +49,138 @@ pub trait NativeCompiler {
         code: &Bytecode,
         interrupt: &std::sync::Arc<std::sync::atomic::AtomicBool>,
     ) -> Option<NativeFn>;
+    /// Machine code that runs an activation of any law (see [`ActFn`]), calling `helpers`
+    /// for whatever it does not do inline; `None` to leave the law to the interpreter.
+    /// Called at most once per law.
+    fn compile_activation(
+        &mut self,
+        _code: &Bytecode,
+        _helpers: &ActHelpers,
+        _interrupt: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> Option<ActFn> {
+        None
+    }
+    /// Counts an activation that ran in machine code and how it ended (for the report).
+    fn count_run(&mut self, _exited: bool) {}
     /// A one-line account of the work done (laws compiled, time spent).
     fn report(&self) -> String;
+}
+
+/// Machine code for the activations of one law (the second native tier, for laws that do
+/// not compute on small nats only): `f(rt, regs, base, pc, depth)` runs the activation whose
+/// registers are `regs` (= the register stack at `base`) from instruction `pc` of its run
+/// form. Registers stay on the register stack, so the collector's roots, interrupts and the
+/// frame machine are what they are in the interpreter. It returns a finished value (weak head
+/// normal form; a small nat or a pointer, so never `2` mod 4) or an exit, [`act_exit`]: the
+/// interpreter then goes on with the activation at that instruction, which native code has
+/// not started (or, for [`EXIT_OTHER`], a call whose outcome is in the runtime).
+pub type ActFn = unsafe extern "C" fn(*mut crate::Runtime, *mut Value, u64, u64, u64) -> u64;
+
+/// An exit of an [`ActFn`]: go on interpreting at `pc`.
+pub const fn act_exit(pc: u64) -> u64 {
+    (pc << 4) | 2
+}
+
+/// Added to an exit: the call at its pc has an outcome waiting in the runtime.
+pub const EXIT_OTHER: u64 = 4;
+
+/// Added to an exit: it is the exit of the activation described by the runtime's
+/// [`ActCallee`] (one that machine code entered), not of the function's own.
+pub const EXIT_SWITCH: u64 = 8;
+
+/// What the call helper returns when it entered a law that runs interpreted (the caller is
+/// suspended; [`ActCallee`] says where the new activation is).
+pub const ENTERED_INTERPRETED: u64 = 4;
+
+/// What the call helper returns when it entered a law with machine code ([`ActCallee`]
+/// says which and where).
+pub const ENTERED_NATIVE: u64 = 6;
+
+/// The activation that a call helper just entered, where machine code reads it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ActCallee {
+    /// Its machine code (an [`ActFn`]), or 0.
+    pub f: u64,
+    /// Its first register.
+    pub regs: u64,
+    /// Its base on the register stack.
+    pub base: u64,
+    /// Its bytecode (`*const Bytecode`).
+    pub code: u64,
+}
+
+/// The exit of an [`ActFn`] that says the evaluation was interrupted.
+pub const INTERRUPTED: u64 = act_exit(u32::MAX as u64);
+
+/// What the call helper returns when the call's outcome waits in the runtime (never a
+/// value: an even word that is no object's address).
+pub const CALL_OTHER: u64 = 2;
+
+/// The runtime routines machine code calls (addresses of `extern "C"` functions); see
+/// `bytecode::interp::glue` for what each does.
+#[derive(Clone, Copy, Debug)]
+pub struct ActHelpers {
+    /// `(rt, base, ins)`: runs a `Lazy`, `Holes`, `Fill` or `MkRow` as the interpreter does.
+    pub build: usize,
+    /// `(v) -> v'`: `v` followed through finished thunks when that is in weak head normal
+    /// form, else 0.
+    pub whnf: usize,
+    /// `(v) -> 0/1`: whether `N(v)` is zero (`v` in weak head normal form).
+    pub is_zero: usize,
+    /// `(v) -> v'`: `v` followed through finished thunks.
+    pub deref: usize,
+    /// `(rt, base, ins) -> v`: an inline operation the quick path did not do: its value, or 0
+    /// (the interpreter does it).
+    pub op2: usize,
+    /// `(rt, base, ins) -> v`: a call (`Call`, `CallSelf`, `TailCall`) done without the
+    /// frame machine: its value; 0 (not done: a law to enter) or [`CALL_OTHER`] (its outcome is waiting,
+    /// [`EXIT_OTHER`]).
+    pub call: usize,
+    /// `(rt, base, ins) -> 0/1`: `JumpUnlessWhnf`'s test (1: all are evaluated).
+    pub all_whnf: usize,
+    /// `(rt) -> 0/1`: a self loop's look at the interrupt flag and the collector (1:
+    /// interrupted).
+    pub poll: usize,
+    /// `(rt, base, ins, code, pc) -> r`: a call of a law or the evaluation of a thunk that
+    /// needs an activation: 0 (the interpreter does it), a value (a thunk evaluated in
+    /// place), [`ENTERED_INTERPRETED`] or [`ENTERED_NATIVE`].
+    pub enter: usize,
+    /// `(rt, base, v)`: the activation entered at `base` returned `v`: pops it and the
+    /// caller's frame (finishing the thunks it updates).
+    pub leave: usize,
+    /// `(rt, code, base)`: sets [`ActCallee`] (for an exit of an activation entered by
+    /// machine code).
+    pub switch: usize,
+    /// Where [`ActCallee`] is inside the runtime (bytes from its address).
+    pub callee_offset: usize,
+}
+
+/// Per-law state of the activation tier, kept in the law's bytecode.
+#[derive(Clone, Copy, Default)]
+pub struct ActSlot {
+    pub(crate) calls: u32,
+    pub(crate) exits: u32,
+    pub(crate) state: ActState,
+}
+
+#[derive(Clone, Copy, Default)]
+pub(crate) enum ActState {
+    #[default]
+    Counting,
+    Native(ActFn),
+    Interpreted,
+}
+
+impl std::fmt::Debug for ActSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = match self.state {
+            ActState::Counting => "counting",
+            ActState::Native(_) => "native",
+            ActState::Interpreted => "interpreted",
+        };
+        write!(f, "{s} ({} calls)", self.calls)
+    }
 }
 
 /// Per-law tiering state, kept in the law object.

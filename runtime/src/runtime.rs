@@ -45,6 +45,9 @@ pub struct Config {
     pub engine: Engine,
     /// When laws run as machine code (needs [`Runtime::native`]).
     pub jit: crate::native::JitMode,
+    /// Whether hot laws that the small-nat tier does not take get machine code for their
+    /// activations (the tier for any law, [`crate::native::ActFn`]).
+    pub jit_act: bool,
 }
 
 impl Default for Config {
@@ -56,6 +59,7 @@ impl Default for Config {
             max_registers: 1 << 26,
             engine: Engine::Bytecode,
             jit: crate::native::JitMode::Off,
+            jit_act: true,
         }
     }
 }
@@ -99,6 +103,11 @@ pub struct Runtime {
     /// Set from anywhere (a watchdog, a signal handler) to make the running evaluation stop
     /// with an [`Interrupted`](crate::eval::CrashKind::Interrupted) crash.
     pub interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The outcome of a call made by machine code that the interpreter finishes, and the
+    /// register it is for (see [`crate::native::EXIT_OTHER`]).
+    pub(crate) jit_other: Option<(crate::bytecode::interp::Other, crate::bytecode::Reg)>,
+    /// The activation machine code just entered (see [`crate::native::ActCallee`]).
+    pub(crate) jit_callee: crate::native::ActCallee,
     /// The store loaders whose pins this runtime's values may point at (kept alive with
     /// the runtime; last, so that they outlive the heap when it drops).
     pub(crate) loaders: Vec<std::rc::Rc<crate::stored::Loader>>,
@@ -144,6 +153,8 @@ impl Runtime {
             stats: Stats::default(),
             native: None,
             interrupt: Default::default(),
+            jit_other: None,
+            jit_callee: Default::default(),
             loaders: Vec::new(),
         }
     }

@@ -78,6 +78,11 @@ pub struct RuntimeOpts {
     /// Print what the JIT did (laws compiled, time spent) when the command ends.
     #[arg(long, global = true)]
     pub jit_stats: bool,
+    /// With `--jit on`, also compile the activations of hot laws that do not compute on
+    /// small nats only (always on with `--jit always`; off by default until it pays on
+    /// every workload)
+    #[arg(long, global = true)]
+    pub jit_any: bool,
     /// Sampling interval of the profiler, in microseconds.
     #[arg(long, global = true, default_value_t = 1000)]
     pub profile_interval_us: u64,
@@ -144,6 +149,15 @@ impl pallas_runtime::native::NativeCompiler for ReportingJit {
         self.jit.compile(code, interrupt)
     }
 
+    fn compile_activation(
+        &mut self,
+        code: &pallas_runtime::bytecode::Bytecode,
+        helpers: &pallas_runtime::native::ActHelpers,
+        interrupt: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> Option<pallas_runtime::native::ActFn> {
+        self.jit.compile_activation(code, helpers, interrupt)
+    }
+
     fn report(&self) -> String {
         self.jit.report()
     }
@@ -203,6 +217,7 @@ impl RuntimeOpts {
                 EngineArg::Oracle => Engine::Oracle,
             },
             jit,
+            jit_act: self.jit == JitArg::Always || self.jit_any,
             ..Config::default()
         });
         rt.heap.report = self.heap_stats;

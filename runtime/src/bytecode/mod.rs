@@ -25,6 +25,7 @@ mod strict;
 use crate::value::Value;
 
 pub use compile::compile;
+pub use run_form::operation;
 
 /// A register index.
 pub type Reg = u32;
@@ -399,6 +400,8 @@ pub struct Bytecode {
     template_len: u32,
     /// How many constant registers there are (the last ones of the template).
     constants: u32,
+    /// The activation tier's state for this law (see [`crate::native::ActFn`]).
+    pub(crate) act: std::cell::Cell<crate::native::ActSlot>,
 }
 
 /// The registers of a law's template are copied in blocks of this many (so a new activation
@@ -430,6 +433,7 @@ impl Bytecode {
             template,
             template_len: len as u32,
             constants: constants.len() as u32,
+            act: Default::default(),
         }
     }
 

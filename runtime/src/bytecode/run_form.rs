@@ -122,9 +122,10 @@ pub(super) fn specialise_ops(code: &mut [Instr]) {
     }
 }
 
-/// The plain `Op2`/`Op2Lazy` for a run-form inline operation.
-pub(super) fn general(ins: &Instr) -> Option<Instr> {
-    let (op, lazy, o) = match ins {
+/// The operator, laziness and operands of a run-form inline operation (`Add` ...
+/// `GteLazy`).
+pub fn operation(ins: &Instr) -> Option<(BinOp, bool, &Operation)> {
+    Some(match ins {
         Instr::Add(o) => (BinOp::Add, false, o),
         Instr::Sub(o) => (BinOp::Sub, false, o),
         Instr::Mul(o) => (BinOp::Mul, false, o),
@@ -148,7 +149,12 @@ pub(super) fn general(ins: &Instr) -> Option<Instr> {
         Instr::GthLazy(o) => (BinOp::Gth, true, o),
         Instr::GteLazy(o) => (BinOp::Gte, true, o),
         _ => return None,
-    };
+    })
+}
+
+/// The plain `Op2`/`Op2Lazy` for a run-form inline operation.
+pub(super) fn general(ins: &Instr) -> Option<Instr> {
+    let (op, lazy, o) = operation(ins)?;
     let Operation { dst, pin, a, b } = o.clone();
     Some(if lazy {
         Instr::Op2Lazy { dst, op, pin, a, b }

@@ -3,6 +3,7 @@
 //! evaluates; the result comes back into the destination register and execution resumes.
 
 mod calls;
+mod glue;
 mod ops;
 mod regs;
 mod stack;
@@ -45,7 +46,7 @@ unsafe fn next_after(code: &Bytecode, ip: *const Instr, dst: Reg, v: Value) -> *
 const LOOP_POLL: u32 = 32;
 
 /// The outcome of a call that is not a saturated call of a law.
-enum Other {
+pub(crate) enum Other {
     /// The call's value, in weak head normal form.
     Value(Value),
     /// A native jet ran on these arguments; the evaluator takes its outcome from here.
@@ -158,6 +159,7 @@ impl Runtime {
         self.regs(base).set(dst, v);
     }
 
+    #[allow(unused_assignments)] // `switch_to!` sets `native_in`, which some callers then refine
     fn interp_run(&mut self, mut code: &'static Bytecode, pc: usize, mut base: usize) -> Step {
         // The next instruction. It always points into `code`: bytecode ends with a return and
         // no jump goes past it (checked when it is compiled), and every instruction but the
@@ -171,6 +173,15 @@ impl Runtime {
         // Whether self loops have to tell the profiler or the JIT about each iteration (the
         // host sets these between runs, never during one).
         let loop_hooks = self.profiling() || self.config.jit != crate::native::JitMode::Off;
+        // Whether activations may run in machine code (the activation tier; not while
+        // profiling, whose samples come from the interpreter), and when to look: 1 before the
+        // next instruction (an activation starts or resumes), 2 after it (machine code left
+        // that instruction to the interpreter).
+        let native_on = self.config.jit != crate::native::JitMode::Off
+            && self.config.jit_act
+            && self.native.is_some()
+            && !self.profiling();
+        let mut native_in: u8 = native_on as u8;
         // Self loops look for an interrupt or a due collection every `LOOP_POLL` iterations.
         let mut poll = LOOP_POLL;
         // The instruction index of `ip` (for frames that resume here).
@@ -195,6 +206,7 @@ impl Runtime {
                 goto!($pc);
                 base = $base;
                 regs = self.regs(base);
+                native_in = native_on as u8;
             };
         }
         // Hands the finished value `v` to the activation waiting for it and goes on running
@@ -317,6 +329,48 @@ impl Runtime {
             }};
         }
         loop {
+            if native_in != 0 {
+                if native_in == 2 {
+                    native_in = 1;
+                } else {
+                    native_in = 0;
+                    if let Some(r) = self.act_native(code, pc!(), base) {
+                        if r & 3 != 2 {
+                            // The activation finished in machine code.
+                            let v = Value(r);
+                            self.reg_stack.truncate(base);
+                            resume_waiting!(v);
+                            continue;
+                        }
+                        if r == crate::native::INTERRUPTED {
+                            return Err(crate::eval::Crash::interrupted());
+                        }
+                        if r & crate::native::EXIT_SWITCH != 0 {
+                            // The exit of an activation that machine code entered (the ones
+                            // between are suspended).
+                            let c = self.jit_callee;
+                            // SAFETY: machine code recorded a live activation's bytecode.
+                            let callee: &'static Bytecode =
+                                unsafe { &*(c.code as *const Bytecode) };
+                            switch_to!(callee, r >> 4, c.base as usize);
+                        } else {
+                            goto!(r >> 4);
+                        }
+                        if r & crate::native::EXIT_OTHER != 0 {
+                            // A call that machine code began: its outcome is waiting.
+                            let Some((other, dst)) = self.jit_other.take() else {
+                                unreachable!("machine code left no call outcome")
+                            };
+                            // SAFETY: the call is not the last instruction (a return).
+                            ip = unsafe { ip.add(1) };
+                            on_other!(other, dst);
+                            native_in = 1;
+                            continue;
+                        }
+                        native_in = 2;
+                    }
+                }
+            }
             debug_assert!(pc!() < code.code.len());
             // SAFETY: `ip` points into `code` (see above).
             let ins = unsafe { &*ip };
@@ -545,6 +599,7 @@ impl Runtime {
                             }
                             code = callee;
                             goto!(0);
+                            native_in = native_on as u8;
                             continue;
                         }
                     }
@@ -611,6 +666,7 @@ impl Runtime {
                         }
                     }
                     goto!(0);
+                    native_in = native_on as u8;
                     poll -= 1;
                     if poll == 0 {
                         poll = LOOP_POLL;

@@ -89,6 +89,12 @@ impl Regs {
         OperandValues::Few(few, xs.len())
     }
 
+    /// The first register.
+    #[inline(always)]
+    pub(super) fn ptr(self) -> *mut Value {
+        self.0
+    }
+
     /// Register `r`.
     #[inline(always)]
     pub(super) fn get(self, r: Reg) -> Value {
