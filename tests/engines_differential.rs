@@ -63,12 +63,18 @@ fn program() -> impl Strategy<Value = String> {
 }
 
 fn outcome(src: &str, engine: Engine, jets: bool) -> Result<String, CrashKind> {
-    outcome_with(src, engine, jets, false)
+    outcome_with(src, engine, jets, false, false)
 }
 
 /// [`outcome`], optionally with the JIT compiling every eligible law on its first call (with
-/// Cranelift's IR verifier on).
-fn outcome_with(src: &str, engine: Engine, jets: bool, jit: bool) -> Result<String, CrashKind> {
+/// Cranelift's IR verifier on), and with its tier for any law (`jit_any`) or without.
+fn outcome_with(
+    src: &str,
+    engine: Engine,
+    jets: bool,
+    jit: bool,
+    jit_any: bool,
+) -> Result<String, CrashKind> {
     let mut rt = Runtime::new(Config {
         engine,
         jets,
@@ -78,6 +84,7 @@ fn outcome_with(src: &str, engine: Engine, jets: bool, jit: bool) -> Result<Stri
         } else {
             pallas_runtime::native::JitMode::Off
         },
+        jit_act: jit_any,
         ..Config::default()
     });
     if jit {
@@ -112,8 +119,12 @@ proptest! {
             let oracle = outcome(&src, Engine::Oracle, jets);
             let bytecode = outcome(&src, Engine::Bytecode, jets);
             prop_assert_eq!(&bytecode, &oracle, "jets={} on {}", jets, src);
-            let jitted = outcome_with(&src, Engine::Bytecode, jets, true);
-            prop_assert_eq!(&jitted, &oracle, "jit, jets={} on {}", jets, src);
+            for jit_any in [false, true] {
+                let jitted = outcome_with(&src, Engine::Bytecode, jets, true, jit_any);
+                prop_assert_eq!(
+                    &jitted, &oracle, "jit, any={}, jets={} on {}", jit_any, jets, src
+                );
+            }
             by_jets.push(oracle);
         }
         match (&by_jets[0], &by_jets[1]) {

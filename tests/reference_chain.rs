@@ -47,7 +47,7 @@ fn reference_chain_loads_with_the_oracle() {
 
 #[test]
 fn reference_chain_loads_with_the_jit_compiling_everything_it_can() {
-    if let Some((ok, err)) = load_with(&["--jit", "always"], "sire/sire.sire") {
+    if let Some((ok, err)) = load_with(&["--jit", "always", "--jit-any"], "sire/sire.sire") {
         assert!(ok, "{err}");
     }
 }

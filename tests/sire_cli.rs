@@ -59,6 +59,7 @@ fn our_sire_files_run_identically_under_every_engine() {
         for flags in [
             &["--engine", "bytecode", "--jit", "off"][..],
             &["--engine", "bytecode", "--jit", "always"][..],
+            &["--engine", "bytecode", "--jit", "always", "--jit-any"][..],
             &["--engine", "oracle"][..],
             &["--engine", "bytecode", "--no-jets", "--jit", "off"][..],
             &["--engine", "bytecode", "--no-jets", "--jit", "always"][..],

@@ -58,6 +58,7 @@ fn strict_loop_arguments_keep_values_and_crashes() {
             &["--engine", "oracle"][..],
             &["--jit", "off"][..],
             &["--jit", "always"][..],
+            &["--jit", "always", "--jit-any"][..],
         ] {
             assert_eq!(outcome(flags, expr), want, "{expr} with {flags:?}");
         }

@@ -46,7 +46,8 @@ pub struct Config {
     /// When laws run as machine code (needs [`Runtime::native`]).
     pub jit: crate::native::JitMode,
     /// Whether hot laws that the small-nat tier does not take get machine code for their
-    /// activations (the tier for any law, [`crate::native::ActFn`]).
+    /// activations (the tier for any law, [`crate::native::ActFn`]); off by default, as it
+    /// is slower than the interpreter on most workloads for now.
     pub jit_act: bool,
 }
 
@@ -59,7 +60,7 @@ impl Default for Config {
             max_registers: 1 << 26,
             engine: Engine::Bytecode,
             jit: crate::native::JitMode::Off,
-            jit_act: true,
+            jit_act: false,
         }
     }
 }

@@ -78,9 +78,9 @@ pub struct RuntimeOpts {
     /// Print what the JIT did (laws compiled, time spent) when the command ends.
     #[arg(long, global = true)]
     pub jit_stats: bool,
-    /// With `--jit on`, also compile the activations of hot laws that do not compute on
-    /// small nats only (always on with `--jit always`; off by default until it pays on
-    /// every workload)
+    /// With `--jit on` or `--jit always`, also compile the activations of hot laws that do
+    /// not compute on small nats only (off by default: it is slower than the interpreter on
+    /// most workloads for now)
     #[arg(long, global = true)]
     pub jit_any: bool,
     /// Sampling interval of the profiler, in microseconds.
@@ -217,7 +217,7 @@ impl RuntimeOpts {
                 EngineArg::Oracle => Engine::Oracle,
             },
             jit,
-            jit_act: self.jit == JitArg::Always || self.jit_any,
+            jit_act: self.jit_any,
             ..Config::default()
         });
         rt.heap.report = self.heap_stats;

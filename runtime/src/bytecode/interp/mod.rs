@@ -159,8 +159,30 @@ impl Runtime {
         self.regs(base).set(dst, v);
     }
 
+    /// Runs the activation of `code` at `base` from instruction `pc` (and whatever it
+    /// enters) until the evaluation that started it has its value.
+    fn interp_run(&mut self, code: &'static Bytecode, pc: usize, base: usize) -> Step {
+        // Activations may run in machine code (the activation tier; not while profiling,
+        // whose samples come from the interpreter). The interpreter without that tier is a
+        // separate instance, so that it pays nothing for it.
+        if self.config.jit_act
+            && self.config.jit != crate::native::JitMode::Off
+            && self.native.is_some()
+            && !self.profiling()
+        {
+            self.interp_run_g::<true>(code, pc, base)
+        } else {
+            self.interp_run_g::<false>(code, pc, base)
+        }
+    }
+
     #[allow(unused_assignments)] // `switch_to!` sets `native_in`, which some callers then refine
-    fn interp_run(&mut self, mut code: &'static Bytecode, pc: usize, mut base: usize) -> Step {
+    fn interp_run_g<const NATIVE: bool>(
+        &mut self,
+        mut code: &'static Bytecode,
+        pc: usize,
+        mut base: usize,
+    ) -> Step {
         // The next instruction. It always points into `code`: bytecode ends with a return and
         // no jump goes past it (checked when it is compiled), and every instruction but the
         // last has one after it.
@@ -173,14 +195,10 @@ impl Runtime {
         // Whether self loops have to tell the profiler or the JIT about each iteration (the
         // host sets these between runs, never during one).
         let loop_hooks = self.profiling() || self.config.jit != crate::native::JitMode::Off;
-        // Whether activations may run in machine code (the activation tier; not while
-        // profiling, whose samples come from the interpreter), and when to look: 1 before the
-        // next instruction (an activation starts or resumes), 2 after it (machine code left
-        // that instruction to the interpreter).
-        let native_on = self.config.jit != crate::native::JitMode::Off
-            && self.config.jit_act
-            && self.native.is_some()
-            && !self.profiling();
+        // Whether activations may run in machine code, and when to look: 1 before the next
+        // instruction (an activation starts or resumes), 2 after it (machine code left that
+        // instruction to the interpreter).
+        let native_on = NATIVE;
         let mut native_in: u8 = native_on as u8;
         // Self loops look for an interrupt or a due collection every `LOOP_POLL` iterations.
         let mut poll = LOOP_POLL;
@@ -329,7 +347,7 @@ impl Runtime {
             }};
         }
         loop {
-            if native_in != 0 {
+            if NATIVE && native_in != 0 {
                 if native_in == 2 {
                     native_in = 1;
                 } else {
