@@ -263,6 +263,7 @@ impl Lower<'_, '_> {
             .ins()
             .icmp_imm_s(IntCC::Equal, r2, INTERRUPTED as i64);
         let sw = self.b.ins().band_imm_u(r2, EXIT_SWITCH as i64);
+        let sw = self.b.ins().icmp_imm_s(IntCC::NotEqual, sw, 0);
         let pass = self.b.ins().bor(interrupted, sw);
         let pass_on = self.b.create_block();
         let own = self.b.create_block();
