@@ -7,7 +7,6 @@
 mod machine;
 
 use machine::*;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
@@ -23,16 +22,7 @@ fn start(dir: &Path, args: &[&str], err: &Path) -> (Child, mpsc::Receiver<String
         .stderr(std::fs::File::create(err).expect("stderr file"))
         .spawn()
         .expect("spawn pallas start");
-    let out = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = stdout_lines(&mut child);
     (child, rx)
 }
 

@@ -4,7 +4,6 @@
 mod machine;
 
 use machine::*;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -18,18 +17,7 @@ fn start(dir: &Path) -> (Child, mpsc::Receiver<u64>) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn pallas start");
-    let out = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { break };
-            if let Some(n) = line.rsplit(" trk ").next().and_then(|n| n.parse().ok()) {
-                if tx.send(n).is_err() {
-                    break;
-                }
-            }
-        }
-    });
+    let rx = trace_counts(&mut child);
     (child, rx)
 }
 

@@ -8,7 +8,6 @@ mod machine;
 
 use machine::*;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -79,18 +78,7 @@ fn start_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Child, mpsc::
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn pallas start");
-    let out = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { break };
-            if let Some(n) = line.rsplit(" trk ").next().and_then(|n| n.parse().ok()) {
-                if tx.send(n).is_err() {
-                    break;
-                }
-            }
-        }
-    });
+    let rx = trace_counts(&mut child);
     (child, rx)
 }
 

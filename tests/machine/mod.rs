@@ -52,6 +52,13 @@ pub fn start_lines(dir: &Path) -> (Child, mpsc::Receiver<String>) {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn pallas start");
+    let rx = stdout_lines(&mut child);
+    (child, rx)
+}
+
+/// Hands the lines a child (spawned with piped stdout) prints over a channel, read on a
+/// thread of their own.
+pub fn stdout_lines(child: &mut Child) -> mpsc::Receiver<String> {
     let out = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -62,7 +69,7 @@ pub fn start_lines(dir: &Path) -> (Child, mpsc::Receiver<String>) {
             }
         }
     });
-    (child, rx)
+    rx
 }
 
 /// Sends `request` as it is on a new loopback connection to `port` and returns everything
@@ -134,4 +141,20 @@ pub fn last_number(l: &str) -> u64 {
 /// Waits for a line that contains `what` and returns its last number.
 pub fn next_number(lines: &mpsc::Receiver<String>, what: &str) -> u64 {
     last_number(&wait_line(lines, what, Duration::from_secs(60)))
+}
+
+/// Hands the counts a child's `trk` lines end in (a line `... trk N`) over a channel.
+pub fn trace_counts(child: &mut Child) -> mpsc::Receiver<u64> {
+    let lines = stdout_lines(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines {
+            if let Some(n) = line.rsplit(" trk ").next().and_then(|n| n.parse().ok()) {
+                if tx.send(n).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    rx
 }
