@@ -237,3 +237,23 @@ fn an_unwritable_output_says_where_and_why() {
         "{err}"
     );
 }
+
+/// A reader that goes away (`pallas jets | head -0`) ends the command quietly: no panic
+/// from a write to the closed pipe.
+#[test]
+fn a_closed_stdout_ends_a_command_without_a_panic() {
+    for args in [&["jets"][..], &["plan", "(0 1 2 3)"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pallas"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn pallas");
+        // Close our end before the command writes anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {err}");
+    }
+}

@@ -274,6 +274,24 @@ pub enum Command {
     Import(machine::ImportArgs),
 }
 
+impl Command {
+    /// Whether the command runs a machine (whose drivers write to sockets and pipes that may
+    /// close at any time, and must see that as an error, not end the process).
+    pub fn runs_a_machine(&self) -> bool {
+        matches!(self, Command::Boot(_) | Command::Start(_))
+    }
+}
+
+/// Makes a write to a closed stdout end the process quietly, as for other command-line
+/// tools (`pallas prof ... | head`), instead of a panic in `println!`: the default action
+/// of SIGPIPE, which Rust programs otherwise ignore.
+pub fn quiet_on_closed_pipe() {
+    // SAFETY: setting a signal's disposition to its default, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// An error for the user: the message and the exit status.
 #[derive(Debug)]
 pub struct Failure {
