@@ -39,20 +39,6 @@ fn exit_code(child: &mut Child) -> Option<i32> {
     panic!("the machine did not stop");
 }
 
-/// `pallas start DIR --print-hash`.
-fn cog_hash(dir: &Path) -> String {
-    let out = pallas()
-        .args(["start", &dir.to_string_lossy(), "--print-hash"])
-        .output()
-        .expect("run pallas start");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// The sums the cog traced, in order.
 fn sums(lines: &mpsc::Receiver<String>) -> Vec<u64> {
     lines
@@ -78,7 +64,7 @@ fn a_crashing_step_commits_nothing_and_is_skipped_only_when_asked() {
     let dir = store("crash");
     let err = dir.with_extension("stderr");
     boot_ok(&dir, "tests/cog/crashy.sire");
-    let booted = cog_hash(&dir);
+    let booted = print_hash(&dir, false);
 
     // By default: the machine stops and names the input and the crash, on every start.
     for round in 0..2 {
@@ -96,7 +82,11 @@ fn a_crashing_step_commits_nothing_and_is_skipped_only_when_asked() {
         }
         std::thread::sleep(Duration::from_millis(100));
         assert_eq!(sums(&lines), Vec::<u64>::new(), "a failed step traced");
-        assert_eq!(cog_hash(&dir), booted, "round {round} committed something");
+        assert_eq!(
+            print_hash(&dir, false),
+            booted,
+            "round {round} committed something"
+        );
     }
 
     // Skipping: 5 and 7 are committed one at a time, 0 and "spin" are dropped with a message.
@@ -113,7 +103,7 @@ fn a_crashing_step_commits_nothing_and_is_skipped_only_when_asked() {
     ] {
         assert!(stderr.contains(what), "no {what:?} in:\n{stderr}");
     }
-    let after = cog_hash(&dir);
+    let after = print_hash(&dir, false);
     assert_ne!(after, booted);
 
     // A restart replays what was committed and skips the failing inputs again.

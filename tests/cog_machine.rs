@@ -21,45 +21,11 @@ fn start(dir: &Path) -> (Child, mpsc::Receiver<u64>) {
     (child, rx)
 }
 
-/// The hash `start --print-hash` reports (with `--replay-all` if asked).
-fn cog_hash(dir: &Path, replay_all: bool) -> String {
-    let mut args = vec![
-        "start".to_string(),
-        dir.to_string_lossy().into(),
-        "--print-hash".into(),
-    ];
-    if replay_all {
-        args.push("--replay-all".into());
-    }
-    let out = pallas().args(&args).output().expect("run pallas start");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// A small deterministic generator for the kill instants (the seed is printed).
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % below
-    }
-}
-
 #[test]
 fn counter_survives_kill_9_at_random_instants() {
     let dir = store("kill");
     boot_ok(&dir, "tests/cog/fast_counter.sire");
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(7);
+    let seed = clock_seed(7);
     eprintln!("kill schedule seed: {seed}");
     let mut rng = Lcg(seed);
     let mut seen_max = 0u64;
@@ -91,7 +57,7 @@ fn counter_survives_kill_9_at_random_instants() {
     }
     assert!(seen_max > 12, "the counter barely ran: {seen_max}");
     // Snapshot + tail and a replay of the whole log give the same cog.
-    assert_eq!(cog_hash(&dir, false), cog_hash(&dir, true));
+    assert_eq!(print_hash(&dir, false), print_hash(&dir, true));
 }
 
 #[test]
@@ -126,7 +92,7 @@ fn clean_stop_snapshots_and_replays_agree() {
         snap.starts_with(&format!("{stopped} ")),
         "the clean stop should snapshot at batch {stopped}: {snap}"
     );
-    assert_eq!(cog_hash(&dir, false), cog_hash(&dir, true));
+    assert_eq!(print_hash(&dir, false), print_hash(&dir, true));
 }
 
 #[test]
@@ -321,8 +287,8 @@ fn a_step_past_the_time_limit_stops_the_machine_without_committing_it() {
             t.elapsed()
         );
         // Nothing was committed: the cog is still the booted one.
-        let hash_now = cog_hash(&dir, false);
-        let hash_boot = cog_hash(&dir, true);
+        let hash_now = print_hash(&dir, false);
+        let hash_boot = print_hash(&dir, true);
         assert_eq!(hash_now, hash_boot);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -59,35 +59,6 @@ fn start(dir: &Path) -> (Child, mpsc::Receiver<Taken>) {
     (child, rx)
 }
 
-fn hashes(dir: &Path, replay_all: bool) -> String {
-    let mut args = vec![
-        "start".to_string(),
-        dir.to_string_lossy().into(),
-        "--print-hash".into(),
-    ];
-    if replay_all {
-        args.push("--replay-all".into());
-    }
-    let out = pallas().args(&args).output().expect("run pallas start");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % below
-    }
-}
-
 /// What the test has seen: the last token, and each cog's last count.
 #[derive(Default)]
 struct Seen {
@@ -124,10 +95,7 @@ fn a_token_ring_of_three_cogs_loses_no_token_across_kill_9() {
         .unwrap_or(100);
     let dir = store("ring");
     boot_ok(&dir, "sire/demo_ring.sire");
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(7);
+    let seed = clock_seed(7);
     eprintln!("kill schedule seed: {seed}; {kills} kills");
     let mut rng = Lcg(seed);
     let mut seen = Seen::default();
@@ -194,11 +162,11 @@ fn a_token_ring_of_three_cogs_loses_no_token_across_kill_9() {
         "the counts {:?} add up to the last token",
         seen.counts
     );
-    let h = hashes(&dir, false);
+    let h = print_hash(&dir, false);
     assert!(h.lines().count() >= 3, "a hash per cog: {h}");
     assert_eq!(
         h,
-        hashes(&dir, true),
+        print_hash(&dir, true),
         "snapshots and logs against whole replays"
     );
 }

@@ -73,21 +73,16 @@ fn a_step_past_the_heap_limit_is_abandoned_and_nothing_of_it_committed() {
     let _ = std::fs::remove_dir_all(&dir);
     boot_ok(&dir, "tests/cog/hog.sire");
     let store = dir.to_string_lossy().into_owned();
-    let hash = |replay_all: bool| {
-        let mut args = vec!["start", store.as_str(), "--print-hash"];
-        if replay_all {
-            args.push("--replay-all");
-        }
-        let out = pallas().args(&args).output().expect("print hash");
-        assert!(out.status.success());
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let booted = hash(false);
+    let booted = print_hash(&dir, false);
     let (code, err) = run(&["--max-heap", "64MiB", "start", &store]);
     assert_ne!(code, Some(0), "{err}");
     assert!(err.contains("heap limit of 64 MB"), "{err}");
     assert!(err.contains("nothing of it was"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(hash(false), booted, "the abandoned step was not committed");
+    assert_eq!(
+        print_hash(&dir, false),
+        booted,
+        "the abandoned step was not committed"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -412,18 +412,6 @@ fn a_snapshot_after_a_small_change_writes_only_the_new_pins() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A small deterministic generator for the kill instants (the seed is printed).
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % below
-    }
-}
-
 /// kill -9 at random instants while the machine snapshots after every batch and collects
 /// pins often (each step of a pack write or removal slowed down to widen the windows), and
 /// while `pallas gc` runs: nothing seen is lost, every start succeeds, snapshot and replay
@@ -432,10 +420,7 @@ impl Lcg {
 fn kill_9_during_snapshots_and_collection_loses_nothing() {
     let dir = store("kill-gc");
     boot_ok(&dir, "tests/cog/fast_counter.sire");
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(7);
+    let seed = clock_seed(7);
     eprintln!("kill schedule seed: {seed}");
     let mut rng = Lcg(seed);
     let mut seen = 0u64;
@@ -599,10 +584,7 @@ fn a_damaged_pin_is_reported_when_it_is_read() {
 fn kill_9_with_lazy_pins_during_snapshots_and_collection_loses_no_pin() {
     let dir = store("kill-lazy");
     boot_ok(&dir, "tests/cog/big_counter.sire");
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(11);
+    let seed = clock_seed(11);
     eprintln!("kill schedule seed: {seed}");
     let mut rng = Lcg(seed);
     let mut seen = 0u64;

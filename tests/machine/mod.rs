@@ -158,3 +158,45 @@ pub fn trace_counts(child: &mut Child) -> mpsc::Receiver<u64> {
     });
     rx
 }
+
+/// The hash `pallas start DIR --print-hash` reports (with `--replay-all` if asked), which
+/// must succeed.
+pub fn print_hash(dir: &Path, replay_all: bool) -> String {
+    let mut args = vec![
+        "start".to_string(),
+        dir.to_string_lossy().into(),
+        "--print-hash".into(),
+    ];
+    if replay_all {
+        args.push("--replay-all".into());
+    }
+    let out = pallas().args(&args).output().expect("run pallas start");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A small deterministic generator for the kill instants of the kill -9 tests.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// A number below `below`.
+    pub fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % below
+    }
+}
+
+/// A seed from the clock (`fallback` if the clock is before 1970); tests print it.
+pub fn clock_seed(fallback: u64) -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(fallback)
+}
