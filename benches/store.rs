@@ -34,30 +34,19 @@ fn size(dir: &Path) -> u64 {
 
 /// Runs `pallas ARGS` under `/usr/bin/time`: (seconds, peak resident KiB, stderr).
 fn timed(args: &[&str]) -> (f64, u64, String) {
-    let t = Instant::now();
-    let out = Command::new("/usr/bin/time")
-        .args(["-f", "PEAK %M"])
-        .arg(BIN)
-        .args(args)
-        .env("PALLAS_CACHE_DIR", temp("cache"))
-        .output()
-        .expect("run /usr/bin/time pallas");
-    let secs = t.elapsed().as_secs_f64();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "pallas {args:?}: {err}");
-    let peak = err
-        .lines()
-        .find_map(|l| l.strip_prefix("PEAK "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0);
-    (secs, peak, err)
+    timed_as("PEAK %M", args)
 }
 
 /// [`timed`], with the CPU time (`CPU user U s, system S s` on stderr).
 fn timed_cpu(args: &[&str]) -> (f64, u64, String) {
+    timed_as("PEAK %M\nCPU user %U s, system %S s", args)
+}
+
+/// Runs `pallas ARGS` under `/usr/bin/time -f FORMAT` (whose first line is `PEAK %M`).
+fn timed_as(format: &str, args: &[&str]) -> (f64, u64, String) {
     let t = Instant::now();
     let out = Command::new("/usr/bin/time")
-        .args(["-f", "PEAK %M\nCPU user %U s, system %S s"])
+        .args(["-f", format])
         .arg(BIN)
         .args(args)
         .env("PALLAS_CACHE_DIR", temp("cache"))
