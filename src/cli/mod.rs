@@ -319,6 +319,20 @@ impl Failure {
     }
 }
 
+/// A Sire file that did not load: bad input (exit status 2), or, when the heap ran out,
+/// not the file's fault (exit status 1, as for crashes).
+pub fn load_failure(
+    rt: &Runtime,
+    e: &crate::sire::session::Failure,
+    file: &std::path::Path,
+) -> Failure {
+    if rt.heap.out_of_memory {
+        Failure::crash(errors::load(e, file))
+    } else {
+        Failure::input(errors::load(e, file))
+    }
+}
+
 /// Loads a Sire file (and its predecessors, through the module cache) without printing its
 /// bindings; returns the session holding the file's scope.
 pub fn load_sire_quietly(
@@ -329,13 +343,8 @@ pub fn load_sire_quietly(
     let mut s = crate::sire::session::Session::new(rt);
     s.cache = opts.module_cache();
     s.quiet();
-    s.load_file(rt, file).map_err(|e| {
-        if rt.heap.out_of_memory {
-            Failure::crash(errors::load(&e, file))
-        } else {
-            Failure::input(errors::load(&e, file))
-        }
-    })?;
+    s.load_file(rt, file)
+        .map_err(|e| load_failure(rt, &e, file))?;
     Ok(s)
 }
 

@@ -49,11 +49,7 @@ fn run_with(
     for f in &a.files {
         match s.load_file(rt, f) {
             Ok(m) => module = Some(m),
-            // Running out of memory is not the file's fault: exit status 1, as for crashes.
-            Err(e) if rt.heap.out_of_memory => {
-                return Err(Failure::crash(super::errors::load(&e, f)))
-            }
-            Err(e) => return Err(Failure::input(super::errors::load(&e, f))),
+            Err(e) => return Err(super::load_failure(rt, &e, f)),
         }
     }
     if a.no_repl {
