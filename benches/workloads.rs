@@ -1,9 +1,10 @@
 //! The Sire workloads of sire/bench.sire under the reference evaluator (oracle), the
 //! bytecode interpreter and the JIT, next to a native Rust version of the same algorithm,
 //! as ratios measured in one run (best of several runs each). Also the time to load a large
-//! generated Sire file under each engine. Then programs on data (see `data_workloads.rs`) at
-//! n and 4n. Run with `cargo bench --bench workloads`; set `BENCH_QUICK=1` for one run per
-//! mode, `BENCH_DATA_ONLY=1` for the programs on data only.
+//! generated Sire file under each engine, and the workloads of sire/bench_jit.sire (written in
+//! the style of the reference's library) under the interpreter and the JIT. Then programs on
+//! data (see `data_workloads.rs`) at n and 4n. Run with `cargo bench --bench workloads`; set
+//! `BENCH_QUICK=1` for one run per mode, `BENCH_DATA_ONLY=1` for the programs on data only.
 
 #[path = "data_workloads.rs"]
 mod data_workloads;
@@ -58,11 +59,16 @@ fn runs() -> usize {
 
 /// Loads sire/bench.sire, defines `main` as `expr`, and times calls of it.
 fn time_sire(mode: Mode, expr: &str) -> (Duration, String) {
+    time_sire_in("sire/bench.sire", mode, expr)
+}
+
+/// Loads `file`, defines `main` as `expr`, and times calls of it.
+fn time_sire_in(file: &str, mode: Mode, expr: &str) -> (Duration, String) {
     let mut rt = runtime(mode);
     let mut s = Session::new(&mut rt);
     s.quiet();
-    s.load_file(&mut rt, Path::new("sire/bench.sire"))
-        .unwrap_or_else(|e| panic!("load sire/bench.sire: {e}"));
+    s.load_file(&mut rt, Path::new(file))
+        .unwrap_or_else(|e| panic!("load {file}: {e}"));
     let src = format!("= (benchMain unused) | {expr}\n");
     s.run_source(&mut rt, "<bench>", &src, true, &mut |_| {})
         .unwrap_or_else(|e| panic!("{expr}: {e}"));
@@ -109,6 +115,21 @@ fn report(expr: &str, native: impl Fn() -> u64) {
         s(b) / s(j),
         s(j) / s(n),
         s(b) / s(n)
+    );
+}
+
+/// A workload of sire/bench_jit.sire (code in the style of the reference's library:
+/// arithmetic through names bound to the jets, the increment opcode as a function, folds
+/// with closures): the interpreter against the JIT.
+fn report_library_style(expr: &str) {
+    let file = "sire/bench_jit.sire";
+    let (b, rb) = time_sire_in(file, Mode::Bytecode, expr);
+    let (j, rj) = time_sire_in(file, Mode::Jit, expr);
+    assert_eq!(rb, rj, "{expr}: the JIT disagrees");
+    let s = |d: Duration| d.as_secs_f64().max(1e-9);
+    println!(
+        "{expr:<18} bytecode {b:>9.2?} jit {j:>9.2?} | bytecode/jit {:>5.1}x   (library style)",
+        s(b) / s(j)
     );
 }
 
@@ -277,6 +298,16 @@ fn main() {
     report("nrev 400", || nrev(bb(400)));
     report("tabInserts 1000", || tab_inserts(bb(1000)));
     report("mandel 60 40 64", || mandel(bb(60), bb(40), bb(64)));
+    for expr in [
+        "sumSeq 0 200000",
+        "ack 2 300",
+        "fibL 22",
+        "sumSquares 50000",
+        "listWork 50000",
+        "tabWork 3000",
+    ] {
+        report_library_style(expr);
+    }
     report_load(3000);
     data_workloads::report(runs().min(3));
 }

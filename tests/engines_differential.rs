@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{add_law, sub_law};
+use common::{add_law, and_law, bit_law, dec_law, not_law, or_law, sub_law, tonat_law};
 use pallas::plan_syntax;
 use pallas_runtime::{hash, print, Config, CrashKind, Engine, Runtime};
 use proptest::prelude::*;
@@ -23,6 +23,12 @@ fn expr(nrefs: u64, depth: u32) -> BoxedStrategy<String> {
     let sub = expr(nrefs, depth - 1);
     let add = format!("<{}>", add_law());
     let subl = format!("<{}>", sub_law());
+    let dec = format!("<{}>", dec_law());
+    let tonat = format!("<{}>", tonat_law());
+    let not = format!("<{}>", not_law());
+    let bit = format!("<{}>", bit_law());
+    let and = format!("<{}>", and_law());
+    let or = format!("<{}>", or_law());
     prop_oneof![
         3 => leaf,
         // inc
@@ -32,6 +38,12 @@ fn expr(nrefs: u64, depth: u32) -> BoxedStrategy<String> {
             .prop_map(|(z, x, p)| format!("(0 (0 (0 (2 2) {z}) (2 {p})) {x})")),
         1 => (sub.clone(), sub.clone()).prop_map(move |(a, b)| format!("(0 (0 {add} {a}) {b})")),
         1 => (sub.clone(), sub.clone()).prop_map(move |(a, b)| format!("(0 (0 {subl} {a}) {b})")),
+        1 => sub.clone().prop_map(move |x| format!("(0 {dec} {x})")),
+        1 => sub.clone().prop_map(move |x| format!("(0 {tonat} {x})")),
+        1 => sub.clone().prop_map(move |x| format!("(0 {not} {x})")),
+        1 => sub.clone().prop_map(move |x| format!("(0 {bit} {x})")),
+        1 => (sub.clone(), sub.clone()).prop_map(move |(a, b)| format!("(0 (0 {and} {a}) {b})")),
+        1 => (sub.clone(), sub.clone()).prop_map(move |(a, b)| format!("(0 (0 {or} {a}) {b})")),
         1 => (sub.clone(), sub.clone(), sub.clone())
             .prop_map(|(c, t, e)| format!("(0 (0 (0 <{}> {c}) {t}) {e})", common::IF)),
         // apply a slot (which may hold a nat: opcodes and crashes) to an expression
@@ -92,7 +104,16 @@ fn outcome_with(
             pallas_jit::Jit::new(true).expect("a JIT for this host"),
         ));
     }
-    for (name, law) in [("_Add", add_law()), ("_Sub", sub_law())] {
+    for (name, law) in [
+        ("_Add", add_law()),
+        ("_Sub", sub_law()),
+        ("_Dec", dec_law()),
+        ("_ToNat", tonat_law()),
+        ("_Not", not_law()),
+        ("_Bit", bit_law()),
+        ("_And", and_law()),
+        ("_Or", or_law()),
+    ] {
         let e = plan_syntax::parse(&law).expect("parse");
         let v = plan_syntax::build(&mut rt, &e);
         let v = rt.normalize(v).expect("law");

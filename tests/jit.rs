@@ -142,7 +142,8 @@ fn sum_dbl_law() -> String {
         format!("<{}>", sub_law()),
         format!("<{IF}>"),
     );
-    let twice = format!("<{{twice 1 (0 (0 {add} 1) 1)}}>");
+    // With a let binding, so that the bytecode compiler does not inline it as a tiny law.
+    let twice = format!("<{{twice 1 (1 (0 (0 {add} 1) 1) 2)}}>");
     format!(
         "{{sumDbl 1 (0 (0 (0 {iff} 1) (0 (0 {add} (0 {twice} 1)) (0 0 (0 (0 {sub} 1) (2 1))))) (2 0))}}"
     )

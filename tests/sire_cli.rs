@@ -88,3 +88,36 @@ fn our_sire_files_run_identically_under_every_engine() {
         );
     }
 }
+
+/// Calls of tiny laws are compiled into their callers, and the boolean jets into jumps: the
+/// bytecode of these laws calls nothing but itself (the values are checked by the file's
+/// assertions under every engine, above).
+#[test]
+fn tiny_laws_and_boolean_jets_compile_inline() {
+    for law in [
+        "useTwice",
+        "useAp",
+        "useSwap",
+        "useKMore",
+        "countDigits",
+        "andOf",
+        "orOf",
+        "notOf",
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
+            .args(["bytecode", "tests/sire/inline_and_truth.sire", law])
+            .output()
+            .expect("run pallas");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let calls: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("call #") || l.contains("tail #") || l.contains("lazy #"))
+            .collect();
+        assert!(calls.is_empty(), "{law} still calls: {calls:?}\n{text}");
+    }
+}

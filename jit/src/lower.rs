@@ -55,28 +55,67 @@ fn eligible_code(arity: u32, code: &[Instr]) -> bool {
     if arity == 0 || arity > pallas_runtime::native::MAX_NATIVE_ARGS {
         return false;
     }
-    code.iter().all(|ins| match ins {
-        Instr::Move { src, .. } | Instr::Force { src, .. } => small_operand(src),
-        Instr::Op2 { op, a, b, .. } | Instr::Op2Lazy { op, a, b, .. } => {
-            !matches!(op, BinOp::Get | BinOp::Idx) && small_operand(a) && small_operand(b)
+    let live = reachable(code);
+    code.iter()
+        .zip(&live)
+        .filter(|(_, l)| **l)
+        .all(|(ins, _)| match ins {
+            Instr::Move { src, .. } | Instr::Force { src, .. } => small_operand(src),
+            Instr::Op2 { op, a, b, .. } | Instr::Op2Lazy { op, a, b, .. } => {
+                !matches!(op, BinOp::Get | BinOp::Idx | BinOp::Len)
+                    && small_operand(a)
+                    && small_operand(b)
+            }
+            Instr::JumpIfZero { src, .. }
+            | Instr::JumpIfNotZero { src, .. }
+            | Instr::Switch { src, .. }
+            | Instr::SwitchKeys { src, .. }
+            | Instr::Return { src } => small_operand(src),
+            Instr::Jump { .. } | Instr::JumpUnlessWhnf { .. } => true,
+            Instr::Loop { args } => args.iter().all(small_operand),
+            Instr::Call { f, args, .. } => {
+                let callee_ok = match f {
+                    Arg::Reg(0) => args.len() == arity,
+                    Arg::Const(c) => native_code(*c).is_some_and(|(_, a)| a == args.len() as u64),
+                    Arg::Reg(_) => false,
+                };
+                callee_ok && args.iter().all(small_operand)
+            }
+            _ => false,
+        })
+}
+
+/// Which instructions native code can reach from the entry: every register holds a small
+/// nat, which is evaluated, so a `JumpUnlessWhnf` never jumps (the lazy fallbacks the strict
+/// argument rewrite leaves behind it are dead here).
+fn reachable(code: &[Instr]) -> Vec<bool> {
+    let mut live = vec![false; code.len()];
+    let mut todo = vec![0usize];
+    while let Some(pc) = todo.pop() {
+        if pc >= code.len() || live[pc] {
+            continue;
         }
-        Instr::JumpIfZero { src, .. }
-        | Instr::JumpIfNotZero { src, .. }
-        | Instr::Switch { src, .. }
-        | Instr::SwitchKeys { src, .. }
-        | Instr::Return { src } => small_operand(src),
-        Instr::Jump { .. } => true,
-        Instr::Loop { args } => args.iter().all(small_operand),
-        Instr::Call { f, args, .. } => {
-            let callee_ok = match f {
-                Arg::Reg(0) => args.len() == arity,
-                Arg::Const(c) => native_code(*c).is_some_and(|(_, a)| a == args.len() as u64),
-                Arg::Reg(_) => false,
-            };
-            callee_ok && args.iter().all(small_operand)
+        live[pc] = true;
+        match &code[pc] {
+            Instr::Return { .. } | Instr::Loop { .. } | Instr::TailCall { .. } => {}
+            Instr::Jump { target } => todo.push(*target as usize),
+            Instr::JumpIfZero { target, .. } | Instr::JumpIfNotZero { target, .. } => {
+                todo.push(*target as usize);
+                todo.push(pc + 1);
+            }
+            Instr::Switch {
+                targets, default, ..
+            }
+            | Instr::SwitchKeys {
+                targets, default, ..
+            } => {
+                todo.extend(targets.iter().map(|t| *t as usize));
+                todo.push(*default as usize);
+            }
+            _ => todo.push(pc + 1),
         }
-        _ => false,
-    })
+    }
+    live
 }
 
 /// `v cc k` as a Cranelift boolean.
@@ -168,8 +207,9 @@ impl Lowering<'_, '_> {
             BinOp::Lte => bit(&mut self.b, IntCC::UnsignedLessThanOrEqual),
             BinOp::Gth => bit(&mut self.b, IntCC::UnsignedGreaterThan),
             BinOp::Gte => bit(&mut self.b, IntCC::UnsignedGreaterThanOrEqual),
-            // Not eligible (see `eligible`); bail to be safe.
-            BinOp::Get | BinOp::Idx => {
+            // Not eligible (see `eligible`), or lowered as the binary operation they share
+            // code with (see `BinOp::inline_as`); bail to be safe.
+            BinOp::Get | BinOp::Idx | BinOp::Len | BinOp::Dec | BinOp::Inc | BinOp::ToNat => {
                 self.b.ins().jump(self.bail, &[]);
                 let dead = self.b.create_block();
                 self.b.switch_to_block(dead);
@@ -266,10 +306,19 @@ pub fn lower(
         bail,
         _code: code,
     };
+    let live = reachable(&instrs);
     for (pc, ins) in instrs.iter().enumerate() {
         lw.b.switch_to_block(lw.blocks[pc]);
         let next = lw.blocks[pc + 1];
+        if !live[pc] {
+            // Never runs (see `reachable`).
+            lw.b.ins().jump(lw.bail, &[]);
+            continue;
+        }
         match ins {
+            Instr::JumpUnlessWhnf { .. } => {
+                lw.b.ins().jump(next, &[]);
+            }
             Instr::Move { dst, src } | Instr::Force { dst, src } => {
                 let v = lw.get(src);
                 lw.set(*dst, v);
@@ -277,7 +326,7 @@ pub fn lower(
             }
             Instr::Op2 { dst, op, a, b, .. } | Instr::Op2Lazy { dst, op, a, b, .. } => {
                 let (x, y) = (lw.get(a), lw.get(b));
-                let v = lw.op2(*op, x, y);
+                let v = lw.op2(op.inline_as(), x, y);
                 lw.set(*dst, v);
                 lw.b.ins().jump(next, &[]);
             }

@@ -95,7 +95,7 @@ pub fn compile(arity: u64, body: Value) -> LawCode {
 /// A constant partial application of a law or pin, `(f a b)`, applied to more arguments is
 /// the call of `f` on all of them: spreading it lets the compilers see the known function
 /// (a jet, an inline operation, a direct call) and its full argument count.
-fn spread(f: Expr) -> Expr {
+pub(crate) fn spread(f: Expr) -> Expr {
     let Expr::Const(c) = &f else { return f };
     match c.deref().kind() {
         Some(Kind::App(a))

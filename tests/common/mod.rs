@@ -17,6 +17,39 @@ pub fn sub_law() -> String {
     format!("{{_Sub 2 (0 (0 (0 (2 2) {tn}) (0 (0 (2 {C}) (2 (2 0 {{I 1 1}}))) (0 0 1))) 2)}}")
 }
 
+/// `_Dec x = 2 0 id x`.
+pub fn dec_law() -> String {
+    "{_Dec 1 (0 (0 (0 (2 2) (2 0)) (2 {I 1 1})) 1)}".to_string()
+}
+
+/// `_ToNat x = 2 0 3 x`.
+pub fn tonat_law() -> String {
+    "{_ToNat 1 (0 (0 (0 (2 2) (2 0)) (2 3)) 1)}".to_string()
+}
+
+/// `_Not x = _If x 0 1`.
+pub fn not_law() -> String {
+    format!("{{_Not 1 (0 (0 (0 <{IF}> 1) (2 0)) (2 1))}}")
+}
+
+/// `_Bit x = _If x 1 0`.
+pub fn bit_law() -> String {
+    format!("{{_Bit 1 (0 (0 (0 <{IF}> 1) (2 1)) (2 0))}}")
+}
+
+/// `_And x y = _If x (_Bit y) 0`.
+pub fn and_law() -> String {
+    format!(
+        "{{_And 2 (0 (0 (0 <{IF}> 1) (0 <{}> 2)) (2 0))}}",
+        bit_law()
+    )
+}
+
+/// `_Or x y = _If x 1 (_Bit y)`.
+pub fn or_law() -> String {
+    format!("{{_Or 2 (0 (0 (0 <{IF}> 1) (2 1)) (0 <{}> 2))}}", bit_law())
+}
+
 pub const IF: &str = r#"{"_If" 3 (0 (0 (0 (2 2) 3) (0 {0 2 1} 2)) 1)}"#;
 
 /// fib n = if n (if (sub n 1) (add (fib (sub n 1)) (fib (sub n 2))) 1) 0

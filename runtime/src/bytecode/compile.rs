@@ -55,7 +55,19 @@ enum Known {
     Switch,
     TabSwitch,
     Op(BinOp, Value),
+    /// `_Not`, `_Bit`, `_And`, `_Or`: tests of truth, compiled as jumps (`_And` and `_Or`
+    /// evaluate their second argument only when the first does not decide).
+    Truth(Truth),
     Other,
+}
+
+/// The boolean jets compiled as control flow (their PLAN code is `_If` on the arguments).
+#[derive(Clone, Copy)]
+enum Truth {
+    Not,
+    Bit,
+    And,
+    Or,
 }
 
 fn refs(e: &Expr, out: &mut Vec<u32>) {
@@ -115,6 +127,12 @@ fn tab_literal(e: &Expr) -> Option<(Vec<u64>, Vec<Expr>)> {
 
 /// Compiles a law body. `use_jets` enables recognising jets (off under `--no-jets`).
 pub fn compile(code: &LawCode, jets: &JetTable, use_jets: bool) -> Bytecode {
+    let inlined = if use_jets {
+        super::inline::inline_tiny_laws(code)
+    } else {
+        None
+    };
+    let code = inlined.as_ref().unwrap_or(code);
     let arity = code.arity as u32;
     let k = code.lets.len();
     let first_let = arity + 1;
@@ -354,6 +372,10 @@ impl Cx<'_> {
             return None;
         }
         let Expr::Const(c) = h else { return None };
+        // The increment opcode called as a function (the reference library's `inc`).
+        if nargs == 1 && c.deref().as_small() == Some(3) {
+            return Some(Known::Op(BinOp::Inc, c.deref()));
+        }
         let Some(Kind::Pin(p)) = c.deref().kind() else {
             return None;
         };
@@ -366,6 +388,10 @@ impl Cx<'_> {
             "_If" => Known::If,
             "_Ifz" => Known::Ifz,
             "_Seq" => Known::Seq,
+            "_Not" => Known::Truth(Truth::Not),
+            "_Bit" => Known::Truth(Truth::Bit),
+            "_And" => Known::Truth(Truth::And),
+            "_Or" => Known::Truth(Truth::Or),
             "_Switch" => Known::Switch,
             "tabSwitch" => Known::TabSwitch,
             n => match BinOp::from_jet_name(n) {
@@ -394,7 +420,10 @@ impl Cx<'_> {
             Expr::Call(h, xs) => {
                 if let Some(Known::Op(op, pin)) = self.known(h, xs.len()) {
                     let a = self.lazy(&xs[0]);
-                    let b = self.lazy(&xs[1]);
+                    let b = match op.unary_operand() {
+                        Some(k) => Arg::Const(Value::small(k)),
+                        None => self.lazy(&xs[1]),
+                    };
                     let dst = self.temp();
                     self.out.push(Instr::Op2Lazy { dst, op, pin, a, b });
                     return Arg::Reg(dst);
@@ -470,6 +499,7 @@ impl Cx<'_> {
                     self.strict_operand(&xs[0]);
                     self.strict(&xs[1], dst);
                 }
+                Some(Known::Truth(t)) => self.truth(t, xs, dst),
                 Some(k @ (Known::Switch | Known::TabSwitch))
                     if self.switch_arms(&k, xs).is_some() =>
                 {
@@ -495,7 +525,10 @@ impl Cx<'_> {
                 }
                 Some(Known::Op(op, pin)) => {
                     let a = self.strict_operand(&xs[0]);
-                    let b = self.strict_operand(&xs[1]);
+                    let b = match op.unary_operand() {
+                        Some(k) => Arg::Const(Value::small(k)),
+                        None => self.strict_operand(&xs[1]),
+                    };
                     self.out.push(Instr::Op2 { dst, op, pin, a, b });
                 }
                 _ => {
@@ -504,6 +537,67 @@ impl Cx<'_> {
                     self.out.push(Instr::Call { dst, f, args });
                 }
             },
+        }
+    }
+
+    /// `dst := if_true` when `N(c)` is not 0, else `if_false` (`c` evaluated; non-nats count
+    /// as 0, as for `_If`).
+    fn select_truth(&mut self, c: Arg, dst: Reg, if_true: u64, if_false: u64) {
+        let jump_at = self.out.len();
+        self.out.push(Self::jump_to_else(false, c));
+        self.out.push(Instr::Move {
+            dst,
+            src: Arg::Const(Value::small(if_true)),
+        });
+        let skip_at = self.out.len();
+        self.out.push(Instr::Jump { target: 0 });
+        let else_at = self.out.len() as u32;
+        self.out.push(Instr::Move {
+            dst,
+            src: Arg::Const(Value::small(if_false)),
+        });
+        let end = self.out.len() as u32;
+        self.patch(jump_at, else_at);
+        self.patch(skip_at, end);
+    }
+
+    /// A boolean jet in a strict position, as its PLAN code does it: `_Not x = _If x 0 1`,
+    /// `_Bit x = _If x 1 0`, `_And x y = _If x (_Bit y) 0`, `_Or x y = _If x 1 (_Bit y)`.
+    fn truth(&mut self, t: Truth, xs: &[Expr], dst: Reg) {
+        let c = self.strict_operand(&xs[0]);
+        match t {
+            Truth::Not => self.select_truth(c, dst, 0, 1),
+            Truth::Bit => self.select_truth(c, dst, 1, 0),
+            Truth::And | Truth::Or => {
+                let jump_at = self.out.len();
+                self.out.push(Self::jump_to_else(false, c));
+                let bit_of_y = |cx: &mut Self| {
+                    let y = cx.strict_operand(&xs[1]);
+                    cx.select_truth(y, dst, 1, 0);
+                };
+                let decided = |cx: &mut Self, k: u64| {
+                    cx.out.push(Instr::Move {
+                        dst,
+                        src: Arg::Const(Value::small(k)),
+                    })
+                };
+                if matches!(t, Truth::And) {
+                    self.branch(bit_of_y);
+                } else {
+                    self.branch(|cx| decided(cx, 1));
+                }
+                let skip_at = self.out.len();
+                self.out.push(Instr::Jump { target: 0 });
+                let else_at = self.out.len() as u32;
+                if matches!(t, Truth::And) {
+                    self.branch(|cx| decided(cx, 0));
+                } else {
+                    self.branch(bit_of_y);
+                }
+                let end = self.out.len() as u32;
+                self.patch(jump_at, else_at);
+                self.patch(skip_at, end);
+            }
         }
     }
 
@@ -565,7 +659,7 @@ impl Cx<'_> {
                     self.branch(|cx| cx.tail(&xs[1]));
                     self.out[at] = Self::switch_instr(c, keys, targets, default);
                 }
-                Some(Known::Op(..)) => {
+                Some(Known::Op(..) | Known::Truth(_)) => {
                     let t = self.temp();
                     self.strict(e, t);
                     self.out.push(Instr::Return { src: Arg::Reg(t) });

@@ -44,6 +44,12 @@ impl fmt::Display for Instr {
                 write!(f, "r{reg} = force r{reg}, ifz r{reg} goto {target}")
             }
             Instr::CallSelf { dst, args } => write!(f, "r{dst} = call self {}", list(args)),
+            Instr::Op2 { dst, op, a, .. } if op.unary_operand().is_some() => {
+                write!(f, "r{dst} = {} {}", op.jet_name(), A(a))
+            }
+            Instr::Op2Lazy { dst, op, a, .. } if op.unary_operand().is_some() => {
+                write!(f, "r{dst} = lazy {} {}", op.jet_name(), A(a))
+            }
             Instr::Op2 { dst, op, a, b, .. } => {
                 write!(f, "r{dst} = {} {} {}", op.jet_name(), A(a), A(b))
             }

@@ -8,7 +8,7 @@
 //! recognised by hash and become jumps; arithmetic and comparison jets become inline
 //! operations on small nats that fall back to the jet (or its PLAN code) for anything else.
 //!
-//! Compiling a law: `compile.rs` emits the plain form; then copy propagation (`copies.rs`),
+//! Compiling a law: tiny laws it calls are inlined (`inline.rs`); `compile.rs` emits the plain form; then copy propagation (`copies.rs`),
 //! strict self-call arguments (`strict.rs`), register allocation (`regalloc.rs`) and the run
 //! form the interpreter executes (`run_form.rs`). [`Bytecode::plain_code`] gives the plain
 //! form back for the disassembler and the JIT.
@@ -17,6 +17,7 @@ mod compile;
 mod copies;
 mod disasm;
 mod flow;
+mod inline;
 pub(crate) mod interp;
 mod regalloc;
 mod run_form;
@@ -68,6 +69,18 @@ pub enum BinOp {
     Get,
     /// `_Idx i row`.
     Idx,
+    /// `_Dec a`: compiled with the constant 1 as second operand, so its inline code is that
+    /// of `_Sub a 1`; the fallback applies the jet to `a` alone.
+    Dec,
+    /// The increment opcode `3 a` (the reference library's `inc`): compiled with the
+    /// constant 1 as second operand (inline code of `_Add a 1`); the fallback is `3 a`.
+    Inc,
+    /// `_ToNat a`: compiled with the constant 0 as second operand (inline code of
+    /// `_Add a 0`); the fallback applies the jet to `a` alone.
+    ToNat,
+    /// `_Len row`: the length of a row, read inline (compiled with the constant 0 as second
+    /// operand; the fallback applies the jet to the value alone).
+    Len,
 }
 
 impl BinOp {
@@ -87,6 +100,44 @@ impl BinOp {
             BinOp::Gte => "_Gte",
             BinOp::Get => "_Get",
             BinOp::Idx => "_Idx",
+            BinOp::Dec => "_Dec",
+            BinOp::Inc => "3",
+            BinOp::ToNat => "_ToNat",
+            BinOp::Len => "_Len",
+        }
+    }
+
+    /// The operand a unary operation is compiled with as its second one (`None` for the
+    /// binary operations).
+    pub fn unary_operand(self) -> Option<u64> {
+        match self {
+            BinOp::Dec | BinOp::Inc => Some(1),
+            BinOp::ToNat | BinOp::Len => Some(0),
+            _ => None,
+        }
+    }
+
+    /// The binary operation whose inline code a unary one shares (with its
+    /// [`BinOp::unary_operand`]); the operation itself for the others.
+    pub fn inline_as(self) -> BinOp {
+        match self {
+            BinOp::Dec => BinOp::Sub,
+            BinOp::Inc | BinOp::ToNat => BinOp::Add,
+            op => op,
+        }
+    }
+
+    /// The arguments the fallback applies the jet to: both operands, or only the first for a
+    /// unary operation.
+    pub fn fallback_args(
+        self,
+        x: crate::value::Value,
+        y: crate::value::Value,
+    ) -> Box<[crate::value::Value]> {
+        if self.unary_operand().is_some() {
+            Box::new([x])
+        } else {
+            Box::new([x, y])
         }
     }
 
@@ -106,6 +157,9 @@ impl BinOp {
             "_Gte" => BinOp::Gte,
             "_Get" => BinOp::Get,
             "_Idx" => BinOp::Idx,
+            "_Dec" => BinOp::Dec,
+            "_ToNat" => BinOp::ToNat,
+            "_Len" => BinOp::Len,
             _ => return None,
         })
     }

@@ -85,7 +85,9 @@ fn specialised(op: BinOp, lazy: bool, o: Operation) -> Result<Instr, Operation> 
         (BinOp::Lte, true) => Instr::LteLazy(o),
         (BinOp::Gth, true) => Instr::GthLazy(o),
         (BinOp::Gte, true) => Instr::GteLazy(o),
-        (BinOp::Get | BinOp::Idx, _) => return Err(o),
+        (BinOp::Get | BinOp::Idx | BinOp::Len | BinOp::Dec | BinOp::Inc | BinOp::ToNat, _) => {
+            return Err(o)
+        }
     })
 }
 

@@ -83,7 +83,7 @@ unsafe extern "C" fn h_op2(rt: *mut Runtime, base: u64, ins: *const Instr) -> u6
             let (x, y) = (regs.arg(a), regs.arg(b));
             match inline_op(rt, *op, x, y) {
                 OpResult::Value(v) | OpResult::Lazy(v) => v.0,
-                OpResult::Fallback => rt.apply_lazy(*pin, &[x, y]).0,
+                OpResult::Fallback => rt.apply_lazy(*pin, &op.fallback_args(x, y)).0,
             }
         }
         _ => 0,

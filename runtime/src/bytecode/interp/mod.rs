@@ -96,7 +96,9 @@ impl Runtime {
         match inline_op(self, op, x, y) {
             OpResult::Value(v) => SlowOp::Value(v),
             OpResult::Lazy(v) if lazy => SlowOp::Value(v),
-            OpResult::Fallback if lazy => SlowOp::Value(self.apply_lazy(pin, &[x, y])),
+            OpResult::Fallback if lazy => {
+                SlowOp::Value(self.apply_lazy(pin, &op.fallback_args(x, y)))
+            }
             OpResult::Lazy(v) => {
                 let v = v.deref();
                 if v.is_whnf_derefed() {
@@ -105,7 +107,7 @@ impl Runtime {
                     SlowOp::Eval(v)
                 }
             }
-            OpResult::Fallback => SlowOp::Apply(pin, Box::new([x, y])),
+            OpResult::Fallback => SlowOp::Apply(pin, op.fallback_args(x, y)),
         }
     }
 
@@ -494,7 +496,7 @@ impl Runtime {
                         OpResult::Fallback => {
                             let pin = *pin;
                             self.suspend(code, pc!(), base, *dst);
-                            return Ok(State::Apply(pin, Box::new([x, y])));
+                            return Ok(State::Apply(pin, op.fallback_args(x, y)));
                         }
                     }
                 }
@@ -502,7 +504,7 @@ impl Runtime {
                     let (x, y) = (regs.arg(a), regs.arg(b));
                     let v = match inline_op(self, *op, x, y) {
                         OpResult::Value(v) | OpResult::Lazy(v) => v,
-                        OpResult::Fallback => self.apply_lazy(*pin, &[x, y]),
+                        OpResult::Fallback => self.apply_lazy(*pin, &op.fallback_args(x, y)),
                     };
                     regs.set(*dst, v);
                 }

@@ -19,6 +19,7 @@ pub(super) fn nat_of_is_zero(v: Value) -> bool {
 #[inline(always)]
 pub(super) fn small_op(op: BinOp, x: Value, y: Value) -> Option<Value> {
     let (x, y) = (x.as_small()?, y.as_small()?);
+    let op = op.inline_as();
     let bit = |c: bool| Some(Value::small(c as u64));
     match op {
         BinOp::Add => x
@@ -38,7 +39,7 @@ pub(super) fn small_op(op: BinOp, x: Value, y: Value) -> Option<Value> {
         BinOp::Lte => bit(x <= y),
         BinOp::Gth => bit(x > y),
         BinOp::Gte => bit(x >= y),
-        BinOp::Get | BinOp::Idx => None,
+        BinOp::Get | BinOp::Idx | BinOp::Len | BinOp::Dec | BinOp::Inc | BinOp::ToNat => None,
     }
 }
 
@@ -61,6 +62,12 @@ pub(super) fn inline_op(rt: &mut Runtime, op: BinOp, a: Value, b: Value) -> OpRe
     let (row, idx) = match op {
         BinOp::Get => (a, b),
         BinOp::Idx => (b, a),
+        BinOp::Len => {
+            return match datajet::row_len(a.deref()) {
+                Some(k) => OpResult::Value(rt.nat_u64(k)),
+                None => OpResult::Fallback,
+            }
+        }
         _ => {
             let (a, b) = (a.deref(), b.deref());
             if let Some(v) = small_op(op, a, b) {
@@ -70,7 +77,7 @@ pub(super) fn inline_op(rt: &mut Runtime, op: BinOp, a: Value, b: Value) -> OpRe
             let (Some(x), Some(y)) = (a.as_small(), b.as_small()) else {
                 return OpResult::Fallback;
             };
-            let wide = match op {
+            let wide = match op.inline_as() {
                 BinOp::Add => x.checked_add(y),
                 BinOp::Mul => x.checked_mul(y),
                 _ => None,
