@@ -53,6 +53,9 @@ pub enum Event {
         msg: Envelope,
         /// Where the answer goes.
         reply: Addr,
+        /// The asker's key for it (an ask that comes again with its key is not applied
+        /// again).
+        key: Option<u64>,
     },
     /// The answer to one of this cog's requests.
     Answer {
@@ -472,7 +475,7 @@ impl Hub {
 }
 
 /// Writes `dir/name` durably (temporary file, fsync, rename, directory fsync).
-fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), MachineError> {
+pub(super) fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), MachineError> {
     use std::io::Write;
     let tmp = dir.join(format!("{name}.tmp"));
     let path = dir.join(name);
