@@ -153,7 +153,7 @@ impl Machine {
             EndReply::Ended(kind, env, dir) => {
                 let v = match env {
                     Some(e) => e.unpack(&mut self.rt).map_err(MachineError::Store),
-                    None => self.load_final(&dir, &kind),
+                    None => self.load_final(&dir, &kind, hub.store_pins.clone()),
                 };
                 if what == Until::Reap {
                     if let Err(e) = hub.bury(c) {
@@ -171,8 +171,13 @@ impl Machine {
     }
 
     /// `(0 state)` for a cog that ended as `kind`, its final cog read from its store.
-    fn load_final(&mut self, dir: &std::path::Path, kind: &EndKind) -> Result<Value, MachineError> {
-        let store = MachineStore::open(dir, Access::Read)?;
+    fn load_final(
+        &mut self,
+        dir: &std::path::Path,
+        kind: &EndKind,
+        pins: super::pinshare::Pins,
+    ) -> Result<Value, MachineError> {
+        let store = MachineStore::open_cog(dir, Access::Read, pins)?;
         let rec = store.read_record(SnapshotKind::Latest)?;
         let cog = store.load_value(&mut self.rt, &rec.cog)?;
         self.rt.roots.push(cog);

@@ -28,6 +28,7 @@ pub mod envelope;
 pub mod export;
 pub mod group;
 pub mod jobs;
+pub mod pinshare;
 pub mod store;
 pub mod tcp;
 pub mod watchdog;
@@ -295,7 +296,21 @@ impl Machine {
         batch: u64,
     ) -> Result<(), MachineError> {
         check_cog(cog)?;
-        let mut store = MachineStore::create(dir)?;
+        let store = MachineStore::create(dir)?;
+        Self::boot_store(rt, store, cog, batch)
+    }
+
+    /// [`Machine::boot_in`] into a new store made by the caller (a spawned cog's, which
+    /// uses the machine's pins).
+    pub fn boot_store(
+        rt: &mut Runtime,
+        mut store: MachineStore,
+        cog: Value,
+        batch: u64,
+    ) -> Result<(), MachineError> {
+        check_cog(cog)?;
+        let dir = store.dir().to_path_buf();
+        let dir = dir.as_path();
         let (hash, _) = store.save_value(rt, cog)?;
         let store_id = new_store_id(&hash, dir);
         store.create_log(&Header {
@@ -339,7 +354,20 @@ impl Machine {
         print_trace: TracePrinter,
         link: Option<cogdev::Link>,
     ) -> Result<Machine, MachineError> {
-        let mut m = Self::open(rt, dir, replay_all, Access::Write, say, print_trace)?;
+        let store = MachineStore::open(dir, Access::Write)?;
+        Self::start_store(rt, store, replay_all, say, print_trace, link)
+    }
+
+    /// [`Machine::start_linked`] on a store opened by the caller (for writing).
+    pub fn start_store(
+        rt: Runtime,
+        store: MachineStore,
+        replay_all: bool,
+        say: Box<dyn FnMut(&str)>,
+        print_trace: TracePrinter,
+        link: Option<cogdev::Link>,
+    ) -> Result<Machine, MachineError> {
+        let mut m = Self::open_store(rt, store, replay_all, say, print_trace)?;
         m.link = link;
         if m.latest_rec.is_none() {
             // The snapshot record was damaged and left out: replace it now.
@@ -359,10 +387,22 @@ impl Machine {
         dir: &std::path::Path,
         replay_all: bool,
         access: Access,
-        mut say: Box<dyn FnMut(&str)>,
+        say: Box<dyn FnMut(&str)>,
         print_trace: TracePrinter,
     ) -> Result<Machine, MachineError> {
         let store = MachineStore::open(dir, access)?;
+        Self::open_store(rt, store, replay_all, say, print_trace)
+    }
+
+    /// [`Machine::open`] on a store opened by the caller.
+    pub fn open_store(
+        rt: Runtime,
+        store: MachineStore,
+        replay_all: bool,
+        mut say: Box<dyn FnMut(&str)>,
+        print_trace: TracePrinter,
+    ) -> Result<Machine, MachineError> {
+        let access = store.access();
         if store.cleaned > 0 {
             say(&format!(
                 "removed {} unfinished file(s) left by an interrupted write",
@@ -488,7 +528,7 @@ impl Machine {
             m.answer_asks(&parsed);
         }
         m.traces.borrow_mut().clear();
-        m.gc_base = m.store.pins().bytes();
+        m.gc_base = m.store.pins().files().1;
         Ok(m)
     }
 
@@ -762,8 +802,8 @@ impl Machine {
         self.latest_rec = Some(rec);
         self.snapshot_batch = self.batch;
         self.last_snapshot = written;
-        let pins = self.store.pins();
-        if pins.pack_count() >= self.gc_packs || pins.bytes() > self.gc_base + self.gc_base / 2 {
+        let (packs, bytes) = self.store.pins().files();
+        if packs >= self.gc_packs || bytes > self.gc_base + self.gc_base / 2 {
             // The snapshot is durable: a failed collection costs only space.
             if let Err(e) = self.collect() {
                 (self.say)(&format!(
@@ -787,7 +827,7 @@ impl Machine {
 
     /// The store's pin files: how many, and their total size.
     pub fn pin_files(&self) -> (usize, u64) {
-        (self.store.pins().pack_count(), self.store.pins().bytes())
+        self.store.pins().files()
     }
 
     /// Starts, restarts or stops drivers after the workers row changed; a driver that starts
@@ -1201,6 +1241,16 @@ pub fn collect_store(
     let checked = check::check(&store, false, say)?;
     let mut roots = vec![checked.boot.cog];
     roots.extend(checked.latest.map(|r| r.cog));
+    // Every cog's records are roots (the machine's pins are shared); a spawned cog's store
+    // from an earlier version gives its own pins to the machine's first.
+    let (ids, _) = cogs::scan(dir)?;
+    for id in ids {
+        let d = cogs::cog_dir(dir, id);
+        if d.join("boot").exists() {
+            let s = MachineStore::open_cog(&d, Access::Write, store.pins().clone())?;
+            check::check(&s, false, say)?;
+        }
+    }
     store.collect(&roots)
 }
 
