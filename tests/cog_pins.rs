@@ -108,3 +108,72 @@ fn a_spawned_cogs_own_pins_move_into_the_machines() {
     assert_eq!(after.lines().count(), 2, "{after}");
     assert_eq!(print_hash(&dir, false), after);
 }
+
+#[test]
+fn export_refuses_to_leave_spawned_cogs_behind_unless_told() {
+    let dir = store("exportcogs");
+    boot_ok(&dir, "sire/demo_ring.sire");
+    run_until(&dir, "", 3);
+    let file = dir.with_extension("export");
+    let out = pallas()
+        .args(["export", &dir.to_string_lossy(), &file.to_string_lossy()])
+        .output()
+        .expect("export");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("spawned cogs (cogs 2, 3)") && err.contains("--booted-cog-only"));
+    assert!(!file.exists());
+    let out = pallas()
+        .args(["export", &dir.to_string_lossy(), &file.to_string_lossy()])
+        .arg("--booted-cog-only")
+        .output()
+        .expect("export");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("cogs 2, 3 are not exported"), "{err}");
+    let gc_err = pallas()
+        .args(["gc", &dir.to_string_lossy()])
+        .output()
+        .expect("gc");
+    assert!(String::from_utf8_lossy(&gc_err.stderr).contains("the pins of cog 1 and cogs 2, 3"));
+}
+
+#[test]
+fn a_crash_of_the_booted_cog_stops_the_machine_but_ends_no_other_cog() {
+    let dir = store("rootcrash");
+    boot_ok(&dir, "tests/cog/rootcrash.sire");
+    let out = pallas()
+        .args(["start", &dir.to_string_lossy()])
+        .output()
+        .expect("start");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "the machine stops: {err}");
+    assert!(
+        err.contains("cog 2 was stopped with it and snapshotted, not ended"),
+        "{err}"
+    );
+    assert!(dir.join("cogs/2/boot").exists() && !dir.join("cogs/2/ended").exists());
+    let ps = pallas()
+        .args(["ps", &dir.to_string_lossy()])
+        .output()
+        .expect("ps");
+    let ps = String::from_utf8_lossy(&ps.stdout);
+    assert!(
+        ps.lines()
+            .any(|l| l.trim_start().starts_with("2 ") && l.contains("idle")),
+        "{ps}"
+    );
+    // Dropping the input that crashes cog 1, the machine runs, cog 2 with it (not
+    // spawned again: cog 1 kept its id).
+    let mut child = pallas()
+        .args(["start", &dir.to_string_lossy(), "--skip-crashing-inputs"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start");
+    let lines = stdout_lines(&mut child);
+    wait_line(&lines, "cog 2 ", Duration::from_secs(30));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(!dir.join("cogs/3").exists(), "spawned again");
+}
