@@ -4,6 +4,10 @@
 //! printed over the whole test only increase, each one once); at the end the tokens each cog
 //! counted add up to the last token, and a replay of every cog's whole log gives the hashes
 //! that the snapshots and logs give. `PALLAS_RING_KILLS` sets the number of kills (100).
+//! The ring's cogs take every token they are given: only the machine's keyed asks keep a
+//! token repeated after a restart from being taken twice. Also: an ask taken by one step and
+//! answered by a later one, with a kill -9 (or a stop) in between; every request's answer;
+//! the web demo across kill -9.
 
 mod machine;
 
