@@ -131,3 +131,31 @@ fn a_crashing_step_commits_nothing_and_is_skipped_only_when_asked() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&err);
 }
+
+#[test]
+fn a_dropped_ask_is_answered_0_and_the_other_asks_keep_their_replies() {
+    // tests/cog/skipask.sire: asks of 1, 0 and 3 taken by one step of a server that crashes
+    // on 0. The k-th output of a tell answers the k-th ask taken: the dropped ask must
+    // leave that count, or the reply to 3 would go to the ask of 0.
+    let dir = store("skipask");
+    boot_ok(&dir, "tests/cog/skipask.sire");
+    let err = dir.with_extension("err");
+    let (mut child, lines) = start(&dir, &["--skip-crashing-inputs"], &err);
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let l = wait_line(&lines, " trk [", Duration::from_secs(30));
+        let nums: Vec<u64> = l
+            .rsplit_once(" trk [")
+            .map(|(_, r)| r.trim_end_matches(']'))
+            .unwrap_or("")
+            .split(' ')
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        got.push((nums[0], nums[1]));
+    }
+    terminate(&mut child);
+    got.sort_unstable();
+    assert_eq!(got, [(2, 2), (3, 99), (4, 6)], "(request, reply; 99: none)");
+    let err = std::fs::read_to_string(&err).expect("stderr");
+    assert!(err.contains("is dropped (--skip-crashing-inputs)"), "{err}");
+}

@@ -4,6 +4,10 @@
 //! printed over the whole test only increase, each one once); at the end the tokens each cog
 //! counted add up to the last token, and a replay of every cog's whole log gives the hashes
 //! that the snapshots and logs give. `PALLAS_RING_KILLS` sets the number of kills (100).
+//! The ring's cogs take every token they are given: only the machine's keyed asks keep a
+//! token repeated after a restart from being taken twice. Also: an ask taken by one step and
+//! answered by a later one, with a kill -9 (or a stop) in between; every request's answer;
+//! the web demo across kill -9.
 
 mod machine;
 
@@ -240,4 +244,75 @@ fn a_web_cog_hands_each_request_to_a_worker_cog_across_kill_9() {
         0,
     );
     assert_eq!(ids, 1, "one worker, spawned once");
+}
+
+#[test]
+fn an_ask_taken_before_kill_9_is_answered_after_it_and_not_taken_again() {
+    // The ask book comes back from the log.
+    ask_answered_after_a_restart(true);
+}
+
+#[test]
+fn an_ask_taken_before_a_stop_is_answered_after_it_and_not_taken_again() {
+    // The ask book comes back from the one the stop's snapshot wrote.
+    ask_answered_after_a_restart(false);
+}
+
+/// tests/cog/later.sire: the server takes the ask (key 77) in one step and answers it in a
+/// step two seconds after each start; the machine is killed (or stopped) in between.
+fn ask_answered_after_a_restart(kill: bool) {
+    let dir = store(if kill { "later-kill" } else { "later-stop" });
+    boot_ok(&dir, "tests/cog/later.sire");
+    let (mut child, lines) = start_lines(&dir);
+    let took = wait_line(&lines, "[{took} 5 ", Duration::from_secs(30));
+    assert!(took.ends_with("[{took} 5 1]"), "{took}");
+    if kill {
+        child.kill().expect("kill -9");
+    } else {
+        let st = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(st.success());
+    }
+    let _ = child.wait();
+    let books = std::fs::read_dir(dir.join("cogs/2"))
+        .expect("the server's store")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("asks."))
+        .count();
+    assert_eq!(books, usize::from(!kill), "an ask book after a stop only");
+    let before: Vec<String> = lines.try_iter().collect();
+    assert!(
+        !before.iter().any(|l| l.contains("{got}")),
+        "answered before the release: {before:?}"
+    );
+    let (mut child, lines) = start_lines(&dir);
+    // Every line of the second run up to the reply, and half a second after it.
+    let mut seen = Vec::new();
+    let t = Instant::now();
+    while !seen.iter().any(|l: &String| l.contains("[{got} ")) {
+        assert!(t.elapsed() < Duration::from_secs(30), "no reply: {seen:?}");
+        if let Ok(l) = lines.recv_timeout(Duration::from_millis(50)) {
+            seen.push(l);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = child.kill();
+    let _ = child.wait();
+    seen.extend(lines.try_iter());
+    assert!(
+        seen.iter().any(|l| l.ends_with("[{got} 50]")),
+        "the release's reply: {seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|l| l.contains("{took}")),
+        "the repeated ask was taken again: {seen:?}"
+    );
+    let h = print_hash(&dir, false);
+    assert_eq!(
+        h,
+        print_hash(&dir, true),
+        "snapshots and logs against whole replays"
+    );
 }

@@ -53,6 +53,37 @@ fn batches_round_trip_with_their_positions() {
 }
 
 #[test]
+fn a_batch_with_asks_keeps_its_inputs_and_its_asks_apart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("log");
+    new_log(&path);
+    let mut w = LogWriter::start(&path, 1).expect("start");
+    let (_, p1, r1) = w.append_with_asks(b"inputs", b"asks").expect("append");
+    let (_, p2, r2) = w.append_with_asks(b"plain", b"").expect("append");
+    let (_, _, r3) = w.append_with_asks(b"", b"x").expect("append");
+    for r in [r1, r2, r3] {
+        r.wait().expect("durable");
+    }
+    w.close();
+    let o = log::read(&path).expect("open");
+    let got: Vec<(&[u8], &[u8])> = o
+        .records
+        .iter()
+        .map(|r| (r.payload.as_slice(), r.asks.as_slice()))
+        .collect();
+    assert_eq!(
+        got,
+        [(&b"inputs"[..], &b"asks"[..]), (b"plain", b""), (b"", b"x")]
+    );
+    assert_eq!((o.records[0].position, o.records[1].position), (p1, p2));
+    // A record without asks is the kind an earlier version wrote: byte for byte.
+    let plain = log::encode(2, b"plain");
+    let bytes = fs::read(&path).expect("read");
+    let start = (p1.end) as usize;
+    assert_eq!(&bytes[start..start + plain.len()], &plain[..]);
+}
+
+#[test]
 fn a_damaged_tail_is_described_and_left_alone_until_cut() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("log");

@@ -192,8 +192,38 @@ pub fn start(opts: &RuntimeOpts, a: StartArgs) -> Result<(), Failure> {
         }
         Err(e) => {
             let _ = g.root.close();
+            let others = spawned_not_ended(&dir);
+            if !others.is_empty() {
+                // The booted cog is the machine: its failure stops the machine, not the cogs.
+                eprintln!(
+                    "pallas: the booted cog (cog 1) failed, so the machine stops; {} {} stopped with it and snapshotted, not ended: {} again at the next start",
+                    cog_list(&others),
+                    if others.len() == 1 { "was" } else { "were" },
+                    if others.len() == 1 { "it runs" } else { "they run" },
+                );
+            }
             Err(Failure::crash(format!("{}: {e}", dir.display())))
         }
+    }
+}
+
+/// The spawned cogs of the machine in `dir` that have not ended (they run at a start).
+fn spawned_not_ended(dir: &Path) -> Vec<u64> {
+    let (ids, _) = pallas_runtime::machine::cogs::scan(dir).unwrap_or_default();
+    ids.into_iter()
+        .filter(|&id| {
+            let d = pallas_runtime::machine::cogs::cog_dir(dir, id);
+            d.join("boot").exists() && !d.join("ended").exists()
+        })
+        .collect()
+}
+
+/// `cog 2`, `cogs 2, 3`.
+fn cog_list(ids: &[u64]) -> String {
+    let names: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    match ids.len() {
+        1 => format!("cog {}", names[0]),
+        _ => format!("cogs {}", names.join(", ")),
     }
 }
 
@@ -252,10 +282,20 @@ fn mb(bytes: u64) -> String {
     format!("{:.2} MB", bytes as f64 / 1e6)
 }
 
-/// Runs `pallas gc`: keeps the pins that the boot record and the latest snapshot reach.
+/// Runs `pallas gc`: keeps the pins that the boot record and the latest snapshot of every cog
+/// of the machine reach.
 pub fn gc(a: GcArgs) -> Result<(), Failure> {
     let dir = store_path(&a.store);
-    eprintln!("collecting {} ...", dir.display());
+    let (ids, _) = pallas_runtime::machine::cogs::scan(&dir).unwrap_or_default();
+    if ids.is_empty() {
+        eprintln!("collecting {} ...", dir.display());
+    } else {
+        eprintln!(
+            "collecting {} (the pins of cog 1 and {}) ...",
+            dir.display(),
+            cog_list(&ids)
+        );
+    }
     let c = machine::collect_store(&dir, &mut |m| eprintln!("pallas: {m}"))
         .map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?;
     eprintln!(
@@ -284,11 +324,30 @@ pub struct ExportArgs {
     pub store: String,
     /// The file to write.
     pub file: PathBuf,
+    /// Export the booted cog (cog 1) alone from a machine that has spawned cogs (which an
+    /// export does not carry).
+    #[arg(long)]
+    pub booted_cog_only: bool,
 }
 
 /// Runs `pallas export`.
 pub fn export(opts: &RuntimeOpts, a: ExportArgs) -> Result<(), Failure> {
     let dir = store_path(&a.store);
+    let (ids, _) = pallas_runtime::machine::cogs::scan(&dir).unwrap_or_default();
+    if !ids.is_empty() {
+        if !a.booted_cog_only {
+            return Err(Failure::input(format!(
+                "{}: the machine has spawned cogs ({}); an export carries the booted cog (cog 1) only, so they would not come along. Pass --booted-cog-only to export cog 1 alone",
+                dir.display(),
+                cog_list(&ids)
+            )));
+        }
+        eprintln!(
+            "pallas: exporting cog 1 alone: {} {} not exported",
+            cog_list(&ids),
+            if ids.len() == 1 { "is" } else { "are" }
+        );
+    }
     eprintln!("exporting {} ...", dir.display());
     let say: Box<dyn FnMut(&str)> = Box::new(|m| eprintln!("pallas: {m}"));
     let moved = machine::export::export(opts.runtime(), &dir, &a.file, say)

@@ -17,14 +17,22 @@
 //!   stops serving until the driver issues it again). If `f a m` crashes the ask is
 //!   answered 0 and the tell goes on serving.
 //! - `%ask dst chan m` waits until `dst` serves `chan`; it is answered 0 if `dst` does not
-//!   exist, has ended or ends before it answers.
+//!   exist, has ended or ends before it answers. `%ask dst chan m key` names the ask: one
+//!   that comes again from the same cog with the same key is not taken again but gets the
+//!   first one's answer (see [`super::asks`]), so a driver restarted after a crash can
+//!   repeat what it asked without the message being applied twice.
+//!
+//! Which asks a cog took and which of them its outputs answered is logged with its steps
+//! (the ask book, [`super::asks`]): after a restart, an output still answers the ask it
+//! answered before the crash.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::asks::{Book, Known, Take};
 use super::cogs::{Addr, CogId, EndKind, EndReply, Event, Hub, Until};
 use super::driver::Wait;
 use super::effect::CogRequest;
@@ -50,6 +58,7 @@ struct Pending {
     from: CogId,
     msg: Envelope,
     reply: Addr,
+    key: Option<u64>,
 }
 
 /// The asks a cog has received and not yet answered.
@@ -57,8 +66,8 @@ struct Pending {
 pub struct Served {
     /// By channel: asks no tell has taken yet.
     pending: BTreeMap<u64, VecDeque<Pending>>,
-    /// By (worker, tell index): the asks made into inputs, oldest first.
-    links: HashMap<(usize, u64), VecDeque<Addr>>,
+    /// The asks taken, and the answers to keyed ones (on disk with the steps).
+    pub book: Book,
 }
 
 impl Machine {
@@ -115,7 +124,7 @@ impl Machine {
             CogRequest::Reap(c) => self.until(&hub, me, c, Until::Reap, reply),
             CogRequest::Wait(c) => self.until(&hub, me, c, Until::Wait, reply),
             CogRequest::Tell(chan, f) => Wait::Tell(chan, f),
-            CogRequest::Ask(dst, chan, msg) => {
+            CogRequest::Ask(dst, chan, msg, key) => {
                 let msg = hub.pins.pack(msg);
                 let sent = hub.send(
                     dst,
@@ -124,6 +133,7 @@ impl Machine {
                         chan,
                         msg,
                         reply,
+                        key,
                     },
                 );
                 if sent {
@@ -143,7 +153,7 @@ impl Machine {
             EndReply::Ended(kind, env, dir) => {
                 let v = match env {
                     Some(e) => e.unpack(&mut self.rt).map_err(MachineError::Store),
-                    None => self.load_final(&dir, &kind),
+                    None => self.load_final(&dir, &kind, hub.store_pins.clone()),
                 };
                 if what == Until::Reap {
                     if let Err(e) = hub.bury(c) {
@@ -161,8 +171,13 @@ impl Machine {
     }
 
     /// `(0 state)` for a cog that ended as `kind`, its final cog read from its store.
-    fn load_final(&mut self, dir: &std::path::Path, kind: &EndKind) -> Result<Value, MachineError> {
-        let store = MachineStore::open(dir, Access::Read)?;
+    fn load_final(
+        &mut self,
+        dir: &std::path::Path,
+        kind: &EndKind,
+        pins: super::pinshare::Pins,
+    ) -> Result<Value, MachineError> {
+        let store = MachineStore::open_cog(dir, Access::Read, pins)?;
         let rec = store.read_record(SnapshotKind::Latest)?;
         let cog = store.load_value(&mut self.rt, &rec.cog)?;
         self.rt.roots.push(cog);
@@ -203,15 +218,59 @@ impl Machine {
                     chan,
                     msg,
                     reply,
-                } => self
-                    .served
-                    .pending
-                    .entry(chan)
-                    .or_default()
-                    .push_back(Pending { from, msg, reply }),
+                    key,
+                } => {
+                    if !self.known_ask(from, key, reply) {
+                        self.served
+                            .pending
+                            .entry(chan)
+                            .or_default()
+                            .push_back(Pending {
+                                from,
+                                msg,
+                                reply,
+                                key,
+                            })
+                    }
+                }
             }
         }
         any
+    }
+
+    /// Deals with an ask that came before (its key is in the book): answers it with the
+    /// recorded answer, or sends it the answer of the ask taken with its key. Returns
+    /// false for an ask to take.
+    fn known_ask(&mut self, from: CogId, key: Option<u64>, reply: Addr) -> bool {
+        let Some(k) = key else { return false };
+        match self.served.book.known(from, k) {
+            None => false,
+            Some(Known::Taken(seq)) => {
+                let seq = *seq;
+                self.served.book.also_answer(seq, reply);
+                true
+            }
+            Some(Known::Answered(x)) => {
+                let x = x.clone();
+                match crate::seed::load(&mut self.rt, &x) {
+                    Ok(v) => self.reply_some(reply, v),
+                    Err(e) => {
+                        (self.say)(&format!("a recorded answer is damaged ({e}); answered 0"));
+                        self.reply(reply, Value::small(0));
+                    }
+                }
+                true
+            }
+        }
+    }
+
+    /// Answers 0 to the asks whose inputs were dropped (their step failed).
+    pub(super) fn drop_takes(&mut self, takes: &[Option<Take>]) {
+        for t in takes.iter().flatten() {
+            for a in self.served.book.drop_take(t.seq) {
+                self.reply(a, Value::small(0));
+            }
+        }
     }
 
     /// Answers ask `a` from this cog with `v` (packed).
@@ -252,6 +311,10 @@ impl Machine {
             let asks: Vec<Pending> = q.drain(..).collect();
             self.rt.roots.push(f);
             for p in asks {
+                // The same key twice before either was taken: the second waits.
+                if self.known_ask(p.from, p.key, p.reply) {
+                    continue;
+                }
                 let msg = match p.msg.unpack(&mut self.rt) {
                     Ok(m) => m,
                     Err(e) => {
@@ -269,12 +332,8 @@ impl Machine {
                         let input = self.rt.row(&[Value::small(w as u64), c.deref()]);
                         // Rooted from here on (a later call may collect).
                         self.rt.roots.push(input);
-                        self.inputs.push(input);
-                        self.served
-                            .links
-                            .entry((w, req))
-                            .or_default()
-                            .push_back(p.reply);
+                        let take = self.served.book.take(p.from, p.key, (w, req), p.reply);
+                        self.push_input(input, Some(take));
                     }
                     Err(_) => self.reply(p.reply, Value::small(0)),
                 }
@@ -282,20 +341,18 @@ impl Machine {
         }
     }
 
-    /// Answers the asks that the durable step's outputs answer.
+    /// Answers the asks that the durable step's outputs answer (the k-th output to a tell
+    /// the k-th ask it took), and records the answers to keyed asks. Also run by a replay,
+    /// where nobody waits.
     pub(super) fn answer_asks(&mut self, outs: &[(usize, u64, Value)]) {
-        if self.served.links.is_empty() {
+        if !self.served.book.any_open() {
             return;
         }
         for &(w, req, msg) in outs {
-            let Some(q) = self.served.links.get_mut(&(w, req)) else {
-                continue;
-            };
-            let Some(a) = q.pop_front() else { continue };
-            if q.is_empty() {
-                self.served.links.remove(&(w, req));
+            let to = self.served.book.answer((w, req), || crate::seed::save(msg));
+            for a in to {
+                self.reply_some(a, msg);
             }
-            self.reply_some(a, msg);
         }
     }
 
@@ -306,7 +363,7 @@ impl Machine {
             .pending
             .values_mut()
             .flat_map(|q| q.drain(..).map(|p| p.reply))
-            .chain(self.served.links.drain().flat_map(|(_, q)| q))
+            .chain(self.served.book.refuse_all())
             .collect();
         for a in pending {
             self.reply(a, Value::small(0));

@@ -2,8 +2,8 @@
 //!
 //! Cog 1 is the booted cog (the store's top level). Cogs spawned with `[%cog %spin f]` get
 //! the next unused id (2, 3, ...) and a directory `cogs/ID` of their own (boot and snapshot
-//! records, event log, pins; see [`super::store`]); each runs in a thread with a runtime of
-//! its own. A cog that finishes, crashes, runs past its step limit or is stopped writes
+//! records, event log, ask book; see [`super::store`]; their pins are in the machine's pin
+//! store, see [`super::pinshare`]); each runs in a thread with a runtime of its own. A cog that finishes, crashes, runs past its step limit or is stopped writes
 //! `cogs/ID/ended` before anyone is told, and does not run again; a reaped cog's directory
 //! is removed, leaving `cogs/ID.reaped` so that its id is never given again.
 //!
@@ -17,6 +17,8 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::envelope::{Envelope, PinTable};
+use super::pinshare::Pins;
+use super::store::MachineStore;
 use super::MachineError;
 use crate::runtime::Runtime;
 use crate::seed;
@@ -53,6 +55,9 @@ pub enum Event {
         msg: Envelope,
         /// Where the answer goes.
         reply: Addr,
+        /// The asker's key for it (an ask that comes again with its key is not applied
+        /// again).
+        key: Option<u64>,
     },
     /// The answer to one of this cog's requests.
     Answer {
@@ -174,6 +179,8 @@ pub struct Hub {
     next: Mutex<CogId>,
     /// Pins sent between cogs, by hash.
     pub pins: PinTable,
+    /// The machine's pin store, which every cog's store uses.
+    pub store_pins: Pins,
     launcher: Mutex<Option<Launcher>>,
     stopping: AtomicBool,
 }
@@ -231,13 +238,15 @@ pub fn scan(store: &Path) -> Result<(Vec<CogId>, CogId), MachineError> {
 }
 
 impl Hub {
-    /// A hub for the machine in `store` whose largest id so far is `max_id`.
-    pub fn new(store: &Path, max_id: CogId) -> Arc<Hub> {
+    /// A hub for the machine in `store` whose largest id so far is `max_id`, and whose pin
+    /// store is `pins`.
+    pub fn new(store: &Path, max_id: CogId, store_pins: Pins) -> Arc<Hub> {
         Arc::new(Hub {
             dir: store.to_path_buf(),
             cogs: Mutex::new(BTreeMap::new()),
             next: Mutex::new(max_id + 1),
             pins: PinTable::default(),
+            store_pins,
             launcher: Mutex::new(None),
             stopping: AtomicBool::new(false),
         })
@@ -343,7 +352,8 @@ impl Hub {
         let dir = cog_dir(&self.dir, id);
         let parent = self.dir.join("cogs");
         std::fs::create_dir_all(&parent).map_err(io(&parent))?;
-        super::Machine::boot_in(rt, &dir, f, 0)?;
+        let store = MachineStore::create_cog(&dir, self.store_pins.clone())?;
+        super::Machine::boot_store(rt, store, f, 0)?;
         crate::store::pins::sync_dir(&parent).map_err(io(&parent))?;
         self.launch(id, dir);
         Ok(id)
@@ -420,7 +430,9 @@ impl Hub {
         std::fs::write(&stone, b"").map_err(io(&stone))?;
         let parent = self.dir.join("cogs");
         crate::store::pins::sync_dir(&parent).map_err(io(&parent))?;
-        std::fs::remove_dir_all(&dir).map_err(io(&dir))
+        std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+        self.store_pins.forget(&dir);
+        Ok(())
     }
 
     /// Records that running cog `id` ended as `kind` (durably, in `cogs/ID/ended`), then
@@ -472,7 +484,7 @@ impl Hub {
 }
 
 /// Writes `dir/name` durably (temporary file, fsync, rename, directory fsync).
-fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), MachineError> {
+pub(super) fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), MachineError> {
     use std::io::Write;
     let tmp = dir.join(format!("{name}.tmp"));
     let path = dir.join(name);

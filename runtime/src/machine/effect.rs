@@ -64,8 +64,9 @@ pub enum CogRequest {
     Wait(u64),
     /// `%tell chan f`: serve the asks to this cog on channel `chan` through `f`.
     Tell(u64, Value),
-    /// `%ask dst chan msg`: ask cog `dst` on channel `chan`.
-    Ask(u64, u64, Value),
+    /// `%ask dst chan msg` (and `%ask dst chan msg key`): ask cog `dst` on channel `chan`;
+    /// an ask with a key (a nat below 2^63) that comes again is not applied again.
+    Ask(u64, u64, Value, Option<u64>),
     /// `%who`: this cog's id.
     Who,
 }
@@ -163,8 +164,14 @@ fn cog(args: &[Value]) -> Option<CogRequest> {
         [op, c] if is_word(*op, "wait") => CogRequest::Wait(nat_or_max(*c)?),
         [op, ch, f] if is_word(*op, "tell") => CogRequest::Tell(nat_or_max(*ch)?, f.deref()),
         [op, d, ch, m] if is_word(*op, "ask") => {
-            CogRequest::Ask(nat_or_max(*d)?, nat_or_max(*ch)?, m.deref())
+            CogRequest::Ask(nat_or_max(*d)?, nat_or_max(*ch)?, m.deref(), None)
         }
+        [op, d, ch, m, k] if is_word(*op, "ask") => CogRequest::Ask(
+            nat_or_max(*d)?,
+            nat_or_max(*ch)?,
+            m.deref(),
+            Some(k.deref().as_small()?),
+        ),
         _ => return None,
     })
 }
@@ -238,7 +245,30 @@ mod tests {
         assert_eq!(decode(&[w("cog"), w("who"), row]), Effect::Zero);
         assert_eq!(
             decode(&[w("cog"), w("ask"), Value::small(2), Value::small(0), row]),
-            Effect::Cog(CogRequest::Ask(2, 0, row))
+            Effect::Cog(CogRequest::Ask(2, 0, row, None))
+        );
+        assert_eq!(
+            decode(&[
+                w("cog"),
+                w("ask"),
+                Value::small(2),
+                Value::small(0),
+                row,
+                Value::small(9)
+            ]),
+            Effect::Cog(CogRequest::Ask(2, 0, row, Some(9)))
+        );
+        assert_eq!(
+            decode(&[
+                w("cog"),
+                w("ask"),
+                Value::small(2),
+                Value::small(0),
+                row,
+                row
+            ]),
+            Effect::Zero,
+            "a key is a nat"
         );
         assert_eq!(
             decode(&[w("cog"), w("ask"), row, Value::small(0), row]),

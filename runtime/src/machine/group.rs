@@ -75,7 +75,10 @@ impl Group {
     pub fn start(dir: &Path, replay_all: bool, cfg: GroupConfig) -> Result<Group, MachineError> {
         let rt = (cfg.runtime)();
         let (ids, max) = cogs::scan(dir)?;
-        let hub = Hub::new(dir, max);
+        // The booted cog's store first: its lock guards the machine's pins, which every
+        // cog's store uses.
+        let root_store = MachineStore::open(dir, Access::Write)?;
+        let hub = Hub::new(dir, max, root_store.pins().clone());
         let threads: Arc<Mutex<Vec<JoinHandle<()>>>> = Default::default();
         let (t, c) = (threads.clone(), cfg.clone());
         hub.set_launcher(Box::new(move |hub, id, dir| {
@@ -114,9 +117,9 @@ impl Group {
             }
         }
         drop(rt2);
-        let started = Machine::start_linked(
+        let started = Machine::start_store(
             rt,
-            dir,
+            root_store,
             replay_all,
             say_for(&cfg, ROOT),
             trace_for(&cfg, ROOT),
@@ -196,14 +199,17 @@ fn run_spawned(
         mailbox,
         stop: stop.clone(),
     };
-    let started = Machine::start_linked(
-        rt,
-        &dir,
-        cfg.replay_all,
-        say_for(&cfg, id),
-        trace_for(&cfg, id),
-        Some(link),
-    );
+    let started =
+        MachineStore::open_cog(&dir, Access::Write, hub.store_pins.clone()).and_then(|s| {
+            Machine::start_store(
+                rt,
+                s,
+                cfg.replay_all,
+                say_for(&cfg, id),
+                trace_for(&cfg, id),
+                Some(link),
+            )
+        });
     let mut m = match started {
         Ok(m) => m,
         Err(e) => {
@@ -303,16 +309,20 @@ pub fn spawned_hashes(
 ) -> Result<Vec<(CogId, crate::hash::Hash)>, MachineError> {
     let (ids, _) = cogs::scan(dir)?;
     let mut out = Vec::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let (pins, _) = super::pinshare::SharedPins::open(dir, false)?;
     for id in ids {
         let d = cogs::cog_dir(dir, id);
         if !d.join("boot").exists() {
             continue;
         }
-        let mut m = Machine::open(
+        let store = MachineStore::open_cog(&d, Access::Read, pins.clone())?;
+        let mut m = Machine::open_store(
             (cfg.runtime)(),
-            &d,
+            store,
             replay_all,
-            Access::Read,
             say_for(cfg, id),
             trace_for(cfg, id),
         )?;

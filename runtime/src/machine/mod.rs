@@ -18,6 +18,7 @@
 //! `[worker result]`. Inputs are logged as they were given to the cog, so a replay does not
 //! run jobs again.
 
+pub mod asks;
 pub mod check;
 pub mod cogdev;
 pub mod cogs;
@@ -27,6 +28,7 @@ pub mod envelope;
 pub mod export;
 pub mod group;
 pub mod jobs;
+pub mod pinshare;
 pub mod store;
 pub mod tcp;
 pub mod watchdog;
@@ -194,8 +196,8 @@ pub struct Machine {
     /// When a step fails, run its inputs again one at a time and drop each one that fails
     /// alone (with a message) instead of stopping the machine.
     pub skip_crashing_inputs: bool,
-    /// Inputs of a failed step still to run one at a time.
-    retry: VecDeque<Value>,
+    /// Inputs of a failed step still to run one at a time (and the asks they are).
+    retry: VecDeque<(Value, Option<asks::Take>)>,
     /// Prints a value (at most about this many characters) in messages about the machine.
     pub show_value: fn(Value, usize) -> String,
     watchdog: watchdog::Watchdog,
@@ -209,6 +211,8 @@ pub struct Machine {
     jobs: std::collections::HashMap<usize, jobs::Job>,
     tcp: tcp::Tcp,
     inputs: Vec<Value>,
+    /// For each input, the ask from another cog it is (if it is one).
+    takes: Vec<Option<asks::Take>>,
     responses: VecDeque<Response>,
     traces: std::rc::Rc<std::cell::RefCell<Vec<Value>>>,
     /// Prints a trace line (released only after its step is durable).
@@ -292,7 +296,21 @@ impl Machine {
         batch: u64,
     ) -> Result<(), MachineError> {
         check_cog(cog)?;
-        let mut store = MachineStore::create(dir)?;
+        let store = MachineStore::create(dir)?;
+        Self::boot_store(rt, store, cog, batch)
+    }
+
+    /// [`Machine::boot_in`] into a new store made by the caller (a spawned cog's, which
+    /// uses the machine's pins).
+    pub fn boot_store(
+        rt: &mut Runtime,
+        mut store: MachineStore,
+        cog: Value,
+        batch: u64,
+    ) -> Result<(), MachineError> {
+        check_cog(cog)?;
+        let dir = store.dir().to_path_buf();
+        let dir = dir.as_path();
         let (hash, _) = store.save_value(rt, cog)?;
         let store_id = new_store_id(&hash, dir);
         store.create_log(&Header {
@@ -336,7 +354,20 @@ impl Machine {
         print_trace: TracePrinter,
         link: Option<cogdev::Link>,
     ) -> Result<Machine, MachineError> {
-        let mut m = Self::open(rt, dir, replay_all, Access::Write, say, print_trace)?;
+        let store = MachineStore::open(dir, Access::Write)?;
+        Self::start_store(rt, store, replay_all, say, print_trace, link)
+    }
+
+    /// [`Machine::start_linked`] on a store opened by the caller (for writing).
+    pub fn start_store(
+        rt: Runtime,
+        store: MachineStore,
+        replay_all: bool,
+        say: Box<dyn FnMut(&str)>,
+        print_trace: TracePrinter,
+        link: Option<cogdev::Link>,
+    ) -> Result<Machine, MachineError> {
+        let mut m = Self::open_store(rt, store, replay_all, say, print_trace)?;
         m.link = link;
         if m.latest_rec.is_none() {
             // The snapshot record was damaged and left out: replace it now.
@@ -356,10 +387,22 @@ impl Machine {
         dir: &std::path::Path,
         replay_all: bool,
         access: Access,
-        mut say: Box<dyn FnMut(&str)>,
+        say: Box<dyn FnMut(&str)>,
         print_trace: TracePrinter,
     ) -> Result<Machine, MachineError> {
         let store = MachineStore::open(dir, access)?;
+        Self::open_store(rt, store, replay_all, say, print_trace)
+    }
+
+    /// [`Machine::open`] on a store opened by the caller.
+    pub fn open_store(
+        rt: Runtime,
+        store: MachineStore,
+        replay_all: bool,
+        mut say: Box<dyn FnMut(&str)>,
+        print_trace: TracePrinter,
+    ) -> Result<Machine, MachineError> {
+        let access = store.access();
         if store.cleaned > 0 {
             say(&format!(
                 "removed {} unfinished file(s) left by an interrupted write",
@@ -430,6 +473,7 @@ impl Machine {
             jobs: Default::default(),
             tcp: tcp::Tcp::default(),
             inputs: Vec::new(),
+            takes: Vec::new(),
             responses: VecDeque::new(),
             traces: Default::default(),
             print_trace,
@@ -445,6 +489,11 @@ impl Machine {
         m.rt.trace_hook = Some(Box::new(move |_, v| traces.borrow_mut().push(v)));
         let cog = m.store.load_value(&mut m.rt, &from.cog)?;
         m.set_cog(cog);
+        if !replay_all {
+            if let Some(book) = asks::Book::load(m.store.dir(), from.batch)? {
+                m.served.book = book;
+            }
+        }
         check_cog(m.cog)?;
         let to_replay: Vec<_> = opened
             .records
@@ -467,14 +516,26 @@ impl Machine {
         for r in to_replay {
             let inputs = seed::load(&mut m.rt, &r.payload)
                 .map_err(|e| MachineError::BadBatch(r.batch, e.to_string()))?;
+            let takes = asks::decode_takes(&r.asks)
+                .map_err(|e| MachineError::BadBatch(r.batch, format!("its asks: {e}")))?;
             m.sync_roots(&[inputs]);
-            let (next, _) = m.run_step(inputs)?;
+            let (next, outs) = m.run_step(inputs)?;
             m.set_cog(next);
             m.batch = r.batch;
+            // The asks it took and answered, as the live step recorded them.
+            m.served.book.commit(&takes);
+            let parsed = parse_outputs(&outs).unwrap_or_default();
+            m.answer_asks(&parsed);
         }
         m.traces.borrow_mut().clear();
-        m.gc_base = m.store.pins().bytes();
+        m.gc_base = m.store.pins().files().1;
         Ok(m)
+    }
+
+    /// Queues an input for the next step (`take`: the ask from another cog it is).
+    fn push_input(&mut self, input: Value, take: Option<asks::Take>) {
+        self.inputs.push(input);
+        self.takes.push(take);
     }
 
     /// The hash of the cog as it is now (pinned).
@@ -503,7 +564,7 @@ impl Machine {
             rt.roots.extend(d.values());
         }
         rt.roots.extend(self.inputs.iter().copied());
-        rt.roots.extend(self.retry.iter().copied());
+        rt.roots.extend(self.retry.iter().map(|(v, _)| *v));
         rt.roots.extend(self.responses.iter().map(|r| r.value));
         rt.roots.extend(self.traces.borrow().iter().copied());
         rt.roots.extend_from_slice(extra);
@@ -574,7 +635,8 @@ impl Machine {
     /// without committing anything).
     fn step(&mut self) -> Result<(), MachineError> {
         let inputs = std::mem::take(&mut self.inputs);
-        let Some(cause) = self.try_step(&inputs)? else {
+        let takes = std::mem::take(&mut self.takes);
+        let Some(cause) = self.try_step(&inputs, &takes)? else {
             return Ok(());
         };
         if !self.skip_crashing_inputs {
@@ -585,19 +647,21 @@ impl Machine {
             (self.say)(&format!(
                 "{cause}, on the input {shown}; the input is dropped (--skip-crashing-inputs) and the machine goes on"
             ));
+            self.drop_takes(&takes);
             return Ok(());
         }
         (self.say)(&format!(
             "{cause}, on a step of {} inputs; running them one at a time",
             inputs.len()
         ));
-        self.retry = inputs.into();
-        while let Some(input) = self.retry.pop_front() {
-            if let Some(cause) = self.try_step(&[input])? {
+        self.retry = inputs.into_iter().zip(takes).collect();
+        while let Some((input, take)) = self.retry.pop_front() {
+            if let Some(cause) = self.try_step(&[input], &[take])? {
                 let shown = (self.show_value)(input, 400);
                 (self.say)(&format!(
                     "{cause}, on the input {shown}; the input is dropped (--skip-crashing-inputs) and the machine goes on"
                 ));
+                self.drop_takes(&[take]);
             }
         }
         Ok(())
@@ -655,7 +719,11 @@ impl Machine {
 
     /// Runs one step on `inputs` and commits it: `None`, or the step's failure (see
     /// [`failed_step`]), of which nothing is committed or shown.
-    fn try_step(&mut self, inputs: &[Value]) -> Result<Option<MachineError>, MachineError> {
+    fn try_step(
+        &mut self,
+        inputs: &[Value],
+        takes: &[Option<asks::Take>],
+    ) -> Result<Option<MachineError>, MachineError> {
         let input_row = self.rt.row(inputs);
         self.sync_roots(&[input_row]);
         let (next, outs) = match self.run_step(input_row) {
@@ -668,12 +736,19 @@ impl Machine {
             Err(e) => return Err(e),
         };
         let payload = seed::save(input_row);
+        let takes: Vec<asks::Take> = takes.iter().flatten().copied().collect();
+        let meta = if takes.is_empty() {
+            Vec::new()
+        } else {
+            asks::encode_takes(&takes)
+        };
         let writer = self
             .writer
             .as_mut()
             .ok_or_else(|| MachineError::Store("the log writer is closed".into()))?;
-        let (batch, position, receipt) = writer.append(&payload)?;
+        let (batch, position, receipt) = writer.append_with_asks(&payload, &meta)?;
         receipt.wait()?;
+        self.served.book.commit(&takes);
         // Durable: now the step's effects may be seen.
         self.batch = batch;
         self.log_pos = position;
@@ -685,13 +760,7 @@ impl Machine {
         // Outputs go to the drivers that this step leaves running: each is addressed to the
         // driver that runs now, and dropped if the step restarts or stops it (see
         // `respond`). As in the reference, one malformed output drops them all.
-        let parsed: Option<Vec<(usize, u64, Value)>> = outs
-            .iter()
-            .map(|o| match row(*o).as_slice() {
-                [w, r, msg] => Some((usize::try_from(nat(*w)?).ok()?, nat(*r)?, *msg)),
-                _ => None,
-            })
-            .collect();
+        let parsed = parse_outputs(&outs);
         if parsed.is_none() {
             (self.say)("the step's outputs are not all [worker reqIdx msg]; none was delivered");
         }
@@ -720,6 +789,8 @@ impl Machine {
     /// [`Machine::gc_packs`] pack files or has grown by half since the last collection.
     pub fn snapshot(&mut self) -> Result<(), MachineError> {
         let (hash, written) = self.store.save_value(&mut self.rt, self.cog)?;
+        // The ask book after this batch goes before the record that names the batch.
+        self.served.book.save(self.store.dir(), self.batch)?;
         let rec = SnapshotRecord {
             batch: self.batch,
             cog: hash,
@@ -727,11 +798,12 @@ impl Machine {
             log: self.log_pos,
         };
         self.store.write_record(SnapshotKind::Latest, &rec)?;
+        asks::Book::prune(self.store.dir(), self.batch);
         self.latest_rec = Some(rec);
         self.snapshot_batch = self.batch;
         self.last_snapshot = written;
-        let pins = self.store.pins();
-        if pins.pack_count() >= self.gc_packs || pins.bytes() > self.gc_base + self.gc_base / 2 {
+        let (packs, bytes) = self.store.pins().files();
+        if packs >= self.gc_packs || bytes > self.gc_base + self.gc_base / 2 {
             // The snapshot is durable: a failed collection costs only space.
             if let Err(e) = self.collect() {
                 (self.say)(&format!(
@@ -755,7 +827,7 @@ impl Machine {
 
     /// The store's pin files: how many, and their total size.
     pub fn pin_files(&self) -> (usize, u64) {
-        (self.store.pins().pack_count(), self.store.pins().bytes())
+        self.store.pins().files()
     }
 
     /// Starts, restarts or stops drivers after the workers row changed; a driver that starts
@@ -847,7 +919,7 @@ impl Machine {
                 if self.roots_whole {
                     self.rt.roots.push(input);
                 }
-                self.inputs.push(input);
+                self.push_input(input, None);
                 return;
             }
             Effect::Read(q) => {
@@ -942,7 +1014,7 @@ impl Machine {
                 jobs::JobDone::TimedOut => self.rt.row(&[]),
             };
             let input = self.rt.row(&[Value::small(w as u64), result]);
-            self.inputs.push(input);
+            self.push_input(input, None);
         }
         !self.jobs.is_empty()
     }
@@ -1169,7 +1241,28 @@ pub fn collect_store(
     let checked = check::check(&store, false, say)?;
     let mut roots = vec![checked.boot.cog];
     roots.extend(checked.latest.map(|r| r.cog));
+    // Every cog's records are roots (the machine's pins are shared); a spawned cog's store
+    // from an earlier version gives its own pins to the machine's first.
+    let (ids, _) = cogs::scan(dir)?;
+    for id in ids {
+        let d = cogs::cog_dir(dir, id);
+        if d.join("boot").exists() {
+            let s = MachineStore::open_cog(&d, Access::Write, store.pins().clone())?;
+            check::check(&s, false, say)?;
+        }
+    }
     store.collect(&roots)
+}
+
+/// A step's outputs as `(worker, reqIdx, msg)`; `None` if any is not `[worker reqIdx msg]`
+/// (then, as in the reference, none is delivered).
+fn parse_outputs(outs: &[Value]) -> Option<Vec<(usize, u64, Value)>> {
+    outs.iter()
+        .map(|o| match row(*o).as_slice() {
+            [w, r, msg] => Some((usize::try_from(nat(*w)?).ok()?, nat(*r)?, *msg)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whether `e` is a failure of the step itself (a crash, the time limit, the heap limit, or

@@ -5,6 +5,10 @@
 //! (the event log, see [`crate::store::log`]), `boot` and `snapshot` (checksummed records,
 //! see [`crate::store::record`]), `lock`. A store opened for writing holds the lock
 //! exclusively; one opened for reading holds it shared and changes nothing on disk.
+//!
+//! A spawned cog's store (`cogs/ID`) has no `pins/`: it uses the machine's (see
+//! [`super::pinshare`]). A spawned cog's store from before (with a `pins/` of its own) has
+//! its pins moved into the machine's when it is opened for writing.
 
 use std::cell::OnceCell;
 use std::collections::HashSet;
@@ -19,6 +23,8 @@ use crate::seed;
 use crate::store::log::{self, Header};
 use crate::store::pack::Written;
 use crate::store::pins::{sync_dir, Collected, PinStore};
+
+use super::pinshare::{Pins, SharedPins};
 use crate::store::record::SnapshotRecord;
 use crate::stored::{Loader, LoaderStats};
 use crate::value::{Kind, Value};
@@ -37,7 +43,7 @@ pub enum Access {
 /// An open, locked machine directory.
 pub struct MachineStore {
     dir: PathBuf,
-    pins: PinStore,
+    pins: Pins,
     access: Access,
     /// How many leftovers of interrupted writes were removed when the store was opened.
     pub cleaned: usize,
@@ -95,11 +101,44 @@ impl MachineStore {
             }
         }
         fs::create_dir_all(dir).map_err(io(dir))?;
-        Self::lock_and_open(dir, Access::Write)
+        Self::lock_and_open(dir, Access::Write, None)
     }
 
-    /// Opens an existing store, taking its lock (exclusive to write, shared to read).
-    pub fn open(dir: &Path, access: Access) -> Result<MachineStore, MachineError> {
+    /// Creates a new spawned cog's store in `dir`, using the machine's pins.
+    pub fn create_cog(dir: &Path, pins: Pins) -> Result<MachineStore, MachineError> {
+        if let Ok(mut entries) = fs::read_dir(dir) {
+            if entries.next().is_some() {
+                return Err(MachineError::Exists(dir.to_path_buf()));
+            }
+        }
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        Self::lock_and_open(dir, Access::Write, Some(pins))
+    }
+
+    /// Opens an existing spawned cog's store in `dir`, using the machine's pins `pins`.
+    /// A store with pins of its own (made by an earlier version) has them moved into the
+    /// machine's when opened for writing, and is read with its own when opened for reading.
+    pub fn open_cog(dir: &Path, access: Access, pins: Pins) -> Result<MachineStore, MachineError> {
+        Self::check_dir(dir)?;
+        let own = dir.join("pins");
+        if !own.is_dir() {
+            return Self::lock_and_open(dir, access, Some(pins));
+        }
+        if access == Access::Read {
+            return Self::lock_and_open(dir, access, None);
+        }
+        let store = Self::lock_and_open(dir, access, Some(pins.clone()))?;
+        let (old, _) = PinStore::open(&own, true).map_err(store_err)?;
+        let all = old.all().map_err(store_err)?;
+        pins.lock().store.commit(&all).map_err(store_err)?;
+        drop(old);
+        // Durable in the machine's store: now the cog's own copy may go.
+        fs::remove_dir_all(&own).map_err(io(&own))?;
+        sync_dir(dir).map_err(io(dir))?;
+        Ok(store)
+    }
+
+    fn check_dir(dir: &Path) -> Result<(), MachineError> {
         if !dir.is_dir() {
             return Err(MachineError::NoStore(dir.to_path_buf()));
         }
@@ -109,10 +148,21 @@ impl MachineStore {
             }
             return Err(MachineError::NoStore(dir.to_path_buf()));
         }
-        Self::lock_and_open(dir, access)
+        Ok(())
     }
 
-    fn lock_and_open(dir: &Path, access: Access) -> Result<MachineStore, MachineError> {
+    /// Opens an existing store, taking its lock (exclusive to write, shared to read).
+    pub fn open(dir: &Path, access: Access) -> Result<MachineStore, MachineError> {
+        Self::check_dir(dir)?;
+        Self::lock_and_open(dir, access, None)
+    }
+
+    /// Takes the lock; opens `dir`'s own pins unless `pins` are given.
+    fn lock_and_open(
+        dir: &Path,
+        access: Access,
+        pins: Option<Pins>,
+    ) -> Result<MachineStore, MachineError> {
         let lock_path = dir.join("lock");
         let lock = match access {
             Access::Write => OpenOptions::new()
@@ -144,8 +194,10 @@ impl MachineStore {
                 }
             }
         }
-        let (pins, n) =
-            PinStore::open(&dir.join("pins"), access == Access::Write).map_err(store_err)?;
+        let (pins, n) = match pins {
+            Some(p) => (p, 0),
+            None => SharedPins::open(dir, access == Access::Write)?,
+        };
         Ok(MachineStore {
             dir: dir.to_path_buf(),
             pins,
@@ -171,8 +223,8 @@ impl MachineStore {
         self.dir.join("log")
     }
 
-    /// The pin store.
-    pub fn pins(&self) -> &PinStore {
+    /// The pin store (the machine's, shared by its cogs).
+    pub fn pins(&self) -> &Pins {
         &self.pins
     }
 
@@ -196,6 +248,8 @@ impl MachineStore {
             return Err(MachineError::Store("pinning the cog gave no pin".into()));
         };
         let top_hash = p.hash;
+        // From the walk to the commit, no collection runs (see `pinshare`).
+        let mut g = self.pins.lock();
         let mut new = Vec::new();
         let mut seen: HashSet<Hash> = HashSet::new();
         let mut stack = vec![top];
@@ -203,7 +257,7 @@ impl MachineStore {
             let Some(Kind::Pin(pp)) = pin.deref().kind() else {
                 continue;
             };
-            if !seen.insert(pp.hash) || self.pins.contains(&pp.hash) {
+            if !seen.insert(pp.hash) || g.store.contains(&pp.hash) {
                 continue;
             }
             stack.extend(seed::pin_refs(pp.item()));
@@ -211,9 +265,13 @@ impl MachineStore {
                 .ok_or_else(|| MachineError::Store("a pin could not be serialised".into()))?;
             new.push((pp.hash, blob));
         }
-        let written = self.pins.commit(&new).map_err(store_err)?;
+        let written = g.store.commit(&new).map_err(store_err)?;
+        let unloaded = self.loader.get().map(|l| l.unloaded());
+        g.saved(&self.dir, top_hash, unloaded);
+        let reader = g.store.reader();
+        drop(g);
         if let Some(l) = self.loader.get() {
-            l.set_reader(self.pins.reader());
+            l.set_reader(reader);
         }
         Ok((top_hash, written))
     }
@@ -223,7 +281,7 @@ impl MachineStore {
     fn loader_for(&self, rt: &mut Runtime) -> Rc<Loader> {
         let l = self
             .loader
-            .get_or_init(|| Loader::new(self.pins.reader(), &rt.jets))
+            .get_or_init(|| Loader::new(self.pins.lock().store.reader(), &rt.jets))
             .clone();
         if !rt.loaders.iter().any(|k| Rc::ptr_eq(k, &l)) {
             rt.loaders.push(l.clone());
@@ -236,7 +294,7 @@ impl MachineStore {
     /// they are touched (see [`crate::stored`]).
     pub fn load_value(&self, rt: &mut Runtime, hash: &Hash) -> Result<Value, MachineError> {
         let loader = self.loader_for(rt);
-        if !self.pins.contains(hash) {
+        if !self.pins.lock().store.contains(hash) {
             return Err(MachineError::MissingPin(base58(hash)));
         }
         let top = loader.pin(hash);
@@ -284,15 +342,13 @@ impl MachineStore {
     }
 
     /// Reclaims every pin that `roots` do not reach, nor any pin read from the store and
-    /// not loaded yet (values in memory may point at those).
+    /// not loaded yet (values in memory may point at those), nor anything another cog of
+    /// the machine may need (see [`super::pinshare`]).
     pub fn collect(&mut self, roots: &[Hash]) -> Result<Collected, MachineError> {
-        let mut all = roots.to_vec();
+        let unloaded = self.loader.get().map(|l| l.unloaded());
+        let c = self.pins.collect(&self.dir, roots, unloaded);
         if let Some(l) = self.loader.get() {
-            all.extend(l.unloaded());
-        }
-        let c = self.pins.collect(&all).map_err(store_err);
-        if let Some(l) = self.loader.get() {
-            l.set_reader(self.pins.reader());
+            l.set_reader(self.pins.lock().store.reader());
         }
         c
     }

@@ -32,6 +32,7 @@ const HEADER: usize = 24;
 pub const MAX_PAYLOAD: usize = 1 << 30;
 const KIND_INPUT: u32 = 0;
 const KIND_LOST: u32 = 1;
+const KIND_ASKS: u32 = 2;
 
 /// Errors opening or writing a log.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +141,8 @@ pub struct Record {
     pub batch: u64,
     /// The payload (empty for a lost batch).
     pub payload: Vec<u8>,
+    /// What the machine recorded of the asks among the inputs (empty: none).
+    pub asks: Vec<u8>,
     /// For a batch whose record was damaged and replaced: the position of the record it
     /// replaced.
     pub lost: Option<Position>,
@@ -224,6 +227,19 @@ pub fn encode(batch: u64, payload: &[u8]) -> Vec<u8> {
     encode_kind(batch, KIND_INPUT, payload)
 }
 
+/// Encodes one record of inputs with what the machine records of the asks among them (a
+/// record of kind 0 when `asks` is empty).
+pub fn encode_with_asks(batch: u64, payload: &[u8], asks: &[u8]) -> Vec<u8> {
+    if asks.is_empty() {
+        return encode(batch, payload);
+    }
+    let mut both = Vec::with_capacity(4 + payload.len() + asks.len());
+    both.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    both.extend_from_slice(payload);
+    both.extend_from_slice(asks);
+    encode_kind(batch, KIND_ASKS, &both)
+}
+
 /// Encodes the header of a new log.
 pub fn encode_header(h: &Header) -> Vec<u8> {
     h.encode()
@@ -270,9 +286,20 @@ fn decode_at(bytes: &[u8], at: usize) -> Result<(Record, usize), (String, Option
         end: (start + len) as u64,
         crc,
     };
-    let (payload, lost) = match kind {
-        KIND_INPUT => (payload.to_vec(), None),
+    let (payload, asks, lost) = match kind {
+        KIND_INPUT => (payload.to_vec(), Vec::new(), None),
+        KIND_ASKS if len >= 4 && (u32_at(payload, 0) as usize) <= len - 4 => {
+            let n = u32_at(payload, 0) as usize;
+            (payload[4..4 + n].to_vec(), payload[4 + n..].to_vec(), None)
+        }
+        KIND_ASKS => {
+            return Err((
+                "a record of inputs and asks whose seed length does not fit it".into(),
+                whole,
+            ))
+        }
         KIND_LOST if len == 12 => (
+            Vec::new(),
             Vec::new(),
             Some(Position {
                 end: u64_at(payload, 0),
@@ -285,6 +312,7 @@ fn decode_at(bytes: &[u8], at: usize) -> Result<(Record, usize), (String, Option
         Record {
             batch,
             payload,
+            asks,
             lost,
             position,
         },
@@ -472,9 +500,18 @@ impl LogWriter {
     /// Queues a batch; returns its number, where its record will be, and a receipt that
     /// resolves once it is durable.
     pub fn append(&mut self, payload: &[u8]) -> Result<(u64, Position, Receipt), LogError> {
+        self.append_with_asks(payload, &[])
+    }
+
+    /// [`LogWriter::append`] with what the machine records of the asks among the inputs.
+    pub fn append_with_asks(
+        &mut self,
+        payload: &[u8],
+        asks: &[u8],
+    ) -> Result<(u64, Position, Receipt), LogError> {
         let batch = self.next_batch;
         let (done, wait) = channel();
-        let bytes = encode(batch, payload);
+        let bytes = encode_with_asks(batch, payload, asks);
         let position = Position {
             end: self.end + bytes.len() as u64,
             crc: u32_at(&bytes, 16),

@@ -213,6 +213,22 @@ impl PinStore {
         }
     }
 
+    /// Every stored pin (hash, stored bytes), each once, checked.
+    pub fn all(&self) -> Result<Vec<(Hash, Vec<u8>)>, PinStoreError> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for (_, p) in &self.packs {
+            for h in p.hashes() {
+                if seen.insert(h) {
+                    if let Some(b) = p.get(&h)? {
+                        out.push((h, b.to_vec()));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The number of pack files.
     pub fn pack_count(&self) -> usize {
         self.packs.len()
