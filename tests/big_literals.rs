@@ -1,10 +1,10 @@
 //! A nat literal of ten million digits is read (`pallas save`) and printed (`pallas show
 //! --plan`) through the real binary, in time that grows about like n log² n: the CPU time
 //! of 4n digits against n digits (n = 2.5 million). n log² n predicts a ratio near 5
-//! (measured: 4.7 reading, 4.7 printing); quadratic code gives 16 and num-bigint's printing,
-//! which this replaced, 8.0, so the test fails at 7.5 or more. It measures CPU time (of the children, from
-//! `getrusage`), not the wall clock, so that a loaded machine does not decide; this file
-//! holds one test so that no other test's children are counted.
+//! (measured: 4.7 reading, 4.7 printing); quadratic code gives 16 and num-bigint's
+//! printing, which this replaced, 8.0, so the test fails at 7.5 or more. It measures CPU
+//! time (of the children, from `getrusage`), not the wall clock, so that a loaded machine
+//! does not decide; this file holds one test so that no other test's children are counted.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
