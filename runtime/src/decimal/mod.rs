@@ -1,8 +1,8 @@
 //! Decimal text of nats in time about n log² n, in both directions, by divide and conquer at
-//! the powers `P_k = 10^(1024·2^k)` (see [`powers`]). Reading joins the two halves of the
+//! the powers `P_k = 10^(1024·2^k)` (see `powers.rs`). Reading joins the two halves of the
 //! digits as `high · P_k + low`; printing splits a number as `(x / P_k, x % P_k)` by Barrett
 //! division (a reciprocal of each power, by Newton's method). Large products go through an
-//! exact number-theoretic transform over three primes ([`ntt`]); num-bigint stops at Toom-3.
+//! exact number-theoretic transform over three primes (`ntt.rs`); num-bigint stops at Toom-3.
 //! The halves of the largest numbers are done on two threads.
 
 mod ntt;
