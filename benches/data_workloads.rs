@@ -102,7 +102,7 @@ pub fn child(make_rt: fn() -> Runtime) -> bool {
     let src = format!("input=({input})\n\n= (benchMain input) | {}\n", w.run);
     s.run_source(&mut rt, "<bench>", &src, true, &mut |_| {})
         .unwrap_or_else(|e| panic!("{}: {e}", w.name));
-    let st = s.state(&rt);
+    let st = s.state(&mut rt);
     let f = state::lookup_val(&mut rt, st, "benchMain")
         .ok()
         .flatten()

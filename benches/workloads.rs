@@ -72,7 +72,7 @@ fn time_sire_in(file: &str, mode: Mode, expr: &str) -> (Duration, String) {
     let src = format!("= (benchMain unused) | {expr}\n");
     s.run_source(&mut rt, "<bench>", &src, true, &mut |_| {})
         .unwrap_or_else(|e| panic!("{expr}: {e}"));
-    let st = s.state(&rt);
+    let st = s.state(&mut rt);
     let f = state::lookup_val(&mut rt, st, "benchMain")
         .ok()
         .flatten()

@@ -52,7 +52,7 @@ fn every_jetted_law_of_our_sire_files_agrees_with_its_native() {
         s.quiet();
         s.load_file(&mut rt, &file)
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        let st = s.state(&rt);
+        let st = s.state(&mut rt);
         let names: Vec<String> = rt
             .jets
             .events

@@ -142,7 +142,7 @@ fn generated_self_recursive_laws_agree_everywhere() {
             s.run_source(&mut rt, "<law>", &src, true, &mut |_| {})
                 .unwrap_or_else(|f| panic!("{law}: {}", f.reason));
             if engine == Engine::Bytecode && jit == JitMode::Off {
-                let st = s.state(&rt);
+                let st = s.state(&mut rt);
                 let f = pallas::sire::state::lookup_val(&mut rt, st, "f")
                     .ok()
                     .flatten()
@@ -164,7 +164,7 @@ fn generated_self_recursive_laws_agree_everywhere() {
                     let expr = format!("\nresult=(f {input})\n");
                     match s.run_source(&mut rt, "<expr>", &expr, true, &mut |_| {}) {
                         Ok(()) => {
-                            let st = s.state(&rt);
+                            let st = s.state(&mut rt);
                             let v = pallas::sire::state::lookup_val(&mut rt, st, "result")
                                 .ok()
                                 .flatten()

@@ -28,7 +28,7 @@ pub struct BytecodeArgs {
 pub fn run(opts: &RuntimeOpts, a: BytecodeArgs) -> Result<(), Failure> {
     let mut rt = opts.runtime();
     let s = super::load_sire_quietly(opts, &mut rt, &a.file)?;
-    let st = s.state(&rt);
+    let st = s.state(&mut rt);
     let v = state::lookup_val(&mut rt, st, &a.name)
         .map_err(Failure::input)?
         .ok_or_else(|| {

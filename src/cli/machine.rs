@@ -87,7 +87,7 @@ pub fn boot(opts: &RuntimeOpts, a: BootArgs) -> Result<(), Failure> {
     let dir = store_path(&a.store);
     let mut rt = opts.runtime();
     let s = super::load_sire_quietly(opts, &mut rt, &a.file)?;
-    let st = s.state(&rt);
+    let st = s.state(&mut rt);
     let main = crate::sire::state::lookup_val(&mut rt, st, "main")
         .map_err(Failure::input)?
         .ok_or_else(|| Failure::input(format!("{} defines no `main`", a.file.display())))?;

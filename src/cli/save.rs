@@ -33,7 +33,7 @@ pub struct SaveArgs {
 pub fn run(opts: &RuntimeOpts, a: SaveArgs) -> Result<(), Failure> {
     let mut rt = opts.runtime();
     let s = super::load_sire_quietly(opts, &mut rt, &a.file)?;
-    let st = s.state(&rt);
+    let st = s.state(&mut rt);
     let main = state::lookup_val(&mut rt, st, "main")
         .map_err(Failure::input)?
         .ok_or_else(|| Failure::input(format!("{} defines no `main`", a.file.display())))?;

@@ -55,8 +55,8 @@ pub struct Block<'a> {
     pub be: Backend<'a>,
     /// Pex constructors.
     pub pex: &'a PexMaker,
-    /// The Sire state (a PLAN value).
-    pub st: Value,
+    /// The Sire state.
+    pub st: state::State,
     /// Results to show, in order.
     pub out: Vec<Output>,
     /// The blocks being executed (outermost first): what the Rust stack holds while a
@@ -163,17 +163,18 @@ impl Block<'_> {
     }
 
     fn lookup_macro(&mut self, rune: &str) -> R<Option<Value>> {
-        state::lookup_val(self.be.rt, self.st, rune).map_err(bad)
+        self.st.lookup_val(self.be.rt, rune).map_err(bad)
     }
 
     /// Calls a macro as `(macro state rex err ok)` and installs the new state.
     fn expand(&mut self, mac: Value, input: Value) -> R<Value> {
         let rt = &mut *self.be.rt;
+        let st = self.st.to_plan(rt).map_err(bad)?;
         let c3 = rt.cow(3);
         let on_err = rt.partial(c3, &[Value::small(0)]);
         let on_ok = rt.partial(c3, &[Value::small(1)]);
         let res = rt
-            .call_deep(mac, &[self.st, input, on_err, on_ok])
+            .call_deep(mac, &[st, input, on_err, on_ok])
             .map_err(|c| Fail {
                 problem: Some(input),
                 reason: "crash during macro expansion".into(),
@@ -197,7 +198,11 @@ impl Block<'_> {
                 details: Vec::new(),
             }),
             Some(1) => {
-                self.st = xs[1];
+                self.st = state::State::from_plan(xs[1]).map_err(|e| Fail {
+                    problem: Some(input),
+                    reason: e,
+                    details: Vec::new(),
+                })?;
                 Ok(xs[0])
             }
             Some(_) => Err(invalid("bad rex")),
@@ -216,7 +221,7 @@ impl Block<'_> {
             return;
         }
         let mut keep = self.held.clone();
-        keep.push(self.st);
+        keep.extend(self.st.roots());
         keep.push(next);
         keep.extend(self.out.iter().map(|o| match o {
             Output::Bind(_, v) | Output::Value(v) => *v,
@@ -274,7 +279,7 @@ impl Block<'_> {
             return fail(top, "impossible");
         };
         let kids = sons_heir(&sons, heir);
-        let f = state::fields(self.st).map_err(bad)?;
+        let context = self.st.context;
         match kids.as_slice() {
             [enter, from] => {
                 let View::Node {
@@ -297,20 +302,19 @@ impl Block<'_> {
                 }
                 let target = self.read_key(*enter)?;
                 let was = self.read_key(fs[0])?;
-                if !order::equal(was, f.context) {
+                if !order::equal(was, context) {
                     return fail(top, "That's not where we were");
                 }
-                self.st = state::switch_to_context(self.be.rt, self.st, target).map_err(bad)?;
+                self.st.switch_to_context(self.be.rt, target).map_err(bad)?;
                 Ok(())
             }
             [enter] => {
                 let target = self.read_key(*enter)?;
-                let empty =
-                    pallas_runtime::datajet::tab_view(f.scope).is_some_and(|(k, _)| k.is_empty());
-                if f.context.deref().as_small() != Some(0) || !empty {
+                let empty = self.st.scope.is_empty();
+                if context.deref().as_small() != Some(0) || !empty {
                     return fail(top, "#### without predecessor, but not in initial state");
                 }
-                self.st = state::switch_to_context(self.be.rt, self.st, target).map_err(bad)?;
+                self.st.switch_to_context(self.be.rt, target).map_err(bad)?;
                 Ok(())
             }
             _ => fail(
@@ -339,7 +343,9 @@ impl Block<'_> {
                 _ => return fail(r, "Bad export-filter syntax"),
             }
         }
-        self.st = state::filter_scope(self.be.rt, self.st, &acc).map_err(self.st_err(rex))?;
+        self.st
+            .filter_scope(self.be.rt, &acc)
+            .map_err(self.st_err(rex))?;
         Ok(())
     }
 
@@ -357,7 +363,8 @@ impl Block<'_> {
             match sons.as_slice() {
                 [m] => {
                     let m = self.read_key(*m)?;
-                    self.st = state::import_module(self.be.rt, self.st, m, None)
+                    self.st
+                        .import_module(self.be.rt, m, None)
                         .map_err(self.st_err(block))?;
                 }
                 [m, syms] => {
@@ -378,7 +385,8 @@ impl Block<'_> {
                     for s in ss {
                         ks.push(self.read_key(s)?);
                     }
-                    self.st = state::import_module(self.be.rt, self.st, m, Some(&ks))
+                    self.st
+                        .import_module(self.be.rt, m, Some(&ks))
                         .map_err(self.st_err(block))?;
                 }
                 _ => return fail(r, "Bad import syntax"),
@@ -489,7 +497,8 @@ impl Block<'_> {
             None => Value::small(0),
         };
         let code = to_noun(self.be.rt, &expr);
-        self.st = state::insert_binding(self.be.rt, self.st, key, prp, name, val, code)
+        self.st
+            .insert_binding(self.be.rt, key, prp, name, val, code)
             .map_err(self.st_err(rex))?;
         self.out.push(Output::Bind(state::show_key(name), val));
         Ok(())
@@ -801,11 +810,10 @@ impl Block<'_> {
             [m, n] => {
                 let m = self.read_key(*m)?;
                 let n = self.read_key(*n)?;
-                let f = state::fields(self.st).map_err(bad)?;
                 let found = self
                     .be
                     .rt
-                    .tab_lookup(f.modules, m)
+                    .tab_lookup(self.st.modules, m)
                     .and_then(state::pin_item)
                     .and_then(|sc| self.be.rt.tab_lookup(sc, n));
                 match found {
@@ -831,7 +839,7 @@ impl Block<'_> {
         {
             return Ok(rc(Sire::V((env.len() - 1 - pos) as u64)));
         }
-        match state::lookup_bind(self.be.rt, self.st, sym).map_err(bad)? {
+        match self.st.lookup_bind(self.be.rt, sym) {
             Some(b) => Ok(rc(Sire::G(b))),
             None => fail(rex, format!("Unresolved symbol: {}", state::show_key(sym))),
         }

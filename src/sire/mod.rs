@@ -6,5 +6,6 @@ pub mod backend;
 pub mod cache;
 pub mod compile;
 pub mod pex;
+mod scope;
 pub mod session;
 pub mod state;

@@ -12,7 +12,7 @@ use super::backend::Backend;
 use super::cache::{Key, ModuleCache};
 use super::compile::{Block, Fail, Output};
 use super::pex::{self, view, PexMaker, View};
-use super::state;
+use super::state::State;
 
 /// A failed block, ready to show: where, what and why.
 #[derive(Debug, Clone)]
@@ -79,7 +79,7 @@ impl Session {
             eprintln!("trace: {}", crate::loot::show(v, 2000));
         }));
         let pm = PexMaker::new(rt);
-        let st = state::initial(rt);
+        let st = State::initial(rt).to_root(rt);
         rt.roots.push(st);
         Session {
             cache: None,
@@ -94,14 +94,35 @@ impl Session {
         self.print = Box::new(|_| {});
     }
 
-    /// The current state.
-    pub fn state(&self, rt: &Runtime) -> Value {
-        rt.roots[self.root]
+    /// The current state as PLAN data (`[nextKey context scope modules]`, what macros see).
+    /// Costs the scope's size the first time after a definition.
+    pub fn state(&self, rt: &mut Runtime) -> Value {
+        let mut st = self.compiler_state(rt);
+        rt.gc_hold();
+        let plan = st.to_plan(rt);
+        let root = st.to_root(rt);
+        rt.roots[self.root] = root;
+        rt.gc_release();
+        // The root is always a state that `to_plan` accepts: its scope levels are tabs.
+        plan.expect("the session's scope is made of tabs")
     }
 
-    /// Replaces the state.
-    pub fn set_state(&self, rt: &mut Runtime, st: Value) {
-        rt.roots[self.root] = st;
+    /// Replaces the state with a PLAN state (as [`Session::state`] returns).
+    pub fn set_state(&self, rt: &mut Runtime, st: Value) -> Result<(), String> {
+        let st = State::from_plan(st)?;
+        self.set_compiler_state(rt, &st);
+        Ok(())
+    }
+
+    fn compiler_state(&self, rt: &Runtime) -> State {
+        State::from_root(rt.roots[self.root])
+    }
+
+    fn set_compiler_state(&self, rt: &mut Runtime, st: &State) {
+        rt.gc_hold();
+        let root = st.to_root(rt);
+        rt.roots[self.root] = root;
+        rt.gc_release();
     }
 
     /// Runs one block against the current state; on success the state advances.
@@ -116,7 +137,7 @@ impl Session {
         // collect garbage between the definitions of a long chain.
         let may_collect = rt.gc_allowed();
         rt.gc_hold();
-        let st = self.state(rt);
+        let st = self.compiler_state(rt);
         let (res, st2, outs) = {
             let mut b = Block {
                 be: Backend::new(rt),
@@ -131,7 +152,7 @@ impl Session {
         };
         let res = match res {
             Ok(()) => {
-                self.set_state(rt, st2);
+                self.set_compiler_state(rt, &st2);
                 for o in &outs {
                     let s = show_output(o);
                     (self.print)(&s);
@@ -234,15 +255,16 @@ impl Session {
         if let Some(c) = &self.cache {
             for i in (0..chain.len() - 1).rev() {
                 if let Some(st) = c.load(rt, &keys[i]) {
-                    self.set_state(rt, st);
-                    first = i + 1;
-                    break;
+                    if self.set_state(rt, st).is_ok() {
+                        first = i + 1;
+                        break;
+                    }
                 }
             }
         }
         if first == 0 {
-            let st = state::initial(rt);
-            self.set_state(rt, st);
+            let st = State::initial(rt);
+            self.set_compiler_state(rt, &st);
         }
         for (i, m) in chain.iter().enumerate().skip(first) {
             // Only the file itself prints its bindings: predecessors are quiet, whether they
@@ -318,14 +340,14 @@ impl Session {
     pub fn enter_repl(&mut self, rt: &mut Runtime, module: Option<&str>) -> Result<(), String> {
         rt.gc_hold();
         let r = (|| {
-            let st = self.state(rt);
+            let mut st = self.compiler_state(rt);
             let ctx = rt.nat_str("REPL");
-            let mut st = state::switch_to_context(rt, st, ctx)?;
+            st.switch_to_context(rt, ctx)?;
             if let Some(m) = module {
                 let m = rt.nat_str(m);
-                st = state::import_module(rt, st, m, None)?;
+                st.import_module(rt, m, None)?;
             }
-            self.set_state(rt, st);
+            self.set_compiler_state(rt, &st);
             Ok(())
         })();
         rt.gc_release();

@@ -57,6 +57,9 @@ pub struct Heap {
     pub young_collections: u64,
     /// Total number of objects ever allocated.
     pub total_allocs: u64,
+    /// Total bytes ever allocated (objects' slots and big nats' digits): a deterministic
+    /// measure of the work a computation did with memory.
+    pub total_bytes: u64,
     /// Objects allocated since the last collection, plus those live after it.
     objects: usize,
     /// Print statistics after every collection (`--heap-stats`).
@@ -116,6 +119,7 @@ impl Default for Heap {
             collections: 0,
             young_collections: 0,
             total_allocs: 0,
+            total_bytes: 0,
             objects: 0,
             report: false,
             last_stats: None,
@@ -151,6 +155,7 @@ impl Heap {
         self.allocated_since_gc += bytes;
         self.allocated_since_full += bytes;
         self.total_allocs += 1;
+        self.total_bytes += bytes as u64;
         self.objects += 1;
         self.used_epoch = true;
         let len = len.min(LONG_LEN);
@@ -243,6 +248,7 @@ impl Heap {
         self.big_bytes += digits;
         self.allocated_since_gc += digits;
         self.allocated_since_full += digits;
+        self.total_bytes += digits as u64;
         let p = self.alloc_obj(std::mem::size_of::<NatObj>() / 8, Tag::Nat, 0);
         // SAFETY: the slot has room for a NatObj; its header is written.
         unsafe { std::ptr::addr_of_mut!((*(p as *mut NatObj)).n).write(n) };
