@@ -428,6 +428,12 @@ pub(crate) trait Build {
     fn word(&mut self, w: u64) -> Value;
     /// The cell `(f x)`.
     fn cell(&mut self, f: Value, x: Value) -> Result<Value, String>;
+    /// The cells `(..((f x0) x1).. xn)`, as many [`Build::cell`]s give them; builders
+    /// override it to skip the partial applications in between (a row of n elements
+    /// would otherwise leave n of them behind, n²/2 words in all).
+    fn spine(&mut self, f: Value, xs: &[Value]) -> Result<Value, String> {
+        xs.iter().try_fold(f, |f, &x| self.cell(f, x))
+    }
 }
 
 /// The runtime's builder: cells are applications as PLAN reads them (see
@@ -445,7 +451,10 @@ impl Build for RtBuild<'_> {
         self.rt.nat_u64(w)
     }
     fn cell(&mut self, f: Value, x: Value) -> Result<Value, String> {
-        apply_loaded(self.rt, f, x, &mut self.lazy)
+        apply_loaded(self.rt, f, &[x], &mut self.lazy)
+    }
+    fn spine(&mut self, f: Value, xs: &[Value]) -> Result<Value, String> {
+        apply_loaded(self.rt, f, xs, &mut self.lazy)
     }
 }
 
@@ -551,32 +560,39 @@ pub(crate) fn read_seed(
             })
         };
         // Open cells (the fragment itself is one, without a tag bit), each waiting for
-        // its head (None) or its tail (Some(head)).
-        let mut open: Vec<Option<Value>> = vec![None];
+        // its head (None) or its tail (Some(head)). A head is kept as a spine, its first
+        // value and the tails applied to it so far, and built when it is complete: when
+        // it becomes a tail itself or the fragment's value.
+        let mut open: Vec<Option<Spine>> = vec![None];
         let mut result: Option<Value> = None;
         while result.is_none() {
             if bit(&mut bitpos)? == 1 {
                 open.push(None);
                 continue;
             }
-            let mut v = read_leaf(&mut bitpos, &table)?;
+            let mut v = Spine(read_leaf(&mut bitpos, &table)?, Vec::new());
             loop {
+                let mut built = |v: Spine, bitpos: u64| {
+                    build.spine(v.0, &v.1).map_err(|m| SeedError {
+                        offset: start + (bitpos / 8) as usize,
+                        msg: m,
+                    })
+                };
                 match open.last_mut() {
                     None => {
-                        result = Some(v);
+                        result = Some(built(v, bitpos)?);
                         break;
                     }
                     Some(slot @ None) => {
                         *slot = Some(v);
                         break;
                     }
-                    Some(Some(h)) => {
-                        let h = *h;
-                        open.pop();
-                        v = build.cell(h, v).map_err(|m| SeedError {
-                            offset: start + (bitpos / 8) as usize,
-                            msg: m,
-                        })?;
+                    Some(Some(_)) => {
+                        let Some(Some(mut h)) = open.pop() else {
+                            unreachable!("the last open cell has its head")
+                        };
+                        h.1.push(built(v, bitpos)?);
+                        v = h;
                     }
                 }
             }
@@ -592,20 +608,50 @@ pub(crate) fn read_seed(
     })
 }
 
-/// Applies `f` to `x` as the cell `(f x)` of a seed says: saturating opcode 0 builds a law,
-/// opcode 4 a pin, fewer arguments than the function's arity a partial application; any
-/// other saturated call becomes a lazy application (and sets `lazy`).
-fn apply_loaded(rt: &mut Runtime, f: Value, x: Value, lazy: &mut bool) -> Result<Value, String> {
-    let f = f.deref();
-    let (head, mut args) = match f.kind() {
-        Some(Kind::App(a)) => (a.head, a.args().to_vec()),
-        _ => (f, Vec::new()),
+/// A head read from a seed and the tails applied to it so far, in order.
+struct Spine(Value, Vec<Value>);
+
+/// Applies `f` to each of `xs` in turn as the cells `(f x)` of a seed say: saturating
+/// opcode 0 builds a law, opcode 4 a pin, fewer arguments than the function's arity a
+/// partial application (built once, when no more arguments follow or the next one
+/// saturates it); any other saturated call becomes a lazy application (and sets `lazy`).
+fn apply_loaded(
+    rt: &mut Runtime,
+    f: Value,
+    xs: &[Value],
+    lazy: &mut bool,
+) -> Result<Value, String> {
+    let flat = |f: Value| {
+        let f = f.deref();
+        match f.kind() {
+            Some(Kind::App(a)) => (a.head, a.args().to_vec()),
+            _ => (f, Vec::new()),
+        }
     };
-    args.push(x);
-    let ar = if head.is_whnf() { rt.arity(head) } else { 0 };
-    if (args.len() as u64) < ar {
-        return Ok(rt.partial(head, &args));
+    let (mut head, mut args) = flat(f);
+    for &x in xs {
+        args.push(x);
+        let ar = if head.is_whnf() { rt.arity(head) } else { 0 };
+        if (args.len() as u64) < ar {
+            continue;
+        }
+        let v = saturate_loaded(rt, head, &args, lazy)?;
+        (head, args) = flat(v);
     }
+    if args.is_empty() {
+        return Ok(head);
+    }
+    Ok(rt.partial(head, &args))
+}
+
+/// The call of `head` on as many arguments as its arity (or more) in a seed's cells: a law
+/// or a pin when it builds one, else a lazy application (and sets `lazy`).
+fn saturate_loaded(
+    rt: &mut Runtime,
+    head: Value,
+    args: &[Value],
+    lazy: &mut bool,
+) -> Result<Value, String> {
     let normal = |rt: &mut Runtime, v: Value, lazy: bool| -> Result<Value, String> {
         if !lazy {
             return Ok(v);
@@ -628,7 +674,7 @@ fn apply_loaded(rt: &mut Runtime, f: Value, x: Value, lazy: &mut bool) -> Result
         }
         _ => {
             *lazy = true;
-            Ok(rt.apply_lazy(head, &args))
+            Ok(rt.apply_lazy(head, args))
         }
     }
 }

@@ -229,27 +229,41 @@ impl Build for ArenaBuild<'_> {
     }
 
     fn cell(&mut self, f: Value, x: Value) -> Result<Value, String> {
-        let (head, mut args) = match f.kind() {
+        self.spine(f, &[x])
+    }
+
+    fn spine(&mut self, f: Value, xs: &[Value]) -> Result<Value, String> {
+        let flat = |f: Value| match f.kind() {
             Some(Kind::App(a)) => (a.head, a.args().to_vec()),
             _ => (f, Vec::new()),
         };
-        args.push(x);
-        let n = args.len() as u64;
+        let (mut head, mut args) = flat(f);
         let saturated = || Err("a saturated application in a stored (normal) value".to_string());
-        match head.as_small() {
-            Some(0) if n == 3 => return self.law(args[0], args[1], args[2]),
-            Some(4) if n == 1 => return Ok(self.pin_of(args[0])),
-            Some(op) if n >= op_arity(op) => return saturated(),
-            _ => {}
+        for &x in xs {
+            args.push(x);
+            let n = args.len() as u64;
+            let made = match head.as_small() {
+                Some(0) if n == 3 => Some(self.law(args[0], args[1], args[2])?),
+                Some(4) if n == 1 => Some(self.pin_of(args[0])),
+                Some(op) if n >= op_arity(op) => return saturated(),
+                _ => None,
+            };
+            if let Some(v) = made {
+                (head, args) = flat(v);
+                continue;
+            }
+            let ok = match head.kind() {
+                None => true,
+                Some(Kind::Law(l)) => n < l.arity,
+                Some(Kind::Pin(p)) => !p.is_loaded() || n < p.arity.get(),
+                Some(Kind::Nat(_) | Kind::App(_) | Kind::Thunk(_)) => false,
+            };
+            if !ok {
+                return saturated();
+            }
         }
-        let ok = match head.kind() {
-            None => true,
-            Some(Kind::Law(l)) => n < l.arity,
-            Some(Kind::Pin(p)) => !p.is_loaded() || n < p.arity.get(),
-            Some(Kind::Nat(_) | Kind::App(_) | Kind::Thunk(_)) => false,
-        };
-        if !ok {
-            return saturated();
+        if args.is_empty() {
+            return Ok(head);
         }
         Ok(self.loader.heap().app(head, &args))
     }

@@ -247,3 +247,38 @@ fn saturated_applications_in_a_seed_are_evaluated() {
     let e = seed::load(&mut rt, &seed::save(row)).expect_err("crashes");
     assert!(e.to_string().contains("op 7"), "{e}");
 }
+
+/// A row is a spine of cells in a seed; reading it builds the row once, not each partial
+/// application on the way (a row of n elements left n²/2 words behind: 100 MB for 5,000,
+/// which a module-cache pod of the reference's prelude, a row of 3,600 pins, paid in full).
+#[test]
+fn loading_a_long_row_allocates_about_its_size() {
+    let n = 5_000u64;
+    let mut rt = Runtime::default();
+    let elems: Vec<Value> = (0..n).map(|i| Value::small(1_000 + i)).collect();
+    let row = rt.row(&elems);
+    let top = rt.pin(row);
+    let bytes = seed::save(row);
+    let pod = seed::save_pod(&mut rt, top).expect("pod");
+    for (what, load) in [
+        ("seed", seed::load as fn(&mut Runtime, &[u8]) -> _),
+        ("pod", seed::load_pod),
+    ] {
+        let input = if what == "seed" { &bytes } else { &pod };
+        let mut rt2 = Runtime::default();
+        let before = rt2.heap.total_bytes;
+        let v = load(&mut rt2, input).expect("loads");
+        let used = rt2.heap.total_bytes - before;
+        let row = match v.kind() {
+            Some(pallas_runtime::Kind::Pin(p)) => p.item(),
+            _ => v,
+        };
+        let len = pallas_runtime::datajet::row_len(row);
+        assert_eq!(len, Some(n), "{what}: the row comes back");
+        // The row itself takes 8 bytes an element; allow a few copies.
+        assert!(
+            used < 64 * n + 65_536,
+            "{what}: {used} bytes allocated to load a row of {n}"
+        );
+    }
+}
