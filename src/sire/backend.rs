@@ -146,6 +146,12 @@ impl<'a> Backend<'a> {
         if let Some(p) = self.pot_cache.get(&bind) {
             return Ok(p.clone());
         }
+        // A chain of aliases (`= v2 v1`, `= v3 v2`, ...) recurses once per link: grow the
+        // stack as needed.
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.global_pot_here(bind))
+    }
+
+    fn global_pot_here(&mut self, bind: Value) -> R<P> {
         let code = self.bind_code(bind)?;
         let p = self.pot_of(0, &mut Vec::new(), Vec::new(), &code)?;
         self.pot_cache.insert(bind, p.clone());
