@@ -143,15 +143,7 @@ fn a_dropped_ask_is_answered_0_and_the_other_asks_keep_their_replies() {
     let (mut child, lines) = start(&dir, &["--skip-crashing-inputs"], &err);
     let mut got = Vec::new();
     while got.len() < 3 {
-        let l = wait_line(&lines, " trk [", Duration::from_secs(30));
-        let nums: Vec<u64> = l
-            .rsplit_once(" trk [")
-            .map(|(_, r)| r.trim_end_matches(']'))
-            .unwrap_or("")
-            .split(' ')
-            .filter_map(|n| n.parse().ok())
-            .collect();
-        got.push((nums[0], nums[1]));
+        got.push(next_trace_pair(&lines));
     }
     terminate(&mut child);
     got.sort_unstable();

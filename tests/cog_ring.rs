@@ -182,15 +182,7 @@ fn every_cog_request_gets_its_documented_answer() {
     let (mut child, lines) = start_lines(&dir);
     let mut got = Vec::new();
     while got.len() < 13 {
-        let l = wait_line(&lines, " trk [", Duration::from_secs(30));
-        let nums: Vec<u64> = l
-            .rsplit_once(" trk [")
-            .map(|(_, r)| r.trim_end_matches(']'))
-            .unwrap_or("")
-            .split(' ')
-            .filter_map(|n| n.parse().ok())
-            .collect();
-        got.push((nums[0], nums[1]));
+        got.push(next_trace_pair(&lines));
     }
     let _ = child.kill();
     let _ = child.wait();

@@ -138,6 +138,22 @@ pub fn last_number(l: &str) -> u64 {
         .unwrap_or_else(|_| panic!("no number in {l:?}"))
 }
 
+/// Waits up to 30 s for a trace line `... trk [a b ...]` and returns its first two numbers.
+pub fn next_trace_pair(lines: &mpsc::Receiver<String>) -> (u64, u64) {
+    let l = wait_line(lines, " trk [", Duration::from_secs(30));
+    let nums: Vec<u64> = l
+        .rsplit_once(" trk [")
+        .map(|(_, r)| r.trim_end_matches(']'))
+        .unwrap_or("")
+        .split(' ')
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    match nums[..] {
+        [a, b, ..] => (a, b),
+        _ => panic!("no pair of numbers in {l:?}"),
+    }
+}
+
 /// Waits for a line that contains `what` and returns its last number.
 pub fn next_number(lines: &mpsc::Receiver<String>, what: &str) -> u64 {
     last_number(&wait_line(lines, what, Duration::from_secs(60)))
