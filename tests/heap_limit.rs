@@ -86,3 +86,36 @@ fn a_step_past_the_heap_limit_is_abandoned_and_nothing_of_it_committed() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Garbage made while a chain of thunks returns (each one a jet's argument) is collected
+/// as it goes: 4,000 lazy tab inserts, 130 MB of intermediate tabs in all, run in well under
+/// 100 MB (peak resident memory of the process). Collections ran only when something was
+/// evaluated, so this peaked at 160 MB before.
+#[test]
+fn garbage_of_returning_thunk_chains_is_collected_on_the_way() {
+    for jit in ["off", "always"] {
+        let child = pallas()
+            .args([
+                "--jit",
+                jit,
+                "sire",
+                "--no-repl",
+                "tests/limits/thunk_chain.sire",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("run pallas");
+        let mut status = 0;
+        // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: waits for our own child, with valid pointers.
+        let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+        assert_eq!(pid, child.id() as i32);
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "--jit {jit}"
+        );
+        let peak_mb = usage.ru_maxrss / 1024;
+        assert!(peak_mb < 100, "--jit {jit}: peak {peak_mb} MB");
+    }
+}

@@ -289,6 +289,12 @@ impl Runtime {
                     if self.frames.len() == base {
                         return Ok(v);
                     }
+                    // Returns from a chain of thunks (each the argument of a jet that
+                    // allocates, as a tab built by inserts is) evaluate nothing: collect here
+                    // too, or their garbage waits for the end of the chain.
+                    if self.heap.wants_gc() {
+                        self.gc_at_safe_point(v);
+                    }
                     self.ret_step(v)
                 }
                 State::Apply(h, args) => {
