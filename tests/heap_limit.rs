@@ -92,6 +92,8 @@ fn a_step_past_the_heap_limit_is_abandoned_and_nothing_of_it_committed() {
 /// 100 MB (peak resident memory of the process). Collections ran only when something was
 /// evaluated, so this peaked at 160 MB before.
 #[test]
+// The child is waited for with `wait4`, which also gives its peak memory.
+#[allow(clippy::zombie_processes)]
 fn garbage_of_returning_thunk_chains_is_collected_on_the_way() {
     for jit in ["off", "always"] {
         let child = pallas()
