@@ -484,16 +484,12 @@ impl Cx<'_> {
                 Some(Known::If) | Some(Known::Ifz) => {
                     let ifz = matches!(self.known(h, xs.len()), Some(Known::Ifz));
                     let c = self.strict_operand(&xs[0]);
-                    let jump_at = self.out.len();
-                    self.out.push(Self::jump_to_else(ifz, c));
-                    self.branch(|cx| cx.strict(&xs[1], dst));
-                    let skip_at = self.out.len();
-                    self.out.push(Instr::Jump { target: 0 });
-                    let else_at = self.out.len() as u32;
-                    self.branch(|cx| cx.strict(&xs[2], dst));
-                    let end = self.out.len() as u32;
-                    self.patch(jump_at, else_at);
-                    self.patch(skip_at, end);
+                    self.strict_branches(
+                        ifz,
+                        c,
+                        |cx| cx.strict(&xs[1], dst),
+                        |cx| cx.strict(&xs[2], dst),
+                    );
                 }
                 Some(Known::Seq) => {
                     self.strict_operand(&xs[0]);
@@ -540,64 +536,59 @@ impl Cx<'_> {
         }
     }
 
-    /// `dst := if_true` when `N(c)` is not 0, else `if_false` (`c` evaluated; non-nats count
-    /// as 0, as for `_If`).
-    fn select_truth(&mut self, c: Arg, dst: Reg, if_true: u64, if_false: u64) {
+    /// The two arms of a test of `c` (evaluated) in a strict position, each in a branch of
+    /// its own: `then` runs unless `jump_to_else(ifz, c)` jumps, `els` when it does.
+    fn strict_branches(
+        &mut self,
+        ifz: bool,
+        c: Arg,
+        then: impl FnOnce(&mut Self),
+        els: impl FnOnce(&mut Self),
+    ) {
         let jump_at = self.out.len();
-        self.out.push(Self::jump_to_else(false, c));
-        self.out.push(Instr::Move {
-            dst,
-            src: Arg::Const(Value::small(if_true)),
-        });
+        self.out.push(Self::jump_to_else(ifz, c));
+        self.branch(then);
         let skip_at = self.out.len();
         self.out.push(Instr::Jump { target: 0 });
         let else_at = self.out.len() as u32;
-        self.out.push(Instr::Move {
-            dst,
-            src: Arg::Const(Value::small(if_false)),
-        });
+        self.branch(els);
         let end = self.out.len() as u32;
         self.patch(jump_at, else_at);
         self.patch(skip_at, end);
+    }
+
+    /// `dst := k`, a small nat.
+    fn move_small(&mut self, dst: Reg, k: u64) {
+        self.out.push(Instr::Move {
+            dst,
+            src: Arg::Const(Value::small(k)),
+        });
+    }
+
+    /// `dst := if_true` when `N(c)` is not 0, else `if_false` (`c` evaluated; non-nats count
+    /// as 0, as for `_If`).
+    fn select_truth(&mut self, c: Arg, dst: Reg, if_true: u64, if_false: u64) {
+        self.strict_branches(
+            false,
+            c,
+            |cx| cx.move_small(dst, if_true),
+            |cx| cx.move_small(dst, if_false),
+        );
     }
 
     /// A boolean jet in a strict position, as its PLAN code does it: `_Not x = _If x 0 1`,
     /// `_Bit x = _If x 1 0`, `_And x y = _If x (_Bit y) 0`, `_Or x y = _If x 1 (_Bit y)`.
     fn truth(&mut self, t: Truth, xs: &[Expr], dst: Reg) {
         let c = self.strict_operand(&xs[0]);
+        let bit_of_y = |cx: &mut Self| {
+            let y = cx.strict_operand(&xs[1]);
+            cx.select_truth(y, dst, 1, 0);
+        };
         match t {
             Truth::Not => self.select_truth(c, dst, 0, 1),
             Truth::Bit => self.select_truth(c, dst, 1, 0),
-            Truth::And | Truth::Or => {
-                let jump_at = self.out.len();
-                self.out.push(Self::jump_to_else(false, c));
-                let bit_of_y = |cx: &mut Self| {
-                    let y = cx.strict_operand(&xs[1]);
-                    cx.select_truth(y, dst, 1, 0);
-                };
-                let decided = |cx: &mut Self, k: u64| {
-                    cx.out.push(Instr::Move {
-                        dst,
-                        src: Arg::Const(Value::small(k)),
-                    })
-                };
-                if matches!(t, Truth::And) {
-                    self.branch(bit_of_y);
-                } else {
-                    self.branch(|cx| decided(cx, 1));
-                }
-                let skip_at = self.out.len();
-                self.out.push(Instr::Jump { target: 0 });
-                let else_at = self.out.len() as u32;
-                if matches!(t, Truth::And) {
-                    self.branch(|cx| decided(cx, 0));
-                } else {
-                    self.branch(bit_of_y);
-                }
-                let end = self.out.len() as u32;
-                self.patch(jump_at, else_at);
-                self.patch(skip_at, end);
-            }
+            Truth::And => self.strict_branches(false, c, bit_of_y, |cx| cx.move_small(dst, 0)),
+            Truth::Or => self.strict_branches(false, c, |cx| cx.move_small(dst, 1), bit_of_y),
         }
     }
 
