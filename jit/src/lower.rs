@@ -11,7 +11,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::Module;
-use pallas_runtime::bytecode::{Arg, BinOp, Bytecode, Instr};
+use pallas_runtime::bytecode::{successors, Arg, BinOp, Bytecode, Instr};
 use pallas_runtime::native::{native_code, BAIL, MAX_NATIVE_DEPTH};
 use pallas_runtime::value::MAX_SMALL;
 
@@ -97,22 +97,8 @@ fn reachable(code: &[Instr]) -> Vec<bool> {
         }
         live[pc] = true;
         match &code[pc] {
-            Instr::Return { .. } | Instr::Loop { .. } | Instr::TailCall { .. } => {}
-            Instr::Jump { target } => todo.push(*target as usize),
-            Instr::JumpIfZero { target, .. } | Instr::JumpIfNotZero { target, .. } => {
-                todo.push(*target as usize);
-                todo.push(pc + 1);
-            }
-            Instr::Switch {
-                targets, default, ..
-            }
-            | Instr::SwitchKeys {
-                targets, default, ..
-            } => {
-                todo.extend(targets.iter().map(|t| *t as usize));
-                todo.push(*default as usize);
-            }
-            _ => todo.push(pc + 1),
+            Instr::JumpUnlessWhnf { .. } => todo.push(pc + 1),
+            _ => todo.extend(successors(code, pc)),
         }
     }
     live

@@ -192,7 +192,7 @@ fn falls_through(i: &Instr) -> bool {
 }
 
 /// The instructions that can run right after the one at `pc` (a self loop starts over).
-pub(super) fn successors(code: &[Instr], pc: usize) -> Vec<usize> {
+pub fn successors(code: &[Instr], pc: usize) -> Vec<usize> {
     let i = &code[pc];
     let mut out: Vec<usize> = jump_targets(i).into_iter().map(|t| t as usize).collect();
     if matches!(i, Instr::Loop { .. }) {

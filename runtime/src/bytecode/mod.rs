@@ -26,6 +26,7 @@ mod strict;
 use crate::value::Value;
 
 pub use compile::compile;
+pub use flow::successors;
 pub use run_form::operation;
 
 /// A register index.
