@@ -10,6 +10,8 @@
 //! been (a strict call strictly, a lazy one lazily), and an argument used more than once is
 //! bound once as a let of the caller, so it is still evaluated at most once.
 
+use std::rc::Rc;
+
 use crate::law::{self, Expr, LawCode};
 use crate::value::{Kind, LawShape, Value};
 
@@ -50,8 +52,15 @@ pub(super) fn inline_tiny_laws(code: &LawCode) -> Option<LawCode> {
     changed.then_some(out)
 }
 
-/// A tiny law's arity and body (see the module documentation), if `v` is one.
-fn tiny_law(v: Value) -> Option<LawCode> {
+/// A tiny law (see the module documentation): its code, and how many times its body refers
+/// to each parameter (index 1..=arity).
+struct Tiny {
+    code: Rc<LawCode>,
+    uses: Vec<usize>,
+}
+
+/// The tiny law `v` is, if it is one.
+fn tiny_law(v: Value) -> Option<Tiny> {
     let v = v.deref();
     let law = match v.kind()? {
         Kind::Pin(p) => {
@@ -74,25 +83,34 @@ fn tiny_law(v: Value) -> Option<LawCode> {
     if law::op_args(law.body, 1, 2).is_some() || !small_value(law.body, 4 * MAX_BODY) {
         return None;
     }
-    let code = law::compile(law.arity, law.body);
+    // The same expression the evaluators run, made once per law.
+    let code = law
+        .code
+        .get_or_init(|| Rc::new(law::compile(law.arity, law.body)))
+        .clone();
+    if !code.lets.is_empty() {
+        return None;
+    }
+    let mut uses = vec![0; code.arity as usize + 1];
     let mut size = 0;
-    let mut self_ref = false;
     let mut work = vec![&code.body];
     while let Some(e) = work.pop() {
         size += 1;
-        if size > MAX_BODY {
-            return None;
-        }
         match e {
-            Expr::Ref(0) => self_ref = true,
-            Expr::Ref(_) | Expr::Const(_) => {}
+            // A reference to itself: not inlined.
+            Expr::Ref(0) => return None,
+            Expr::Ref(i) => uses[*i as usize] += 1,
+            Expr::Const(_) => {}
             Expr::Call(h, xs) => {
                 work.push(h);
                 work.extend(xs.iter());
             }
         }
+        if size > MAX_BODY {
+            return None;
+        }
     }
-    (!self_ref && code.lets.is_empty()).then_some(code)
+    Some(Tiny { code, uses })
 }
 
 /// Whether `v` is a tree of at most `limit` nodes (heads and arguments of applications).
@@ -110,23 +128,6 @@ fn small_value(v: Value, limit: usize) -> bool {
         }
     }
     true
-}
-
-/// How many times the body refers to each parameter (index 1..=arity).
-fn uses(body: &Expr, arity: usize) -> Vec<usize> {
-    let mut n = vec![0; arity + 1];
-    let mut work = vec![body];
-    while let Some(e) = work.pop() {
-        match e {
-            Expr::Ref(i) => n[*i as usize] += 1,
-            Expr::Const(_) => {}
-            Expr::Call(h, xs) => {
-                work.push(h);
-                work.extend(xs.iter());
-            }
-        }
-    }
-    n
 }
 
 /// `body` with each parameter `i` replaced by `args[i - 1]`.
@@ -176,20 +177,21 @@ impl Inliner {
         }
         self.walk(h);
         let Expr::Const(c) = **h else { return };
-        let Some(callee) = tiny_law(c) else { return };
+        let Some(Tiny { code: callee, uses }) = tiny_law(c) else {
+            return;
+        };
         let arity = callee.arity as usize;
         if xs.len() < arity {
             return;
         }
         let rest = xs.split_off(arity);
-        let counts = uses(&callee.body, arity);
         let args: Vec<Expr> = std::mem::take(xs)
             .into_iter()
             .enumerate()
             .map(|(i, x)| match x {
                 // Shared already, or evaluated at most once by the body.
                 Expr::Ref(_) | Expr::Const(_) => x,
-                x if counts[i + 1] <= 1 => x,
+                x if uses[i + 1] <= 1 => x,
                 x => {
                     let r = self.next_let;
                     self.next_let += 1;
