@@ -13,13 +13,7 @@ use std::time::Duration;
 /// Runs the machine until `n` trace lines of `who` (`cog ID ` or "" for any) came, then
 /// stops it with SIGTERM (cleanly: every cog snapshots).
 fn run_until(dir: &Path, who: &str, n: usize) {
-    let mut child = pallas()
-        .args(["start", &dir.to_string_lossy()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn pallas start");
-    let lines = stdout_lines(&mut child);
+    let (mut child, lines) = start_lines(dir);
     let mut got = 0;
     while got < n {
         let l = wait_line(&lines, " trk ", Duration::from_secs(30));
