@@ -186,11 +186,12 @@ impl Heap {
                 (a as *mut u64).write(n as u64);
                 a = a.add(1);
             }
-            let mut k = 0;
-            for x in args.take(n) {
+            // `fold` rather than a `for` loop: chained iterators (a row with one element
+            // inserted) then copy each part in a loop of its own.
+            let k = args.take(n).fold(0, |k, x| {
                 a.add(k).write(x);
-                k += 1;
-            }
+                k + 1
+            });
             debug_assert_eq!(k, n, "fewer arguments than announced");
             for i in k..n {
                 a.add(i).write(Value::small(0));
