@@ -16,7 +16,7 @@ use crate::law::{self, Expr, LawCode};
 use crate::value::{Kind, LawShape, Value};
 
 /// Body size (expression nodes) up to which a law is inlined.
-const MAX_BODY: usize = 12;
+const MAX_BODY: usize = 16;
 
 /// How many times inlined bodies are inlined into again (bodies of tiny laws calling tiny
 /// laws).
