@@ -4,7 +4,10 @@
 
 mod common;
 
-use common::{add_law, and_law, bit_law, dec_law, not_law, or_law, sub_law, tonat_law};
+use common::{
+    add_law, and_law, bit_law, dec_law, isapp_law, islaw_law, isnat_law, ispin_law, not_law,
+    or_law, sub_law, tonat_law,
+};
 use pallas::plan_syntax;
 use pallas_runtime::{hash, print, Config, CrashKind, Engine, Runtime};
 use proptest::prelude::*;
@@ -29,6 +32,12 @@ fn expr(nrefs: u64, depth: u32) -> BoxedStrategy<String> {
     let bit = format!("<{}>", bit_law());
     let and = format!("<{}>", and_law());
     let or = format!("<{}>", or_law());
+    let tag = prop_oneof![
+        Just(format!("<{}>", isapp_law())),
+        Just(format!("<{}>", isnat_law())),
+        Just(format!("<{}>", islaw_law())),
+        Just(format!("<{}>", ispin_law())),
+    ];
     prop_oneof![
         3 => leaf,
         // inc
@@ -44,6 +53,14 @@ fn expr(nrefs: u64, depth: u32) -> BoxedStrategy<String> {
         1 => sub.clone().prop_map(move |x| format!("(0 {bit} {x})")),
         1 => (sub.clone(), sub.clone()).prop_map(move |(a, b)| format!("(0 (0 {and} {a}) {b})")),
         1 => (sub.clone(), sub.clone()).prop_map(move |(a, b)| format!("(0 (0 {or} {a}) {b})")),
+        // a tag test of an expression (a nat, partial application, law or pin, evaluated
+        // or lazy) or of a constant law or closure
+        1 => (tag, prop_oneof![
+            3 => sub.clone(),
+            1 => Just("(2 {I 1 1})".to_string()),
+            1 => Just("(2 ({K 2 1} 5))".to_string()),
+        ])
+            .prop_map(|(t, x)| format!("(0 {t} {x})")),
         1 => (sub.clone(), sub.clone(), sub.clone())
             .prop_map(|(c, t, e)| format!("(0 (0 (0 <{}> {c}) {t}) {e})", common::IF)),
         // apply a slot (which may hold a nat: opcodes and crashes) to an expression
@@ -113,6 +130,10 @@ fn outcome_with(
         ("_Bit", bit_law()),
         ("_And", and_law()),
         ("_Or", or_law()),
+        ("_IsApp", isapp_law()),
+        ("_IsNat", isnat_law()),
+        ("_IsLaw", islaw_law()),
+        ("_IsPin", ispin_law()),
     ] {
         let e = plan_syntax::parse(&law).expect("parse");
         let v = plan_syntax::build(&mut rt, &e);

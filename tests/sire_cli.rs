@@ -103,6 +103,10 @@ fn tiny_laws_and_boolean_jets_compile_inline() {
         "andOf",
         "orOf",
         "notOf",
+        "isAppOf",
+        "isNatOf",
+        "isLawOf",
+        "isPinOf",
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
             .args(["bytecode", "tests/sire/inline_and_truth.sire", law])

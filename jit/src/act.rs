@@ -348,7 +348,16 @@ impl Lower<'_, '_> {
             BinOp::Lte => (bit(&mut self.b, IntCC::UnsignedLessThanOrEqual), None),
             BinOp::Gth => (bit(&mut self.b, IntCC::UnsignedGreaterThan), None),
             BinOp::Gte => (bit(&mut self.b, IntCC::UnsignedGreaterThanOrEqual), None),
-            BinOp::Get | BinOp::Idx | BinOp::Len | BinOp::Dec | BinOp::Inc | BinOp::ToNat => {
+            BinOp::Get
+            | BinOp::Idx
+            | BinOp::Len
+            | BinOp::Dec
+            | BinOp::Inc
+            | BinOp::ToNat
+            | BinOp::IsApp
+            | BinOp::IsNat
+            | BinOp::IsLaw
+            | BinOp::IsPin => {
                 unreachable!("no run-form instruction of its own")
             }
         }

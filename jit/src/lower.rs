@@ -63,6 +63,7 @@ fn eligible_code(arity: u32, code: &[Instr]) -> bool {
             Instr::Move { src, .. } | Instr::Force { src, .. } => small_operand(src),
             Instr::Op2 { op, a, b, .. } | Instr::Op2Lazy { op, a, b, .. } => {
                 !matches!(op, BinOp::Get | BinOp::Idx | BinOp::Len)
+                    && !op.is_tag_test()
                     && small_operand(a)
                     && small_operand(b)
             }
@@ -195,7 +196,16 @@ impl Lowering<'_, '_> {
             BinOp::Gte => bit(&mut self.b, IntCC::UnsignedGreaterThanOrEqual),
             // Not eligible (see `eligible`), or lowered as the binary operation they share
             // code with (see `BinOp::inline_as`); bail to be safe.
-            BinOp::Get | BinOp::Idx | BinOp::Len | BinOp::Dec | BinOp::Inc | BinOp::ToNat => {
+            BinOp::Get
+            | BinOp::Idx
+            | BinOp::Len
+            | BinOp::Dec
+            | BinOp::Inc
+            | BinOp::ToNat
+            | BinOp::IsApp
+            | BinOp::IsNat
+            | BinOp::IsLaw
+            | BinOp::IsPin => {
                 self.b.ins().jump(self.bail, &[]);
                 let dead = self.b.create_block();
                 self.b.switch_to_block(dead);

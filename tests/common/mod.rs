@@ -102,3 +102,36 @@ pub fn pallas(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// A tag test by the elimination opcode: `1 (const p) (const3 l) (const2 a) (const n) x`,
+/// answering `p`, `l`, `a` or `n` for a pin, law, app or nat `x` (`_IsPin` ... `_IsNat`).
+fn tag_law(name: &str, [p, l, a, n]: [u64; 4]) -> String {
+    let k = |arity: u64, v: u64| format!("(2 ({{K {} 1}} {v}))", arity + 1);
+    format!(
+        "{{{name} 1 (0 (0 (0 (0 (0 (2 1) {}) {}) {}) {}) 1)}}",
+        k(1, p),
+        k(3, l),
+        k(2, a),
+        k(1, n)
+    )
+}
+
+/// `_IsApp x`.
+pub fn isapp_law() -> String {
+    tag_law("_IsApp", [0, 0, 1, 0])
+}
+
+/// `_IsNat x`.
+pub fn isnat_law() -> String {
+    tag_law("_IsNat", [0, 0, 0, 1])
+}
+
+/// `_IsLaw x`.
+pub fn islaw_law() -> String {
+    tag_law("_IsLaw", [0, 1, 0, 0])
+}
+
+/// `_IsPin x`.
+pub fn ispin_law() -> String {
+    tag_law("_IsPin", [1, 0, 0, 0])
+}

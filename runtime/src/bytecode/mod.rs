@@ -82,6 +82,15 @@ pub enum BinOp {
     /// `_Len row`: the length of a row, read inline (compiled with the constant 0 as second
     /// operand; the fallback applies the jet to the value alone).
     Len,
+    /// `_IsApp x`: 1 when `x` is an application (a closure, a row, a cons cell), else 0; a
+    /// tag test, compiled with the constant 0 as second operand.
+    IsApp,
+    /// `_IsNat x`: 1 when `x` is a nat (as [`BinOp::IsApp`]).
+    IsNat,
+    /// `_IsLaw x`: 1 when `x` is a law (as [`BinOp::IsApp`]).
+    IsLaw,
+    /// `_IsPin x`: 1 when `x` is a pin (as [`BinOp::IsApp`]).
+    IsPin,
 }
 
 impl BinOp {
@@ -105,6 +114,10 @@ impl BinOp {
             BinOp::Inc => "3",
             BinOp::ToNat => "_ToNat",
             BinOp::Len => "_Len",
+            BinOp::IsApp => "_IsApp",
+            BinOp::IsNat => "_IsNat",
+            BinOp::IsLaw => "_IsLaw",
+            BinOp::IsPin => "_IsPin",
         }
     }
 
@@ -114,6 +127,7 @@ impl BinOp {
         match self {
             BinOp::Dec | BinOp::Inc => Some(1),
             BinOp::ToNat | BinOp::Len => Some(0),
+            BinOp::IsApp | BinOp::IsNat | BinOp::IsLaw | BinOp::IsPin => Some(0),
             _ => None,
         }
     }
@@ -121,11 +135,20 @@ impl BinOp {
     /// The binary operation whose inline code a unary one shares (with its
     /// [`BinOp::unary_operand`]); the operation itself for the others.
     pub fn inline_as(self) -> BinOp {
+        // (The tag tests have no binary operation: their inline code is their own.)
         match self {
             BinOp::Dec => BinOp::Sub,
             BinOp::Inc | BinOp::ToNat => BinOp::Add,
             op => op,
         }
+    }
+
+    /// Whether this is one of the tag tests (`_IsApp`, `_IsNat`, `_IsLaw`, `_IsPin`).
+    pub fn is_tag_test(self) -> bool {
+        matches!(
+            self,
+            BinOp::IsApp | BinOp::IsNat | BinOp::IsLaw | BinOp::IsPin
+        )
     }
 
     /// The arguments the fallback applies the jet to: both operands, or only the first for a
@@ -161,6 +184,10 @@ impl BinOp {
             "_Dec" => BinOp::Dec,
             "_ToNat" => BinOp::ToNat,
             "_Len" => BinOp::Len,
+            "_IsApp" => BinOp::IsApp,
+            "_IsNat" => BinOp::IsNat,
+            "_IsLaw" => BinOp::IsLaw,
+            "_IsPin" => BinOp::IsPin,
             _ => return None,
         })
     }

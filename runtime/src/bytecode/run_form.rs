@@ -85,9 +85,19 @@ fn specialised(op: BinOp, lazy: bool, o: Operation) -> Result<Instr, Operation> 
         (BinOp::Lte, true) => Instr::LteLazy(o),
         (BinOp::Gth, true) => Instr::GthLazy(o),
         (BinOp::Gte, true) => Instr::GteLazy(o),
-        (BinOp::Get | BinOp::Idx | BinOp::Len | BinOp::Dec | BinOp::Inc | BinOp::ToNat, _) => {
-            return Err(o)
-        }
+        (
+            BinOp::Get
+            | BinOp::Idx
+            | BinOp::Len
+            | BinOp::Dec
+            | BinOp::Inc
+            | BinOp::ToNat
+            | BinOp::IsApp
+            | BinOp::IsNat
+            | BinOp::IsLaw
+            | BinOp::IsPin,
+            _,
+        ) => return Err(o),
     })
 }
 

@@ -39,6 +39,9 @@ pub(super) fn small_op(op: BinOp, x: Value, y: Value) -> Option<Value> {
         BinOp::Lte => bit(x <= y),
         BinOp::Gth => bit(x > y),
         BinOp::Gte => bit(x >= y),
+        // A small nat is a nat.
+        BinOp::IsNat => Some(Value::small(1)),
+        BinOp::IsApp | BinOp::IsLaw | BinOp::IsPin => Some(Value::small(0)),
         BinOp::Get | BinOp::Idx | BinOp::Len | BinOp::Dec | BinOp::Inc | BinOp::ToNat => None,
     }
 }
@@ -51,6 +54,23 @@ pub(super) enum OpResult {
     Lazy(Value),
     /// Not handled inline.
     Fallback,
+}
+
+/// A tag test on `x` (passed through `deref`): its answer when `x` is evaluated; the
+/// fallback for a thunk still pending (the lazy form of the operation then builds one).
+#[inline(always)]
+fn tag_test(op: BinOp, x: Value) -> OpResult {
+    if x.is_small() {
+        return OpResult::Value(Value::small((op == BinOp::IsNat) as u64));
+    }
+    let is = match x.kind() {
+        Some(Kind::App(_)) => op == BinOp::IsApp,
+        Some(Kind::Nat(_)) => op == BinOp::IsNat,
+        Some(Kind::Law(_)) => op == BinOp::IsLaw,
+        Some(Kind::Pin(_)) => op == BinOp::IsPin,
+        _ => return OpResult::Fallback,
+    };
+    OpResult::Value(Value::small(is as u64))
 }
 
 pub(super) fn small_nat(v: Value) -> Option<u64> {
@@ -68,6 +88,7 @@ pub(super) fn inline_op(rt: &mut Runtime, op: BinOp, a: Value, b: Value) -> OpRe
                 None => OpResult::Fallback,
             }
         }
+        op if op.is_tag_test() => return tag_test(op, a.deref()),
         _ => {
             let (a, b) = (a.deref(), b.deref());
             if let Some(v) = small_op(op, a, b) {
