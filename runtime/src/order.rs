@@ -283,6 +283,21 @@ impl Runtime {
         keys: crate::datajet::RowView,
     ) -> Result<Result<usize, usize>, Crash> {
         let (mut lo, mut hi) = (0usize, keys.len());
+        // A small nat key among small nat keys (most tabs' keys): compared as numbers. A key
+        // of another kind on the way hands the rest of the search to the general comparison.
+        if let Some(k) = key.deref().as_small() {
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                let Some(m) = keys.at(mid).deref().as_small() else {
+                    break;
+                };
+                match k.cmp(&m) {
+                    Ordering::Less => hi = mid,
+                    Ordering::Equal => return Ok(Ok(mid)),
+                    Ordering::Greater => lo = mid + 1,
+                }
+            }
+        }
         let mut c = Comparison::new(key, key, Purpose::Order);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;

@@ -49,7 +49,12 @@ fn pool(name: &str) -> &'static str {
         }
         "rb" => "[] [(0 1 1 353)] [(0 1 1 353) (0 1 1 1) (0 1 1 65633)] [(0 1 1 353) 7] 0 k1",
         // sets (empty, nats, rows) and non-sets (a law of another shape, a row, a nat)
-        "s" => "(0 1 2 []) (0 1 2 [1 3 5]) (0 1 2 [0 2 4 6 8]) (0 1 2 [[1] [2 3]]) k1 [1 2] 0",
+        // (the fourth mixes small nats with a big nat and rows: a search by small nats
+        // meets the others on the way)
+        "s" => {
+            "(0 1 2 []) (0 1 2 [1 3 5]) (0 1 2 [0 2 4 6 8]) (0 1 2 [[1] [2 3]])
+                (0 1 2 [1 5 18446744073709551621 [1] [2 3]]) k1 [1 2] 0"
+        }
         // pads (1 is empty; 0 and non-nats read as empty) and rows and trees of them
         "pad" => "0 1 2 5 6 13 255 256 1267650600228229401496703205379 k1 [1]",
         "pads" => {
@@ -88,7 +93,7 @@ fn pool(name: &str) -> &'static str {
         // tabs and non-tabs
         "t" => {
             "((0 1 2 []) []) ((0 1 2 [1 3]) [7 8]) ((0 1 2 [0 2 4]) [[1] 5 k1]) ((0 1 2 [[1]]) [2])
-                (k3 1) [1 2] 0"
+                ((0 1 2 [2 18446744073709551621 [1]]) [4 5 6]) (k3 1) [1 2] 0"
         }
         other => panic!("no pool {other}"),
     }
