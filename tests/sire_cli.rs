@@ -125,3 +125,27 @@ fn tiny_laws_and_boolean_jets_compile_inline() {
         assert!(calls.is_empty(), "{law} still calls: {calls:?}\n{text}");
     }
 }
+
+/// Row constructors (jets whose bodies are the rows) are inlined, so no call of them is left;
+/// and inlining a tower of tiny laws, each calling the one below four times, stops at its
+/// budget (without one the top law's bytecode has over 4,000 instructions).
+#[test]
+fn constructors_inline_and_inlining_stops_at_its_budget() {
+    let bytecode = |law: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
+            .args(["bytecode", "tests/sire/inline_and_truth.sire", law])
+            .output()
+            .expect("run pallas");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let pair = bytecode("pairUp");
+    assert!(!pair.contains("<{v2") && !pair.contains("<{v3"), "{pair}");
+    let tower = bytecode("tower6");
+    let n = tower.lines().count();
+    assert!(n < 400, "tower6 has {n} lines of bytecode");
+}

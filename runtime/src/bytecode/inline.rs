@@ -1,5 +1,6 @@
 //! Inlining tiny laws: a saturated call of a constant law (or pinned law) whose body is a
-//! small expression without let bindings, that never refers to itself and has no jet, is
+//! small expression without let bindings, that never refers to itself and has no jet (or
+//! whose body only builds a row or tuple of its arguments: see `builds_data`), is
 //! replaced by that body with the call's arguments in place of the parameters (the
 //! reference library's `flip`, `compose`, `const`, accessors, `isUpper`-style tests). The
 //! interpreter then runs the body inside the caller's activation instead of entering a new
@@ -19,8 +20,13 @@ use crate::value::{Kind, LawShape, Value};
 const MAX_BODY: usize = 16;
 
 /// How many times inlined bodies are inlined into again (bodies of tiny laws calling tiny
-/// laws).
-const ROUNDS: usize = 3;
+/// laws: a list's case law, the step it calls, the constructor that step calls, the row
+/// that constructor builds).
+const ROUNDS: usize = 6;
+
+/// How many expression nodes inlining may add to one law in all (bodies calling several
+/// tiny laws that call several more would otherwise grow exponentially with the rounds).
+const GROWTH: usize = 256;
 
 /// Arities up to which a law is inlined.
 const MAX_ARITY: u64 = 6;
@@ -33,17 +39,20 @@ pub(super) fn inline_tiny_laws(code: &LawCode) -> Option<LawCode> {
         body: code.body.clone(),
     };
     let mut changed = false;
+    let mut budget = GROWTH;
     for _ in 0..ROUNDS {
         let mut cx = Inliner {
             next_let: (out.arity as usize + 1 + out.lets.len()) as u32,
             new_lets: Vec::new(),
             changed: false,
+            budget,
         };
         for e in out.lets.iter_mut() {
             cx.walk(e);
         }
         cx.walk(&mut out.body);
         out.lets.append(&mut cx.new_lets);
+        budget = cx.budget;
         if !cx.changed {
             break;
         }
@@ -57,17 +66,21 @@ pub(super) fn inline_tiny_laws(code: &LawCode) -> Option<LawCode> {
 struct Tiny {
     code: Rc<LawCode>,
     uses: Vec<usize>,
+    /// Expression nodes in the body.
+    size: usize,
 }
 
 /// The tiny law `v` is, if it is one.
 fn tiny_law(v: Value) -> Option<Tiny> {
     let v = v.deref();
+    let mut jetted = false;
     let law = match v.kind()? {
         Kind::Pin(p) => {
             // A pin not read from the store yet stays a call: compiling never loads pins.
-            if p.jet.get().is_some() || !p.is_loaded() {
+            if !p.is_loaded() {
                 return None;
             }
+            jetted = p.jet.get().is_some();
             match p.item().deref().kind()? {
                 Kind::Law(l) => l,
                 _ => return None,
@@ -88,7 +101,7 @@ fn tiny_law(v: Value) -> Option<Tiny> {
         .code
         .get_or_init(|| Rc::new(law::compile(law.arity, law.body)))
         .clone();
-    if !code.lets.is_empty() {
+    if !code.lets.is_empty() || (jetted && !builds_data(&code.body)) {
         return None;
     }
     let mut uses = vec![0; code.arity as usize + 1];
@@ -110,7 +123,25 @@ fn tiny_law(v: Value) -> Option<Tiny> {
             return None;
         }
     }
-    Some(Tiny { code, uses })
+    Some(Tiny { code, uses, size })
+}
+
+/// Whether `body` only puts its parameters (or constants) into a partial application of a
+/// constant law: a row or tuple constructor (`v2 x y` is `{0 3 0} y x`). Such a law is
+/// inlined even when it has a jet, since its body is the value itself: a lazy call then
+/// builds the row at once instead of a thunk for the jet.
+fn builds_data(body: &Expr) -> bool {
+    let Expr::Call(h, xs) = body else {
+        return false;
+    };
+    let Expr::Const(c) = **h else { return false };
+    let Some(Kind::Law(l)) = c.deref().kind() else {
+        return false;
+    };
+    l.arity > xs.len() as u64
+        && xs
+            .iter()
+            .all(|x| matches!(x, Expr::Ref(_) | Expr::Const(_)))
 }
 
 /// Whether `v` is a tree of at most `limit` nodes (heads and arguments of applications).
@@ -163,6 +194,8 @@ struct Inliner {
     /// Let bindings added for arguments used more than once.
     new_lets: Vec<Expr>,
     changed: bool,
+    /// Expression nodes inlining may still add (see [`GROWTH`]).
+    budget: usize,
 }
 
 impl Inliner {
@@ -177,13 +210,19 @@ impl Inliner {
         }
         self.walk(h);
         let Expr::Const(c) = **h else { return };
-        let Some(Tiny { code: callee, uses }) = tiny_law(c) else {
+        let Some(Tiny {
+            code: callee,
+            uses,
+            size,
+        }) = tiny_law(c)
+        else {
             return;
         };
         let arity = callee.arity as usize;
-        if xs.len() < arity {
+        if xs.len() < arity || size > self.budget {
             return;
         }
+        self.budget -= size;
         let rest = xs.split_off(arity);
         let args: Vec<Expr> = std::mem::take(xs)
             .into_iter()
