@@ -64,10 +64,24 @@ if [[ -n "$against" ]]; then
   git worktree add --quiet --detach "$work/old" "$against"
   (cd "$work/old" && cargo build --release --quiet)
   old="$work/old/target/release/pallas"
-  for w in "primes 3000" "nrev 400" "tabInserts 1000"; do
-    best() { "$1" --jit off bench --runs 5 --sire sire/bench.sire "$w" 2>&1 | awk '/^jit off/ {print $3}'; }
-    o=$(best "$old"); n=$(best "$bin")
-    echo "  $w: $against $o, now $n"
+  # the best `jit off` time of `pallas bench` (5 runs), in ms
+  best() { "$1" --jit off bench --runs 5 --sire sire/bench.sire "$2" 2>&1 | awk '/^jit off/ {
+    t = $3; u = t; gsub(/[0-9.]/, "", u); sub(/[^0-9.].*/, "", t);
+    if (u == "s") t *= 1000; else if (u == "µs") t /= 1000; else if (u == "ns") t /= 1e6;
+    print t }'; }
+  peak() { echo "$2" | /usr/bin/time -f %M -o "$work/time" "$1" --jit off sire --no-cache \
+    sire/bench.sire >/dev/null 2>&1; echo $(( $(cat "$work/time") / 1024 )); }
+  for w in "primes 3000" "nrev 400" "tabInserts 1000" "tabInserts 4000"; do
+    # three rounds, old and new interleaved, the best of each (machines are noisy)
+    o=""; n=""
+    for _ in 1 2 3; do
+      x=$(best "$old" "$w"); y=$(best "$bin" "$w")
+      o=$(echo "$o $x" | tr ' ' '\n' | grep . | sort -g | head -1)
+      n=$(echo "$n $y" | tr ' ' '\n' | grep . | sort -g | head -1)
+    done
+    r=$(echo "scale=2; $o / $n" | bc)
+    echo "  $w: $against ${o} ms ($(peak "$old" "$w") MB), now ${n} ms ($(peak "$bin" "$w") MB):" \
+         "${r}x (target >= 1.5x): $(echo "$r >= 1.5" | bc | sed 's/1/ok/;s/0/UNDER/')"
   done
   git worktree remove --force "$work/old"
 fi
