@@ -127,7 +127,8 @@ fn tiny_laws_and_boolean_jets_compile_inline() {
 }
 
 /// Row constructors (jets whose bodies are the rows) are inlined, so no call of them is left;
-/// and inlining a tower of tiny laws, each calling the one below four times, stops at its
+/// laws that only build a row are marked as constructors (their callers build the row); and
+/// inlining a tower of tiny laws, each calling the one below four times, stops at its
 /// budget (without one the top law's bytecode has over 4,000 instructions).
 #[test]
 fn constructors_inline_and_inlining_stops_at_its_budget() {
@@ -143,6 +144,11 @@ fn constructors_inline_and_inlining_stops_at_its_budget() {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
+    for law in ["withSeven", "tag3"] {
+        let text = bytecode(law);
+        assert!(text.contains("; a constructor"), "{law}:\n{text}");
+    }
+    assert!(!bytecode("madeAfter").contains("; a constructor"));
     let pair = bytecode("pairUp");
     assert!(!pair.contains("<{v2") && !pair.contains("<{v3"), "{pair}");
     let tower = bytecode("tower6");

@@ -95,6 +95,12 @@ impl fmt::Display for Bytecode {
             "; arity {}, {} registers ({} of them constants)",
             self.arity, self.nregs, self.constants
         )?;
+        if self.construct.is_some() {
+            writeln!(
+                f,
+                "; a constructor: its callers build the value, with no activation"
+            )?;
+        }
         for (i, ins) in self.plain_code().iter().enumerate() {
             writeln!(f, "{i:4}  {ins}")?;
         }

@@ -484,6 +484,59 @@ pub struct Bytecode {
     constants: u32,
     /// The activation tier's state for this law (see [`crate::native::ActFn`]).
     pub(crate) act: std::cell::Cell<crate::native::ActSlot>,
+    /// Set when the whole law builds a partial application (see [`Construct`]).
+    pub construct: Option<Construct>,
+}
+
+/// A law whose body only puts its parameters and constants into a partial application of a
+/// constant law (`cons x xs = {0 3 0} xs x`, a row or tuple maker, a step `acc x & cons x
+/// acc`): a saturated call is that application, built by the caller without an activation.
+#[derive(Clone, Debug)]
+pub struct Construct {
+    /// The head (a law of more arity than there are arguments).
+    pub head: Value,
+    /// The arguments in application order: parameter `i` (1-based) or a constant.
+    pub args: Box<[Arg]>,
+}
+
+/// The most arguments a [`Construct`] has (they are gathered on the machine stack).
+pub const MAX_CONSTRUCT: usize = 8;
+
+impl Construct {
+    /// The construction `code` does, if that is all it does: a tail call of a constant
+    /// law with fewer arguments than its arity, each a parameter or a constant, then the
+    /// unreachable return every law ends with.
+    fn of(code: &Bytecode) -> Option<Construct> {
+        let Some(Instr::TailCall { f, args }) = code.code.first() else {
+            return None;
+        };
+        if args.len() > MAX_CONSTRUCT || !matches!(code.code.get(1..)?, [Instr::Return { .. }]) {
+            return None;
+        }
+        let value = |a: &Arg| match *a {
+            Arg::Const(v) => Some(v),
+            Arg::Reg(r) => code.constant(r),
+        };
+        let head = value(f)?;
+        match head.deref().kind() {
+            Some(crate::value::Kind::Law(l)) if l.arity > args.len() as u64 => {}
+            _ => return None,
+        }
+        let args = args
+            .iter()
+            .map(|a| match value(a) {
+                Some(v) => Some(Arg::Const(v)),
+                None => match *a {
+                    Arg::Reg(r) if (1..=code.arity).contains(&r) => Some(Arg::Reg(r)),
+                    _ => None,
+                },
+            })
+            .collect::<Option<Box<[Arg]>>>()?;
+        Some(Construct {
+            head: head.deref(),
+            args,
+        })
+    }
 }
 
 /// The registers of a law's template are copied in blocks of this many (so a new activation
@@ -508,7 +561,7 @@ impl Bytecode {
             .chunks_exact(TEMPLATE_BLOCK)
             .map(|c| std::array::from_fn(|i| c[i]))
             .collect();
-        Bytecode {
+        let mut b = Bytecode {
             arity,
             nregs: nregs + constants.len() as u32,
             code,
@@ -516,7 +569,10 @@ impl Bytecode {
             template_len: len as u32,
             constants: constants.len() as u32,
             act: Default::default(),
-        }
+            construct: None,
+        };
+        b.construct = Construct::of(&b);
+        b
     }
 
     /// The constant held in register `r`, if `r` is a constant register.

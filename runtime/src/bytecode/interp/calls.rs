@@ -73,6 +73,32 @@ impl Runtime {
         }
     }
 
+    /// The value of a saturated call of a law that only builds a partial application (see
+    /// [`crate::bytecode::Construct`]): `pre` are a closure's arguments, then the operands
+    /// `args` read from the activation at `base`.
+    #[inline]
+    pub(super) fn construct(
+        &mut self,
+        c: &crate::bytecode::Construct,
+        pre: &[Value],
+        args: &[Arg],
+        base: usize,
+    ) -> Value {
+        let regs = self.regs(base);
+        let param = |i: u32| match (i as usize - 1).checked_sub(pre.len()) {
+            None => pre[i as usize - 1],
+            Some(k) => regs.arg(&args[k]),
+        };
+        let mut xs = [Value::small(0); crate::bytecode::MAX_CONSTRUCT];
+        for (x, a) in xs.iter_mut().zip(c.args.iter()) {
+            *x = match *a {
+                Arg::Const(v) => v,
+                Arg::Reg(i) => param(i),
+            };
+        }
+        self.heap.app(c.head, &xs[..c.args.len()])
+    }
+
     /// The native jet to run for a saturated call of `f` with `nargs` arguments, if `f` is a
     /// pin with one (and jets are on).
     #[inline]

@@ -463,6 +463,13 @@ impl Runtime {
                     if let Some((callee, selfv, law)) =
                         self.direct_target(head, pre.len() + args.len())
                     {
+                        if let Some(c) = &callee.construct {
+                            if !self.profiling() {
+                                let v = self.construct(c, pre, args, base);
+                                regs.set(*dst, v);
+                                continue;
+                            }
+                        }
                         if self.config.jit != crate::native::JitMode::Off {
                             if let Some(v) = self.native_call(selfv, law, pre, args, base) {
                                 regs.set(*dst, v);
@@ -586,6 +593,14 @@ impl Runtime {
                     let count = pre.len() + args.len();
                     if !self.interrupted() {
                         if let Some((callee, selfv, law)) = self.direct_target(head, count) {
+                            if let Some(c) = &callee.construct {
+                                if !self.profiling() {
+                                    let v = self.construct(c, pre, args, base);
+                                    self.reg_stack.truncate(base);
+                                    resume_waiting!(v);
+                                    continue;
+                                }
+                            }
                             if let Some(v) = self.native_call(selfv, law, pre, args, base) {
                                 self.reg_stack.truncate(base);
                                 return Ok(State::Ret(v));
