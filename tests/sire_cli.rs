@@ -89,6 +89,20 @@ fn our_sire_files_run_identically_under_every_engine() {
     }
 }
 
+/// What `pallas bytecode` prints for a law of tests/sire/inline_and_truth.sire.
+fn inline_test_bytecode(law: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
+        .args(["bytecode", "tests/sire/inline_and_truth.sire", law])
+        .output()
+        .expect("run pallas");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Calls of tiny laws are compiled into their callers, and the boolean jets into jumps: the
 /// bytecode of these laws calls nothing but itself (the values are checked by the file's
 /// assertions under every engine, above).
@@ -108,16 +122,7 @@ fn tiny_laws_and_boolean_jets_compile_inline() {
         "isLawOf",
         "isPinOf",
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
-            .args(["bytecode", "tests/sire/inline_and_truth.sire", law])
-            .output()
-            .expect("run pallas");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = inline_test_bytecode(law);
         let calls: Vec<&str> = text
             .lines()
             .filter(|l| l.contains("call #") || l.contains("tail #") || l.contains("lazy #"))
@@ -132,18 +137,7 @@ fn tiny_laws_and_boolean_jets_compile_inline() {
 /// budget (without one the top law's bytecode has over 4,000 instructions).
 #[test]
 fn constructors_inline_and_inlining_stops_at_its_budget() {
-    let bytecode = |law: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_pallas"))
-            .args(["bytecode", "tests/sire/inline_and_truth.sire", law])
-            .output()
-            .expect("run pallas");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let bytecode = inline_test_bytecode;
     for law in ["withSeven", "tag3"] {
         let text = bytecode(law);
         assert!(text.contains("; a constructor"), "{law}:\n{text}");
