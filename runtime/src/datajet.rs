@@ -60,6 +60,7 @@ pub fn shape(v: Value) -> Shape {
     }
 }
 
+#[inline]
 fn law_shape(v: Value) -> Option<LawShape> {
     match v.deref().kind() {
         Some(Kind::Law(l)) => Some(l.shape),
@@ -67,6 +68,7 @@ fn law_shape(v: Value) -> Option<LawShape> {
     }
 }
 
+#[inline]
 fn is_row_parts(head: Value, args: &[Value]) -> bool {
     matches!(law_shape(head), Some(LawShape::Cow(n)) if n == args.len() as u64)
 }
@@ -184,6 +186,7 @@ pub fn tab_set(v: Value) -> Option<Value> {
 }
 
 /// The length of a row, or `None` if the value is not a row.
+#[inline]
 pub fn row_len(v: Value) -> Option<u64> {
     row_view(v).map(|r| r.len() as u64)
 }
