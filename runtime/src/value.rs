@@ -175,6 +175,8 @@ pub(crate) const REMEMBERED: u64 = 1 << 11;
 /// Header flag: the object belongs to a store's loader (see [`crate::stored`]): never
 /// collected, and the collector does not look inside it (it points only at such objects).
 pub(crate) const STORED: u64 = 1 << 12;
+/// Header flag: the object is too large for a block's slot and was allocated on its own.
+pub(crate) const LARGE: u64 = 1 << 13;
 /// The length field's value when the length is in the word after the first one.
 pub(crate) const LONG_LEN: u64 = 0xFFFF;
 

@@ -1,12 +1,16 @@
-//! The collector: marks what the roots reach, then sweeps the blocks (and large objects),
-//! putting dead slots on their free lists. A young collection (inside a held evaluation)
-//! marks and frees only objects of its epochs and newer; older objects stay, and those of
-//! them in the remembered set are scanned as roots.
+//! The collector: marks what the roots reach, counting the marked objects of each block,
+//! then sweeps the blocks (and large objects). A full collection gives back whole every
+//! block in which nothing was marked and walks only the others, rebuilding their free
+//! lists. A young collection (inside a held evaluation) marks and frees only objects of its
+//! epochs and newer, putting dead slots on their free lists; older objects stay, and those
+//! of them in the remembered set are scanned as roots.
 
-use super::space::{Large, Space};
+use super::space::{block_of, Fate, Large, Space, SweepCounts};
 use super::stats::{HeapStats, KindStats};
 use super::Heap;
-use crate::value::{AppObj, LawObj, NatObj, Obj, Tag, ThunkObj, Value, MARK, REMEMBERED, STORED};
+use crate::value::{
+    AppObj, LawObj, NatObj, Obj, Tag, ThunkObj, Value, LARGE, MARK, REMEMBERED, STORED,
+};
 
 /// Whether the object belongs to a store loader's heap (never collected; it points only at
 /// objects of that heap, so the collector need not look inside).
@@ -100,6 +104,10 @@ impl Heap {
                     continue;
                 }
                 o.set_flag(MARK, true);
+                if !o.flag(LARGE) {
+                    let b = block_of(o as *const Obj as *const u8);
+                    b.live.set(b.live.get() + 1);
+                }
                 *marked += object_bytes(o);
                 push_children(o, stack, full);
             }
@@ -157,7 +165,8 @@ impl Heap {
             stats.live_bytes.max(self.min_threshold)
         };
         stats.heap_bytes = self.bytes();
-        stats.free_bytes = self.free_slots_bytes();
+        stats.free_bytes = self.space.free_bytes();
+        stats.blocks = self.space.blocks_in_use();
         stats.nanos = started.elapsed().as_nanos() as u64;
         if self.report {
             eprintln!("{stats}");
@@ -165,73 +174,46 @@ impl Heap {
         self.last_stats = Some(stats);
     }
 
-    fn free_slots_bytes(&self) -> usize {
-        self.space
-            .classes
-            .iter()
-            .map(|c| c.free_count * c.size)
-            .sum::<usize>()
-            + self.space.unused_run_bytes()
-    }
-
     /// Frees every unmarked object of epoch `w` or newer and clears the marks; counts the
     /// survivors.
     fn sweep(&mut self, w: u32, full: bool, stats: &mut HeapStats) {
         let mut freed_digits = 0usize;
-        let space: &mut Space = &mut self.space;
-        let mut dead: Vec<*mut u8> = Vec::new();
-        for c in 0..space.classes.len() {
-            for bi in 0..space.classes[c].blocks.len() {
-                let b = space.classes[c].blocks[bi];
-                // SAFETY: blocks stay valid while the space lives.
-                let newest = unsafe { (*b).newest.get() };
-                if newest < w {
-                    // Only older objects here: a young collection leaves them alone.
-                    continue;
-                }
-                for p in Space::slots(b) {
-                    // SAFETY: every slot starts with a header word.
-                    let o = unsafe { &*(p as *const Obj) };
-                    if o.tag() == Tag::Free {
-                        continue;
-                    }
-                    if o.flag(MARK) {
-                        o.set_flag(MARK, false);
-                        if full {
-                            o.set_flag(REMEMBERED, false);
-                            o.set_epoch(0);
-                        }
-                        stats.count(o, object_bytes(o));
-                    } else if full || o.epoch() >= w {
-                        dead.push(p);
-                    } else {
-                        stats.count(o, object_bytes(o));
-                    }
-                }
+        let mut freed = 0usize;
+        let verify = self.verify;
+        let mut counts = SweepCounts::default();
+        let fate = |p: *mut u8| {
+            // SAFETY: a slot in use starts with a header word.
+            let o = unsafe { &*(p as *const Obj) };
+            if o.flag(MARK) {
+                o.set_flag(MARK, false);
                 if full {
-                    // SAFETY: as above.
-                    unsafe { (*b).newest.set(0) };
+                    o.set_flag(REMEMBERED, false);
+                    o.set_epoch(0);
                 }
-            }
-        }
-        stats.freed_objects = dead.len();
-        if self.verify {
-            // Freed objects keep their memory, marked free with their old tag in bits 12-15,
-            // so that a use after free is a clear "bad function head" rather than a reuse.
-            for p in dead {
-                // SAFETY: the slot's header word.
-                let o = unsafe { &*(p as *const Obj) };
-                o.set_bits((o.bits() & !0xFFFF) | ((o.tag() as u64) << 12));
-            }
-        } else {
-            for p in dead {
+                stats.count(o, object_bytes(o));
+                Fate::Keep
+            } else if !full && o.epoch() < w {
+                stats.count(o, object_bytes(o));
+                Fate::Keep
+            } else if verify {
+                freed += 1;
+                verify_freed(o);
+                Fate::Leave
+            } else {
+                freed += 1;
                 // SAFETY: unmarked and of a freed epoch: unreachable.
                 freed_digits += unsafe { drop_contents(p) };
-                space.free_slot(p);
+                Fate::Free
             }
+        };
+        if full {
+            self.space.sweep_full(!verify, fate, &mut counts);
+        } else {
+            self.space.sweep_young(w, fate, &mut counts);
         }
-        let large = std::mem::take(&mut space.large);
-        for l in large {
+        let space: &mut Space = &mut self.space;
+        let mut large = std::mem::take(&mut space.large);
+        large.retain(|l| {
             // SAFETY: large objects start with a header word.
             let o = unsafe { &*(l.ptr as *const Obj) };
             if o.flag(MARK) || (!full && o.epoch() < w) {
@@ -241,23 +223,37 @@ impl Heap {
                     o.set_epoch(0);
                 }
                 stats.count(o, l.size);
-                space.large.push(l);
-            } else if self.verify {
+                true
+            } else if verify {
                 // As for slots: kept, marked free, never reused (the memory leaks on purpose).
-                o.set_bits((o.bits() & !0xFFFF) | ((o.tag() as u64) << 12));
-                stats.freed_objects += 1;
+                verify_freed(o);
+                freed += 1;
+                false
             } else {
                 // SAFETY: unreachable.
                 freed_digits += unsafe { drop_contents(l.ptr) };
-                stats.freed_objects += 1;
+                freed += 1;
                 space.free_large(Large {
                     ptr: l.ptr,
                     size: l.size,
                 });
+                false
             }
-        }
+        });
+        space.large = large;
+        stats.freed_objects = freed;
+        stats.slots_read = counts.slots_read;
+        stats.blocks_walked = counts.blocks_walked;
+        stats.blocks_emptied = counts.blocks_emptied;
         self.big_bytes = self.big_bytes.saturating_sub(freed_digits);
     }
+}
+
+/// Debugging (`PALLAS_GC_VERIFY`): a freed object keeps its memory, marked free with its
+/// old tag in bits 12-15, so that a use after free is a clear "bad function head" rather
+/// than a reuse.
+fn verify_freed(o: &Obj) {
+    o.set_bits((o.bits() & !0xFFFF) | ((o.tag() as u64) << 12));
 }
 
 /// The bytes an object takes (its slot's content; a big nat's digits too).
@@ -286,9 +282,11 @@ impl KindStats {
 
 impl Drop for Heap {
     fn drop(&mut self) {
-        // Free what objects own outside the heap; the space frees the blocks.
+        // Free what objects own outside the heap (only objects of owning blocks do); the
+        // space frees the blocks.
+        self.space.sync_tops();
         for c in &self.space.classes {
-            for &b in &c.blocks {
+            for &b in c.blocks.iter().filter(|&&b| Space::owning(b)) {
                 for p in Space::slots(b) {
                     // SAFETY: the heap is going away: no object is reachable any more.
                     unsafe {

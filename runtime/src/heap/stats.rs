@@ -51,6 +51,15 @@ pub struct HeapStats {
     pub heap_bytes: usize,
     /// Bytes of free slots (and unused fresh memory) ready for new objects.
     pub free_bytes: usize,
+    /// Blocks in use after the collection.
+    pub blocks: usize,
+    /// Blocks the sweeper walked (those with live objects, and blocks of nats and laws,
+    /// whose dead objects own memory to give back).
+    pub blocks_walked: usize,
+    /// Blocks given back whole, for any size class to reuse (nothing in them lived).
+    pub blocks_emptied: usize,
+    /// Slots whose header the sweeper read (a deterministic measure of its work).
+    pub slots_read: usize,
     /// Time the collection took.
     pub nanos: u64,
 }
@@ -118,6 +127,11 @@ impl std::fmt::Display for HeapStats {
             .filter(|(_, k)| k.objects > 0)
             .map(|(n, k)| format!("{n} {} ({:.1} MB)", k.objects, mb(k.bytes)))
             .collect();
+        writeln!(
+            f,
+            "  blocks: {} in use, {} swept ({} slots read), {} emptied",
+            self.blocks, self.blocks_walked, self.slots_read, self.blocks_emptied
+        )?;
         writeln!(f, "  by kind: {}", kinds.join(", "))?;
         let held: Vec<String> = self
             .held
