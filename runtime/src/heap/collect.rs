@@ -1,9 +1,9 @@
 //! The collector: marks what the roots reach, counting the marked objects of each block,
-//! then sweeps the blocks (and large objects). A full collection gives back whole every
-//! block in which nothing was marked and walks only the others, rebuilding their free
-//! lists. A young collection (inside a held evaluation) marks and frees only objects of its
-//! epochs and newer, putting dead slots on their free lists; older objects stay, and those
-//! of them in the remembered set are scanned as roots.
+//! then sweeps the blocks (and large objects): it gives back whole every block in which
+//! nothing was marked and walks only the others, rebuilding their free runs. A young
+//! collection (inside a held evaluation) marks and frees only objects of its epochs and
+//! newer; older objects stay (blocks holding them are walked, or left alone when they hold
+//! nothing newer), and those of them in the remembered set are scanned as roots.
 
 use super::space::{block_of, Fate, Large, Space, SweepCounts};
 use super::stats::{HeapStats, KindStats};
@@ -206,11 +206,7 @@ impl Heap {
                 Fate::Free
             }
         };
-        if full {
-            self.space.sweep_full(!verify, fate, &mut counts);
-        } else {
-            self.space.sweep_young(w, fate, &mut counts);
-        }
+        self.space.sweep(w, !verify, fate, &mut counts);
         let space: &mut Space = &mut self.space;
         let mut large = std::mem::take(&mut space.large);
         large.retain(|l| {

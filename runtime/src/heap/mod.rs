@@ -14,13 +14,14 @@
 //! may hold raw words across calls that cannot collect.
 //!
 //! Reuse: marking counts the marked objects of each block (large objects carry
-//! [`crate::value::LARGE`] and are not in blocks). A full collection gives a block in which
-//! nothing was marked back whole, for any size class, reading none of its slots (nats and
-//! laws, which own memory outside the heap, have size classes of their own, whose blocks are
+//! [`crate::value::LARGE`] and are not in blocks). The sweep gives a block in which nothing
+//! was marked back whole, for any size class, reading none of its slots (nats and laws,
+//! which own memory outside the heap, have size classes of their own, whose blocks are
 //! always walked to drop their dead); the other blocks are walked up to their top (slots past
-//! it were never handed out) and their free runs rebuilt. A young collection walks only
-//! blocks holding objects of its epochs and adds each slot it frees as a run of its own.
-//! Under `PALLAS_GC_VERIFY` no freed memory is reused: only fresh memory is handed out.
+//! it were never handed out) and their free runs rebuilt. A young collection leaves alone
+//! the blocks that hold no object of its epochs, and empties only blocks that hold no older
+//! object either (each block knows the oldest and newest epochs it may hold). Under
+//! `PALLAS_GC_VERIFY` no freed memory is reused: only fresh memory is handed out.
 //! `--heap-stats` counts the blocks walked and emptied and the slots read.
 
 mod collect;

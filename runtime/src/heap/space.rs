@@ -45,6 +45,8 @@ pub(crate) struct BlockHeader {
     /// The newest epoch any object in the block was allocated in (collections of newer
     /// epochs need not look at older blocks).
     pub(crate) newest: Cell<u32>,
+    /// The oldest epoch an object in the block may be of (`u32::MAX` while it holds none).
+    pub(crate) oldest: Cell<u32>,
     /// Objects the running collection marked in this block (zero between collections).
     pub(crate) live: Cell<u32>,
     /// Offset of the end of the slots handed out so far (for the block a class is bump
@@ -254,6 +256,9 @@ impl Space {
         if b.newest.get() < epoch {
             b.newest.set(epoch);
         }
+        if b.oldest.get() > epoch {
+            b.oldest.set(epoch);
+        }
         class.stamped = epoch;
     }
 
@@ -292,6 +297,7 @@ impl Space {
                 class: c as u32,
                 slot: class.size as u32,
                 newest: Cell::new(0),
+                oldest: Cell::new(u32::MAX),
                 live: Cell::new(0),
                 top: Cell::new(BLOCK_HEADER as u32),
                 owns: class.owns,
@@ -360,14 +366,18 @@ impl Space {
         unsafe { (*b).owns }
     }
 
-    /// Sweeps every block after a full collection: `fate` decides for each slot in use of
-    /// a walked block (it also clears the mark). A block in which nothing was marked is
-    /// emptied whole when `reuse` (without reading its slots, unless it owns memory
-    /// outside the heap); the others are walked and their free runs rebuilt. Without
-    /// `reuse` (`PALLAS_GC_VERIFY`), nothing is emptied and freed slots are never reused:
-    /// only the fresh ends of blocks become runs.
-    pub(crate) fn sweep_full(
+    /// Sweeps the blocks after a collection that freed objects of epoch `w` or newer
+    /// (every object, after a full collection: `w` is 0). `fate` decides for each slot in
+    /// use of a walked block (it also clears the mark). Blocks without objects of epoch `w`
+    /// or newer are left alone. A block in which nothing was marked and that holds no older
+    /// object is emptied whole when `reuse`, without reading its slots (unless it owns
+    /// memory outside the heap); the other blocks are walked, and the class's free runs
+    /// rebuilt (keeping those of blocks left alone). Without `reuse` (`PALLAS_GC_VERIFY`),
+    /// nothing is emptied and freed slots are never reused: only the fresh ends of blocks
+    /// become runs.
+    pub(crate) fn sweep(
         &mut self,
+        w: u32,
         reuse: bool,
         mut fate: impl FnMut(*mut u8) -> Fate,
         counts: &mut SweepCounts,
@@ -375,21 +385,42 @@ impl Space {
         self.sync_tops();
         for c in 0..self.classes.len() {
             let class = &mut self.classes[c];
-            // The current run and the free runs are found again by the walk.
+            // The current run and the free runs of walked blocks are found again by the
+            // walk.
             class.cursor = std::ptr::null_mut();
             class.limit = std::ptr::null_mut();
             class.block = std::ptr::null_mut();
             class.stamped = 0;
             let slot = class.size;
+            let mut runs = Runs::default();
+            let mut r = class.free;
+            while !r.is_null() {
+                let b = block_of(r);
+                // SAFETY: a run's first slot holds its end and the next run.
+                let (end, next) = unsafe {
+                    let at = (*(r as *const u64) >> 32) as usize;
+                    (
+                        (b as *const BlockHeader as *mut u8).add(at),
+                        *(r as *const *mut u8).add(1),
+                    )
+                };
+                if b.newest.get() < w {
+                    runs.add(b as *const BlockHeader as *mut BlockHeader, r, end, slot);
+                }
+                r = next;
+            }
             let blocks = std::mem::take(&mut class.blocks);
             let mut kept = Vec::with_capacity(blocks.len());
-            let mut runs = Runs::default();
             for b in blocks {
                 // SAFETY: blocks stay valid while the space lives.
                 let h = unsafe { &*b };
-                let empty = h.live.get() == 0;
+                let empty = h.live.get() == 0 && h.oldest.get() >= w;
                 h.live.set(0);
-                h.newest.set(0);
+                if h.newest.get() < w {
+                    // Only older objects here: this collection leaves them alone.
+                    kept.push(b);
+                    continue;
+                }
                 if empty && reuse && !h.owns {
                     self.spare.push(b as *mut u8);
                     counts.blocks_emptied += 1;
@@ -443,52 +474,16 @@ impl Space {
                     self.spare.push(b as *mut u8);
                     counts.blocks_emptied += 1;
                 } else {
+                    if w == 0 {
+                        // Every survivor of a full collection is of epoch 0.
+                        h.newest.set(0);
+                        h.oldest.set(0);
+                    }
                     kept.push(b);
                 }
             }
             let class = &mut self.classes[c];
             class.blocks = kept;
-            class.free = runs.first;
-            class.free_count = runs.slots;
-        }
-    }
-
-    /// Sweeps the blocks holding objects of epoch `w` or newer after a young collection:
-    /// `fate` decides for each slot in use (and clears the mark); each freed slot joins its
-    /// class's free runs as a run of its own.
-    pub(crate) fn sweep_young(
-        &mut self,
-        w: u32,
-        mut fate: impl FnMut(*mut u8) -> Fate,
-        counts: &mut SweepCounts,
-    ) {
-        self.sync_tops();
-        for class in &mut self.classes {
-            let mut runs = Runs {
-                first: class.free,
-                slots: class.free_count,
-            };
-            for &b in &class.blocks {
-                // SAFETY: blocks stay valid while the space lives.
-                let h = unsafe { &*b };
-                h.live.set(0);
-                if h.newest.get() < w {
-                    // Only older objects here: a young collection leaves them alone.
-                    continue;
-                }
-                counts.blocks_walked += 1;
-                for p in Space::slots(b) {
-                    counts.slots_read += 1;
-                    // SAFETY: every slot below the top starts with a header word.
-                    let o = unsafe { &*(p as *const Obj) };
-                    if o.tag() != Tag::Free {
-                        if let Fate::Free = fate(p) {
-                            // SAFETY: the slot's end is within its block.
-                            runs.add(b, p, unsafe { p.add(class.size) }, class.size);
-                        }
-                    }
-                }
-            }
             class.free = runs.first;
             class.free_count = runs.slots;
         }
