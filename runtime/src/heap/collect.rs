@@ -133,6 +133,14 @@ impl Heap {
         if self.verify {
             verify(groups, &self.remembered, w);
         }
+        if !full {
+            // Remembered objects this collection frees leave the set: their memory may be
+            // reused by anything (a whole emptied block goes to any size class).
+            self.remembered.retain(|r| {
+                r.obj()
+                    .is_some_and(|o| o.epoch() < w || o.flag(MARK) || stored(o))
+            });
+        }
         let mut stats = HeapStats {
             young: !full,
             held,
