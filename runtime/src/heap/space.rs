@@ -195,7 +195,7 @@ impl Space {
     /// A size class of its own for objects of `size` bytes (at most [`MAX_SLOT`]) that own
     /// memory outside the heap; returns its number, for [`Space::alloc_in`].
     pub(crate) fn owning_class(&mut self, size: usize) -> usize {
-        debug_assert!((16..=MAX_SLOT).contains(&size) && size % 8 == 0);
+        debug_assert!((16..=MAX_SLOT).contains(&size) && size.is_multiple_of(8));
         self.classes.push(Class::new(size, true));
         self.classes.len() - 1
     }
