@@ -4,12 +4,17 @@
 //! The function is `f(rt, regs, base, pc, depth) -> u64`. Registers stay in memory, on the
 //! interpreter's register stack (`regs`), so the collector sees them and the interpreter can
 //! take over at any instruction: the entry jumps to instruction `pc` through a table. Moves,
-//! jumps, switches, small-nat arithmetic and comparisons (with overflow checks), tag tests
-//! and forcing values that are already evaluated are inline; building thunks, closures and
-//! rows, operations on other values and calls go through the runtime's helpers (the same
-//! routines the interpreter uses); anything that needs the evaluator's frame machine
-//! (evaluating a thunk, entering an interpreted law) exits to the interpreter before the
-//! instruction.
+//! jumps, switches, small-nat arithmetic and comparisons (with overflow checks; also for
+//! `_Dec`, the increment and `_ToNat`, and on the values of finished thunks), tag tests and
+//! forcing values that are already evaluated are inline; building thunks, closures and rows,
+//! operations on other values and calls go through the runtime's helpers (the same routines
+//! the interpreter uses). Entering a law or evaluating a thunk pushes the activation through
+//! a helper and runs it in machine code when it has some; a tail call of a law replaces the
+//! activation and returns [`TAIL_CALLED`], so that the caller (machine code or the
+//! interpreter) runs the callee next without the machine stack growing. Anything else that
+//! needs the evaluator's frame machine exits to the interpreter before the instruction.
+//!
+//! Only laws expected to run faster in machine code are compiled ([`worth_compiling`]).
 
 use cranelift_codegen::ir::{
     condcodes::IntCC, types, AbiParam, Block, Function, InstBuilder, JumpTableData, MemFlagsData,
@@ -20,6 +25,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use pallas_runtime::bytecode::{operation, Arg, BinOp, Bytecode, Instr, Reg};
 use pallas_runtime::native::{
     act_exit, ActHelpers, CALL_OTHER, ENTERED_INTERPRETED, EXIT_OTHER, EXIT_SWITCH, INTERRUPTED,
+    TAIL_CALLED,
 };
 use pallas_runtime::value::MAX_SMALL;
 
@@ -233,6 +239,11 @@ impl Lower<'_, '_> {
         let r = self.iconst(act_exit(0) | EXIT_SWITCH);
         self.b.ins().return_(&[r]);
         self.b.switch_to_block(native);
+        let run = self.b.create_block();
+        self.b.ins().jump(run, &[]);
+        // Runs the activation that the runtime's `ActCallee` describes (the one just entered,
+        // or the one a tail call put in its place) from its start.
+        self.b.switch_to_block(run);
         let off = self.helpers.callee_offset as i32;
         let flags = MemFlagsData::trusted();
         let f = self.b.ins().load(types::I64, flags, rt, off);
@@ -257,6 +268,23 @@ impl Lower<'_, '_> {
         self.call_helper(sig, self.helpers.leave, &[rt, base2, r2]);
         self.b.ins().jump(join, &[r2.into()]);
         self.b.switch_to_block(left);
+        // A tail call: the callee's activation replaced the one entered; it runs next, here
+        // when it has machine code, else in the interpreter (from its start).
+        let tailed = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, r2, TAIL_CALLED as i64);
+        let tail = self.b.create_block();
+        let other_exit = self.b.create_block();
+        self.b.ins().brif(tailed, tail, &[], other_exit, &[]);
+        self.b.switch_to_block(tail);
+        let f3 = self.b.ins().load(types::I64, flags, rt, off);
+        let to_interp = self.b.create_block();
+        self.b.ins().brif(f3, run, &[], to_interp, &[]);
+        self.b.switch_to_block(to_interp);
+        let r = self.iconst(act_exit(0) | EXIT_SWITCH);
+        self.b.ins().return_(&[r]);
+        self.b.switch_to_block(other_exit);
         // An exit further in, or the interrupt: passed on as it is.
         let interrupted = self
             .b
@@ -363,19 +391,54 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// An inline operation: quick path on two small nats, else the helper (which may leave
-    /// it to the interpreter).
+    /// `v` followed through one finished thunk, inline (the helpers follow longer chains).
+    fn deref_once(&mut self, v: Value) -> Value {
+        let join = self.b.create_block();
+        self.b.append_block_param(join, types::I64);
+        let heap = self.b.create_block();
+        let small = self.is_small(v);
+        self.b.ins().brif(small, join, &[v.into()], heap, &[]);
+        self.b.switch_to_block(heap);
+        let tag = self
+            .b
+            .ins()
+            .uload8(types::I64, MemFlagsData::trusted(), v, 0);
+        let done = self.b.ins().icmp_imm_s(IntCC::Equal, tag, 4);
+        let follow = self.b.create_block();
+        self.b.ins().brif(done, follow, &[], join, &[v.into()]);
+        self.b.switch_to_block(follow);
+        let w = self.b.ins().load(types::I64, MemFlagsData::trusted(), v, 8);
+        self.b.ins().jump(join, &[w.into()]);
+        self.b.switch_to_block(join);
+        self.b.block_params(join)[0]
+    }
+
+    /// An inline operation: quick path on two small nats (also when they are the values of
+    /// finished thunks), else the helper (which may leave it to the interpreter).
     fn op2(&mut self, pc: usize, op: BinOp, dst: Reg, a: Reg, b: Reg) {
         let next = self.blocks[pc + 1];
         let (va, vb) = (self.load(a), self.load(b));
         let both = self.b.ins().band(va, vb);
         let small = self.is_small(both);
         let quick = self.b.create_block();
+        self.b.append_block_param(quick, types::I64);
+        self.b.append_block_param(quick, types::I64);
+        let follow = self.b.create_block();
         let slow = self.b.create_block();
-        self.b.ins().brif(small, quick, &[], slow, &[]);
+        self.b
+            .ins()
+            .brif(small, quick, &[va.into(), vb.into()], follow, &[]);
+        self.b.switch_to_block(follow);
+        let (da, db) = (self.deref_once(va), self.deref_once(vb));
+        let both = self.b.ins().band(da, db);
+        let small = self.is_small(both);
+        self.b
+            .ins()
+            .brif(small, quick, &[da.into(), db.into()], slow, &[]);
         self.b.switch_to_block(quick);
-        let x = self.b.ins().ushr_imm_u(va, 1);
-        let y = self.b.ins().ushr_imm_u(vb, 1);
+        let (qa, qb) = (self.b.block_params(quick)[0], self.b.block_params(quick)[1]);
+        let x = self.b.ins().ushr_imm_u(qa, 1);
+        let y = self.b.ins().ushr_imm_u(qb, 1);
         let (r, big) = self.small_op(op, x, y);
         if let Some(big) = big {
             let ok = self.b.create_block();
@@ -387,6 +450,17 @@ impl Lower<'_, '_> {
         self.store(dst, tagged);
         self.b.ins().jump(next, &[]);
         self.b.switch_to_block(slow);
+        let r = self.call3(self.helpers.op2, pc);
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+        self.exit_if(zero, pc);
+        self.store(dst, r);
+        self.b.ins().jump(next, &[]);
+    }
+
+    /// An operation the runtime does (`_Get`, `_Idx`, `_Len`): its value, or an exit when
+    /// the interpreter has to do it.
+    fn row_op(&mut self, pc: usize, dst: Reg) {
+        let next = self.blocks[pc + 1];
         let r = self.call3(self.helpers.op2, pc);
         let zero = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
         self.exit_if(zero, pc);
@@ -434,7 +508,13 @@ impl Lower<'_, '_> {
         let ins = &code.code[pc];
         let next = *self.blocks.get(pc + 1).unwrap_or(&self.blocks[pc]);
         if let Some((op, _lazy, o)) = operation(ins) {
-            self.op2(pc, op, o.dst, reg(&o.a), reg(&o.b));
+            if op == BinOp::Len {
+                self.row_op(pc, o.dst);
+            } else {
+                // `_Dec`, the increment and `_ToNat` have the inline code of `_Sub` or `_Add`
+                // with their constant second operand.
+                self.op2(pc, op.inline_as(), o.dst, reg(&o.a), reg(&o.b));
+            }
             return Some(());
         }
         match ins {
@@ -574,23 +654,53 @@ impl Lower<'_, '_> {
                 let r = self.iconst(INTERRUPTED);
                 self.b.ins().return_(&[r]);
             }
-            Instr::Op2 { .. } | Instr::Op2Lazy { .. } => {
+            Instr::Op2 { dst, .. } | Instr::Op2Lazy { dst, .. } => {
                 // `_Get` / `_Idx`: row reads, in the runtime.
-                let dst = match ins {
-                    Instr::Op2 { dst, .. } | Instr::Op2Lazy { dst, .. } => *dst,
-                    _ => unreachable!(),
-                };
-                let r = self.call3(self.helpers.op2, pc);
-                let zero = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
-                self.exit_if(zero, pc);
-                self.store(dst, r);
-                self.b.ins().jump(next, &[]);
+                self.row_op(pc, *dst);
             }
             _ => return None,
         }
         Some(())
     }
 }
+
+/// Whether machine code for `code`'s activations is likely to run faster than the
+/// interpreter. Entering and leaving machine code costs about as much as dispatching ten
+/// instructions, and an instruction done by a helper costs more than in the interpreter
+/// (the call, and the helper looking at the instruction again); what machine code saves is the
+/// dispatch of the instructions it does inline. So a law is worth it when it has a self loop
+/// (whose iterations stay in machine code), or when its inline instructions outweigh the entry
+/// and its helper calls.
+pub fn worth_compiling(code: &Bytecode) -> bool {
+    let (mut inline, mut helper) = (0usize, 0usize);
+    for ins in &code.code {
+        match ins {
+            Instr::Loop { .. } => return true,
+            Instr::Lazy { .. }
+            | Instr::Holes { .. }
+            | Instr::Fill { .. }
+            | Instr::MkRow { .. }
+            | Instr::Call { .. }
+            | Instr::CallSelf { .. }
+            | Instr::TailCall { .. }
+            | Instr::Op2 { .. }
+            | Instr::Op2Lazy { .. }
+            | Instr::Len(_)
+            | Instr::LenLazy(_)
+            | Instr::JumpUnlessWhnf { .. } => helper += 1,
+            _ => inline += 1,
+        }
+    }
+    inline >= ENTRY_COST + HELPER_COST * helper
+}
+
+/// The cost of entering and leaving machine code, in inline instructions (see
+/// [`worth_compiling`]).
+const ENTRY_COST: usize = 10;
+
+/// What an instruction done by a helper costs machine code more than the interpreter, in
+/// inline instructions.
+const HELPER_COST: usize = 3;
 
 /// Lowers the run form of `code` into `func` (whose signature is [`signature`]). Returns the
 /// number of IR instructions, or `None` when some instruction has no lowering.

@@ -113,6 +113,11 @@ pub struct ActCallee {
 /// The exit of an [`ActFn`] that says the evaluation was interrupted.
 pub const INTERRUPTED: u64 = act_exit(u32::MAX as u64);
 
+/// What an [`ActFn`] returns after a tail call of a law: the callee's activation has
+/// replaced the function's own (same base), [`ActCallee`] describes it, and it runs from its
+/// first instruction (in machine code when `ActCallee::f` is set). Never counted as an exit.
+pub const TAIL_CALLED: u64 = act_exit(u32::MAX as u64 - 1) | EXIT_SWITCH;
+
 /// What the call helper returns when the call's outcome waits in the runtime (never a
 /// value: an even word that is no object's address).
 pub const CALL_OTHER: u64 = 2;

@@ -69,7 +69,8 @@ pub struct RuntimeOpts {
     #[arg(long, global = true)]
     pub no_cache: bool,
     /// When laws run as machine code: `off`, `on` (after --jit-threshold calls) or `always`
-    /// (from the first call).
+    /// (from the first call; with --jit-any, every law that can be, even where machine code
+    /// is not expected to be faster).
     #[arg(long, global = true, value_enum, default_value_t = JitArg::On)]
     pub jit: JitArg,
     /// Calls of a law before `--jit on` compiles it.
@@ -226,7 +227,10 @@ impl RuntimeOpts {
             // The IR verifier doubles compile time; it runs in debug builds (tests of the JIT
             // itself turn it on through the library).
             match pallas_jit::Jit::new(cfg!(debug_assertions)) {
-                Some(j) => {
+                Some(mut j) => {
+                    // `always` runs every law it can as machine code, even where that is not
+                    // expected to be faster (the mode that tests compare with `off`).
+                    j.every_law = self.jit == JitArg::Always;
                     rt.native = Some(Box::new(ReportingJit {
                         jit: j,
                         report: self.jit_stats,

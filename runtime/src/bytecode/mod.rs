@@ -233,6 +233,14 @@ macro_rules! run_form_ops {
             | Instr::LteLazy($o)
             | Instr::GthLazy($o)
             | Instr::GteLazy($o)
+            | Instr::Dec($o)
+            | Instr::Inc($o)
+            | Instr::ToNat($o)
+            | Instr::Len($o)
+            | Instr::DecLazy($o)
+            | Instr::IncLazy($o)
+            | Instr::ToNatLazy($o)
+            | Instr::LenLazy($o)
     };
 }
 pub(crate) use run_form_ops;
@@ -380,6 +388,22 @@ pub enum Instr {
     GthLazy(Operation),
     /// `Op2Lazy` of `_Gte` (run form).
     GteLazy(Operation),
+    /// `Op2` of `_Dec` (run form; its second operand is the constant 1).
+    Dec(Operation),
+    /// `Op2` of the increment opcode (run form; its second operand is the constant 1).
+    Inc(Operation),
+    /// `Op2` of `_ToNat` (run form; its second operand is the constant 0).
+    ToNat(Operation),
+    /// `Op2` of `_Len` (run form; its second operand is the constant 0).
+    Len(Operation),
+    /// `Op2Lazy` of `_Dec` (run form).
+    DecLazy(Operation),
+    /// `Op2Lazy` of the increment opcode (run form).
+    IncLazy(Operation),
+    /// `Op2Lazy` of `_ToNat` (run form).
+    ToNatLazy(Operation),
+    /// `Op2Lazy` of `_Len` (run form).
+    LenLazy(Operation),
     /// Jump when `N(src)` (src in weak head normal form) is zero.
     JumpIfZero {
         /// The tested value.

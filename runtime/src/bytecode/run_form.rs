@@ -8,8 +8,9 @@
 //!   normal, so nothing evaluates them in place.
 //! - Self calls marked: a saturated call of register 0 becomes [`Instr::CallSelf`].
 //! - A register forced in place and then tested by `JumpIfZero` becomes [`Instr::ForceIfz`].
-//! - Operators in the instruction: `Op2`/`Op2Lazy` of an arithmetic or comparison jet become
-//!   `Add`, `SubLazy`, ... (see [`Operation`]), so running one takes one dispatch, not two.
+//! - Operators in the instruction: `Op2`/`Op2Lazy` of an arithmetic or comparison jet, or of
+//!   `_Dec`, the increment opcode, `_ToNat` and `_Len`, become `Add`, `SubLazy`, `Dec`, ...
+//!   (see [`Operation`]), so running one takes one dispatch, not two.
 //!
 //! Tools that want the plain form (the disassembler, the JIT) read the code through
 //! [`super::Bytecode::plain_code`].
@@ -85,17 +86,16 @@ fn specialised(op: BinOp, lazy: bool, o: Operation) -> Result<Instr, Operation> 
         (BinOp::Lte, true) => Instr::LteLazy(o),
         (BinOp::Gth, true) => Instr::GthLazy(o),
         (BinOp::Gte, true) => Instr::GteLazy(o),
+        (BinOp::Dec, false) => Instr::Dec(o),
+        (BinOp::Inc, false) => Instr::Inc(o),
+        (BinOp::ToNat, false) => Instr::ToNat(o),
+        (BinOp::Len, false) => Instr::Len(o),
+        (BinOp::Dec, true) => Instr::DecLazy(o),
+        (BinOp::Inc, true) => Instr::IncLazy(o),
+        (BinOp::ToNat, true) => Instr::ToNatLazy(o),
+        (BinOp::Len, true) => Instr::LenLazy(o),
         (
-            BinOp::Get
-            | BinOp::Idx
-            | BinOp::Len
-            | BinOp::Dec
-            | BinOp::Inc
-            | BinOp::ToNat
-            | BinOp::IsApp
-            | BinOp::IsNat
-            | BinOp::IsLaw
-            | BinOp::IsPin,
+            BinOp::Get | BinOp::Idx | BinOp::IsApp | BinOp::IsNat | BinOp::IsLaw | BinOp::IsPin,
             _,
         ) => return Err(o),
     })
@@ -160,6 +160,14 @@ pub fn operation(ins: &Instr) -> Option<(BinOp, bool, &Operation)> {
         Instr::LteLazy(o) => (BinOp::Lte, true, o),
         Instr::GthLazy(o) => (BinOp::Gth, true, o),
         Instr::GteLazy(o) => (BinOp::Gte, true, o),
+        Instr::Dec(o) => (BinOp::Dec, false, o),
+        Instr::Inc(o) => (BinOp::Inc, false, o),
+        Instr::ToNat(o) => (BinOp::ToNat, false, o),
+        Instr::Len(o) => (BinOp::Len, false, o),
+        Instr::DecLazy(o) => (BinOp::Dec, true, o),
+        Instr::IncLazy(o) => (BinOp::Inc, true, o),
+        Instr::ToNatLazy(o) => (BinOp::ToNat, true, o),
+        Instr::LenLazy(o) => (BinOp::Len, true, o),
         _ => return None,
     })
 }

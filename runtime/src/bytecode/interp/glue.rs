@@ -91,8 +91,10 @@ unsafe extern "C" fn h_op2(rt: *mut Runtime, base: u64, ins: *const Instr) -> u6
 }
 
 /// A call done without the frame machine: a law that is native on small nats, a native
-/// jet whose arguments are ready, a partial application. 0: the interpreter does it (it
-/// enters the law); [`crate::native::CALL_OTHER`]: the outcome is in `rt.jit_other`.
+/// jet whose arguments are ready, a partial application, or (for a tail call) the callee's
+/// activation put in place of the caller's ([`crate::native::TAIL_CALLED`]). 0: the
+/// interpreter does it (it enters the law); [`crate::native::CALL_OTHER`]: the outcome is in
+/// `rt.jit_other`.
 unsafe extern "C" fn h_call(rt: *mut Runtime, base: u64, ins: *const Instr) -> u64 {
     // SAFETY: as for `h_build`.
     let (rt, ins) = unsafe { (&mut *rt, &*ins) };
@@ -127,10 +129,19 @@ unsafe extern "C" fn h_call(rt: *mut Runtime, base: u64, ins: *const Instr) -> u
             if rt.interrupted() {
                 return 0;
             }
-            if let Some((_, selfv, law)) = rt.direct_target(head, pre.len() + args.len()) {
-                return rt
-                    .native_call(selfv, law, pre, args, base)
-                    .map_or(0, |v| v.0);
+            if let Some((callee, selfv, law)) = rt.direct_target(head, pre.len() + args.len()) {
+                if let Some(v) = rt.native_call(selfv, law, pre, args, base) {
+                    return v.0;
+                }
+                // The interpreter crashes when there is no room (after dropping this
+                // activation, which the room asked for here still counts).
+                if !rt.room_for(callee) {
+                    return 0;
+                }
+                let replaced = rt.replace_activation(callee, selfv, pre, args, base);
+                debug_assert!(replaced);
+                rt.set_callee(callee, base);
+                return crate::native::TAIL_CALLED;
             }
             rt.unsaturated(f, args, base).map_or(0, |v| v.0)
         }
@@ -292,8 +303,9 @@ impl Runtime {
     }
 
     /// The machine code of `code`'s activations, if it has some (or gets it now: each
-    /// `start` of an activation counts towards the threshold).
-    #[inline]
+    /// `start` of an activation counts towards the threshold). Inline: every activation
+    /// start and resumption asks, and most laws are decided already.
+    #[inline(always)]
     fn act_fn(&mut self, code: &'static Bytecode, start: bool) -> Option<ActFn> {
         let mut slot = code.act.get();
         match slot.state {
@@ -303,31 +315,35 @@ impl Runtime {
                 Some(f)
             }
             ActState::Interpreted => None,
-            ActState::Counting => {
-                if !start {
-                    return None;
-                }
-                let JitMode::After(threshold) = self.config.jit else {
-                    return None;
-                };
-                slot.calls = slot.calls.saturating_add(1);
-                if slot.calls < threshold {
-                    code.act.set(slot);
-                    return None;
-                }
-                let flag = self.interrupt.clone();
-                let compiled = self
-                    .native
-                    .as_mut()
-                    .and_then(|c| c.compile_activation(code, &helpers(), &flag));
-                slot.state = match compiled {
-                    Some(f) => ActState::Native(f),
-                    None => ActState::Interpreted,
-                };
-                code.act.set(slot);
-                compiled
-            }
+            ActState::Counting if start => self.act_count(code),
+            ActState::Counting => None,
         }
+    }
+
+    /// Counts a start of an activation of `code`, which has no machine code yet; compiles
+    /// it at the threshold.
+    #[inline(never)]
+    fn act_count(&mut self, code: &'static Bytecode) -> Option<ActFn> {
+        let mut slot = code.act.get();
+        let JitMode::After(threshold) = self.config.jit else {
+            return None;
+        };
+        slot.calls = slot.calls.saturating_add(1);
+        if slot.calls < threshold {
+            code.act.set(slot);
+            return None;
+        }
+        let flag = self.interrupt.clone();
+        let compiled = self
+            .native
+            .as_mut()
+            .and_then(|c| c.compile_activation(code, &helpers(), &flag));
+        slot.state = match compiled {
+            Some(f) => ActState::Native(f),
+            None => ActState::Interpreted,
+        };
+        code.act.set(slot);
+        compiled
     }
 
     /// Runs the activation of `code` at `base` in machine code from instruction `pc` when the
@@ -341,14 +357,31 @@ impl Runtime {
         base: usize,
     ) -> Option<u64> {
         let f = self.act_fn(code, pc == 0)?;
+        // SAFETY: `f` is the machine code of `code` (see above).
+        Some(unsafe { self.run_act(f, code, pc, base) })
+    }
+
+    /// Runs the machine code `f` of `code` for the activation at `base` from instruction
+    /// `pc` (see [`crate::native::ActFn`]).
+    ///
+    /// # Safety
+    /// `f` was compiled for `code`, whose activation is at `base`, and `pc` is an
+    /// instruction boundary of it.
+    #[inline]
+    pub(super) unsafe fn run_act(
+        &mut self,
+        f: ActFn,
+        code: &'static Bytecode,
+        pc: usize,
+        base: usize,
+    ) -> u64 {
         let regs = self.regs(base).ptr();
-        // SAFETY: `f` was compiled for `code`, whose activation is at `base`; `pc` is an
-        // instruction boundary of it.
+        // SAFETY: as the caller promises.
         let r = unsafe { f(self, regs, base as u64, pc as u64, 0) };
         if r & 3 == 2 && r & (crate::native::EXIT_SWITCH | crate::native::EXIT_OTHER) == 0 {
             code_exited(code);
         }
-        Some(r)
+        r
     }
 }
 

@@ -161,6 +161,44 @@ impl Runtime {
         self.regs(base).set(dst, v);
     }
 
+    /// A saturated tail call of `callee` (whose `self` is `selfv`, with a closure's `pre`
+    /// then the operands `args`): its registers replace those of the activation at `base`,
+    /// the last one on the register stack. The operands are read first (most calls have a
+    /// few), or, for many, the callee's registers are built above this activation and moved
+    /// down. `false` when there is no room for them (the caller crashes).
+    #[inline(always)]
+    fn replace_activation(
+        &mut self,
+        callee: &'static Bytecode,
+        selfv: Value,
+        pre: &[Value],
+        args: &[Arg],
+        base: usize,
+    ) -> bool {
+        let regs = self.regs(base);
+        let mut few = [Value::small(0); 8];
+        if args.len() <= few.len() {
+            for (slot, a) in few.iter_mut().zip(args.iter()) {
+                *slot = regs.arg(a);
+            }
+            self.reg_stack.truncate(base);
+            if !self.room_for(callee) {
+                return false;
+            }
+            let b = self.push_callee_values(callee, selfv, pre, &few[..args.len()]);
+            debug_assert_eq!(b, base);
+        } else {
+            if !self.room_for(callee) {
+                return false;
+            }
+            let above = self.push_callee(callee, selfv, pre, args, base);
+            let len = callee.nregs as usize;
+            self.reg_stack.copy_down(above, base, len);
+            self.reg_stack.truncate(base + len);
+        }
+        true
+    }
+
     /// Runs the activation of `code` at `base` from instruction `pc` (and whatever it
     /// enters) until the evaluation that started it has its value.
     fn interp_run(&mut self, code: &'static Bytecode, pc: usize, base: usize) -> Step {
@@ -354,7 +392,30 @@ impl Runtime {
                     native_in = 1;
                 } else {
                     native_in = 0;
-                    if let Some(r) = self.act_native(code, pc!(), base) {
+                    if let Some(mut r) = self.act_native(code, pc!(), base) {
+                        // A tail call in machine code: the callee's activation replaced
+                        // this one; it runs next, in machine code while it has some.
+                        while r == crate::native::TAIL_CALLED {
+                            let c = self.jit_callee;
+                            // SAFETY: machine code recorded the callee's bytecode, which
+                            // lives as long as its law (held by the activation's `self`).
+                            let callee: &'static Bytecode =
+                                unsafe { &*(c.code as *const Bytecode) };
+                            switch_to!(callee, 0, c.base as usize);
+                            if c.f == 0 {
+                                break;
+                            }
+                            // SAFETY: `c.f` is the machine code of `callee` (the call
+                            // helper took it from the law's slot).
+                            let f: crate::native::ActFn = unsafe { std::mem::transmute(c.f) };
+                            // SAFETY: the callee's activation is at `base`, from its start.
+                            r = unsafe { self.run_act(f, callee, 0, base) };
+                        }
+                        if r == crate::native::TAIL_CALLED {
+                            // The callee runs interpreted (it was counted as started).
+                            native_in = 0;
+                            continue;
+                        }
                         if r & 3 != 2 {
                             // The activation finished in machine code.
                             let v = Value(r);
@@ -537,6 +598,14 @@ impl Runtime {
                 Instr::LteLazy(o) => op2_lazy!(BinOp::Lte, o),
                 Instr::GthLazy(o) => op2_lazy!(BinOp::Gth, o),
                 Instr::GteLazy(o) => op2_lazy!(BinOp::Gte, o),
+                Instr::Dec(o) => op2!(BinOp::Dec, o),
+                Instr::Inc(o) => op2!(BinOp::Inc, o),
+                Instr::ToNat(o) => op2!(BinOp::ToNat, o),
+                Instr::Len(o) => op2!(BinOp::Len, o),
+                Instr::DecLazy(o) => op2_lazy!(BinOp::Dec, o),
+                Instr::IncLazy(o) => op2_lazy!(BinOp::Inc, o),
+                Instr::ToNatLazy(o) => op2_lazy!(BinOp::ToNat, o),
+                Instr::LenLazy(o) => op2_lazy!(BinOp::Len, o),
                 Instr::JumpIfZero { src, target } => {
                     if nat_of_is_zero(regs.arg(src).deref()) {
                         goto!(*target);
@@ -605,29 +674,8 @@ impl Runtime {
                                 self.reg_stack.truncate(base);
                                 return Ok(State::Ret(v));
                             }
-                            // The callee's registers replace this activation's: its
-                            // operands are read first (most calls have a few), or, for many,
-                            // its registers are built above this activation and moved down.
-                            let mut few = [Value::small(0); 8];
-                            if args.len() <= few.len() {
-                                for (slot, a) in few.iter_mut().zip(args.iter()) {
-                                    *slot = regs.arg(a);
-                                }
-                                self.reg_stack.truncate(base);
-                                if !self.room_for(callee) {
-                                    return Err(crate::eval::Crash::stack_exhausted());
-                                }
-                                let b =
-                                    self.push_callee_values(callee, selfv, pre, &few[..args.len()]);
-                                debug_assert_eq!(b, base);
-                            } else {
-                                if !self.room_for(callee) {
-                                    return Err(crate::eval::Crash::stack_exhausted());
-                                }
-                                let above = self.push_callee(callee, selfv, pre, args, base);
-                                let len = callee.nregs as usize;
-                                self.reg_stack.copy_down(above, base, len);
-                                self.reg_stack.truncate(base + len);
+                            if !self.replace_activation(callee, selfv, pre, args, base) {
+                                return Err(crate::eval::Crash::stack_exhausted());
                             }
                             if self.profiling() {
                                 self.profile_call(selfv, false, Some(selfv));
