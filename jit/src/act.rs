@@ -668,14 +668,17 @@ impl Lower<'_, '_> {
 /// interpreter. Entering and leaving machine code costs about as much as dispatching ten
 /// instructions, and an instruction done by a helper costs more than in the interpreter
 /// (the call, and the helper looking at the instruction again); what machine code saves is the
-/// dispatch of the instructions it does inline. So a law is worth it when it has a self loop
-/// (whose iterations stay in machine code), or when its inline instructions outweigh the entry
-/// and its helper calls.
+/// dispatch of the instructions it does inline. So a law is worth it when its inline
+/// instructions outweigh its helper calls and, unless it has a self loop (whose iterations
+/// stay in machine code), the entry.
 pub fn worth_compiling(code: &Bytecode) -> bool {
-    let (mut inline, mut helper) = (0usize, 0usize);
+    let (mut inline, mut helper, mut looping) = (0usize, 0usize, false);
     for ins in &code.code {
         match ins {
-            Instr::Loop { .. } => return true,
+            Instr::Loop { .. } => {
+                looping = true;
+                inline += 1;
+            }
             Instr::Lazy { .. }
             | Instr::Holes { .. }
             | Instr::Fill { .. }
@@ -691,7 +694,8 @@ pub fn worth_compiling(code: &Bytecode) -> bool {
             _ => inline += 1,
         }
     }
-    inline >= ENTRY_COST + HELPER_COST * helper
+    let entry = if looping { 0 } else { ENTRY_COST };
+    inline >= entry + HELPER_COST * helper
 }
 
 /// The cost of entering and leaving machine code, in inline instructions (see

@@ -41,7 +41,8 @@ macro_rules! each_operand {
             Instr::Holes { .. }
             | Instr::Jump { .. }
             | Instr::JumpUnlessWhnf { .. }
-            | Instr::ForceIfz { .. } => {}
+            | Instr::ForceIfz { .. }
+            | Instr::EnterNative => {}
         }
     }};
 }
@@ -76,7 +77,8 @@ macro_rules! each_named_reg {
             | Instr::SwitchKeys { .. }
             | Instr::TailCall { .. }
             | Instr::Return { .. }
-            | Instr::Loop { .. } => {}
+            | Instr::Loop { .. }
+            | Instr::EnterNative => {}
         }
     }};
 }
