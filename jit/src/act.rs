@@ -668,17 +668,14 @@ impl Lower<'_, '_> {
 /// interpreter. Entering and leaving machine code costs about as much as dispatching ten
 /// instructions, and an instruction done by a helper costs more than in the interpreter
 /// (the call, and the helper looking at the instruction again); what machine code saves is the
-/// dispatch of the instructions it does inline. So a law is worth it when its inline
-/// instructions outweigh its helper calls and, unless it has a self loop (whose iterations
-/// stay in machine code), the entry.
+/// dispatch of the instructions it does inline. So a law is worth it when it has a self loop
+/// (whose iterations stay in machine code), or when its inline instructions outweigh the entry
+/// and its helper calls.
 pub fn worth_compiling(code: &Bytecode) -> bool {
-    let (mut inline, mut helper, mut looping) = (0usize, 0usize, false);
+    let (mut inline, mut helper) = (0usize, 0usize);
     for ins in &code.code {
         match ins {
-            Instr::Loop { .. } => {
-                looping = true;
-                inline += 1;
-            }
+            Instr::Loop { .. } => return true,
             Instr::Lazy { .. }
             | Instr::Holes { .. }
             | Instr::Fill { .. }
@@ -694,8 +691,7 @@ pub fn worth_compiling(code: &Bytecode) -> bool {
             _ => inline += 1,
         }
     }
-    let entry = if looping { 0 } else { ENTRY_COST };
-    inline >= entry + HELPER_COST * helper
+    inline >= ENTRY_COST + HELPER_COST * helper
 }
 
 /// The cost of entering and leaving machine code, in inline instructions (see

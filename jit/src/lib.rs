@@ -85,7 +85,6 @@ impl Jit {
         let module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
         let mut act_flags = settings::builder();
         act_flags.set("opt_level", "speed").ok()?;
-        act_flags.set("regalloc_algorithm", "single_pass").ok()?;
         act_flags
             .set("enable_verifier", if verify { "true" } else { "false" })
             .ok()?;

@@ -61,7 +61,6 @@ impl fmt::Display for Instr {
                 write!(f, "unless {} is 0 goto {target}", A(src))
             }
             Instr::Jump { target } => write!(f, "goto {target}"),
-            Instr::EnterNative => write!(f, "enter machine code"),
             Instr::JumpUnlessWhnf { regs, target } => {
                 let rs: Vec<String> = regs.iter().map(|r| format!("r{r}")).collect();
                 write!(f, "unless evaluated {} goto {target}", rs.join(" "))

@@ -41,8 +41,7 @@ macro_rules! each_operand {
             Instr::Holes { .. }
             | Instr::Jump { .. }
             | Instr::JumpUnlessWhnf { .. }
-            | Instr::ForceIfz { .. }
-            | Instr::EnterNative => {}
+            | Instr::ForceIfz { .. } => {}
         }
     }};
 }
@@ -77,8 +76,7 @@ macro_rules! each_named_reg {
             | Instr::SwitchKeys { .. }
             | Instr::TailCall { .. }
             | Instr::Return { .. }
-            | Instr::Loop { .. }
-            | Instr::EnterNative => {}
+            | Instr::Loop { .. } => {}
         }
     }};
 }

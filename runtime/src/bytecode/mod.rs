@@ -474,9 +474,6 @@ pub enum Instr {
         /// New arguments.
         args: Box<[Arg]>,
     },
-    /// Never in a law's code: what the interpreter dispatches, instead of the next
-    /// instruction, when it is to look for machine code for the activation first.
-    EnterNative,
 }
 
 impl crate::Runtime {

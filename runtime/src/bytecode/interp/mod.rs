@@ -41,10 +41,6 @@ unsafe fn next_after(code: &Bytecode, ip: *const Instr, dst: Reg, v: Value) -> *
     }
 }
 
-/// The instruction the interpreter dispatches when it looks for machine code next (see
-/// `enter_native!` in `interp_run_g`); never part of any law's code.
-static ENTER_NATIVE: Instr = Instr::EnterNative;
-
 /// How many self-loop iterations go between looks at the interrupt flag and the collector
 /// (a loop's own allocations between two looks are bounded by this many iterations').
 const LOOP_POLL: u32 = 32;
@@ -220,7 +216,7 @@ impl Runtime {
         }
     }
 
-    #[allow(unused_assignments)] // `enter_native!` sets `resume_ip`, which not every path reads
+    #[allow(unused_assignments)] // `switch_to!` sets `native_in`, which some callers then refine
     fn interp_run_g<const NATIVE: bool>(
         &mut self,
         mut code: &'static Bytecode,
@@ -239,8 +235,11 @@ impl Runtime {
         // Whether self loops have to tell the profiler or the JIT about each iteration (the
         // host sets these between runs, never during one).
         let loop_hooks = self.profiling() || self.config.jit != crate::native::JitMode::Off;
-        // Where an activation that may run in machine code goes on (see `enter_native!`).
-        let mut resume_ip: *const Instr = ip;
+        // Whether activations may run in machine code, and when to look: 1 before the next
+        // instruction (an activation starts or resumes), 2 after it (machine code left that
+        // instruction to the interpreter).
+        let native_on = NATIVE;
+        let mut native_in: u8 = native_on as u8;
         // Self loops look for an interrupt or a due collection every `LOOP_POLL` iterations.
         let mut poll = LOOP_POLL;
         // The instruction index of `ip` (for frames that resume here).
@@ -257,33 +256,15 @@ impl Runtime {
                 ip = unsafe { code.code.as_ptr().add($target as usize) }
             };
         }
-        // Before the next instruction (an activation starts or resumes), looks for machine
-        // code to run it: the next dispatch is of `ENTER_NATIVE`, whose arm does that and then
-        // goes on at `resume_ip`. (A flag tested before every dispatch would cost every
-        // instruction.)
-        macro_rules! enter_native {
-            () => {
-                if NATIVE {
-                    resume_ip = ip;
-                    ip = &ENTER_NATIVE;
-                }
-            };
-        }
         // Goes on running the activation of `$code` at `$base`, at instruction `$pc` (its
-        // register pointer follows its base), without looking for machine code.
-        macro_rules! switch_plain {
+        // register pointer follows its base).
+        macro_rules! switch_to {
             ($code:expr, $pc:expr, $base:expr) => {
                 code = $code;
                 goto!($pc);
                 base = $base;
                 regs = self.regs(base);
-            };
-        }
-        // The same, looking for machine code first.
-        macro_rules! switch_to {
-            ($code:expr, $pc:expr, $base:expr) => {
-                switch_plain!($code, $pc, $base);
-                enter_native!();
+                native_in = native_on as u8;
             };
         }
         // Hands the finished value `v` to the activation waiting for it and goes on running
@@ -405,17 +386,12 @@ impl Runtime {
                 }
             }};
         }
-        enter_native!();
         loop {
-            debug_assert!(std::ptr::eq(ip, &ENTER_NATIVE) || pc!() < code.code.len());
-            // SAFETY: `ip` points into `code` (see above), or at `ENTER_NATIVE`.
-            let ins = unsafe { &*ip };
-            // SAFETY: at most one past the last instruction, which returns (or one past
-            // `ENTER_NATIVE`, which is never read).
-            ip = unsafe { ip.add(1) };
-            match ins {
-                Instr::EnterNative => {
-                    ip = resume_ip;
+            if NATIVE && native_in != 0 {
+                if native_in == 2 {
+                    native_in = 1;
+                } else {
+                    native_in = 0;
                     if let Some(mut r) = self.act_native(code, pc!(), base) {
                         // A tail call in machine code: the callee's activation replaced
                         // this one; it runs next, in machine code while it has some.
@@ -425,7 +401,7 @@ impl Runtime {
                             // lives as long as its law (held by the activation's `self`).
                             let callee: &'static Bytecode =
                                 unsafe { &*(c.code as *const Bytecode) };
-                            switch_plain!(callee, 0, c.base as usize);
+                            switch_to!(callee, 0, c.base as usize);
                             if c.f == 0 {
                                 break;
                             }
@@ -437,6 +413,7 @@ impl Runtime {
                         }
                         if r == crate::native::TAIL_CALLED {
                             // The callee runs interpreted (it was counted as started).
+                            native_in = 0;
                             continue;
                         }
                         if r & 3 != 2 {
@@ -449,9 +426,6 @@ impl Runtime {
                         if r == crate::native::INTERRUPTED {
                             return Err(crate::eval::Crash::interrupted());
                         }
-                        // An exit: the interpreter goes on from the instruction machine code
-                        // left to it (the rest of the activation stays interpreted unless
-                        // it loops, or is suspended and resumed).
                         if r & crate::native::EXIT_SWITCH != 0 {
                             // The exit of an activation that machine code entered (the ones
                             // between are suspended).
@@ -459,7 +433,7 @@ impl Runtime {
                             // SAFETY: machine code recorded a live activation's bytecode.
                             let callee: &'static Bytecode =
                                 unsafe { &*(c.code as *const Bytecode) };
-                            switch_plain!(callee, r >> 4, c.base as usize);
+                            switch_to!(callee, r >> 4, c.base as usize);
                         } else {
                             goto!(r >> 4);
                         }
@@ -471,10 +445,19 @@ impl Runtime {
                             // SAFETY: the call is not the last instruction (a return).
                             ip = unsafe { ip.add(1) };
                             on_other!(other, dst);
-                            enter_native!();
+                            native_in = 1;
+                            continue;
                         }
+                        native_in = 2;
                     }
                 }
+            }
+            debug_assert!(pc!() < code.code.len());
+            // SAFETY: `ip` points into `code` (see above).
+            let ins = unsafe { &*ip };
+            // SAFETY: at most one past the last instruction, which returns.
+            ip = unsafe { ip.add(1) };
+            match ins {
                 Instr::Move { dst, src } => {
                     regs.set(*dst, regs.arg(src));
                 }
@@ -699,7 +682,7 @@ impl Runtime {
                             }
                             code = callee;
                             goto!(0);
-                            enter_native!();
+                            native_in = native_on as u8;
                             continue;
                         }
                     }
@@ -766,7 +749,7 @@ impl Runtime {
                         }
                     }
                     goto!(0);
-                    enter_native!();
+                    native_in = native_on as u8;
                     poll -= 1;
                     if poll == 0 {
                         poll = LOOP_POLL;
