@@ -194,18 +194,10 @@ impl Lowering<'_, '_> {
             BinOp::Lte => bit(&mut self.b, IntCC::UnsignedLessThanOrEqual),
             BinOp::Gth => bit(&mut self.b, IntCC::UnsignedGreaterThan),
             BinOp::Gte => bit(&mut self.b, IntCC::UnsignedGreaterThanOrEqual),
-            // Not eligible (see `eligible`), or lowered as the binary operation they share
-            // code with (see `BinOp::inline_as`); bail to be safe.
-            BinOp::Get
-            | BinOp::Idx
-            | BinOp::Len
-            | BinOp::Dec
-            | BinOp::Inc
-            | BinOp::ToNat
-            | BinOp::IsApp
-            | BinOp::IsNat
-            | BinOp::IsLaw
-            | BinOp::IsPin => {
+            // The row operations and tag tests: not eligible (see `eligible`); Dec, Inc and
+            // ToNat are lowered as the binary operation they share code with (see
+            // `BinOp::inline_as`). Bail to be safe.
+            _ => {
                 self.b.ins().jump(self.bail, &[]);
                 let dead = self.b.create_block();
                 self.b.switch_to_block(dead);
