@@ -10,6 +10,16 @@ use common::pallas;
 
 const FILE: &str = "tests/sire/jit_any/data.sire";
 
+/// The any-law tier with every law hot from its first call, and its statistics.
+const HOT_AT_ONCE: &[&str] = &[
+    "--jit",
+    "on",
+    "--jit-threshold",
+    "1",
+    "--jit-any",
+    "--jit-stats",
+];
+
 /// What `expr` gives in the scope of the test file under `flags`: its value, or the crash,
 /// and the JIT's report (with `--jit-stats`).
 fn outcome(flags: &[&str], expr: &str) -> (String, String) {
@@ -33,15 +43,7 @@ fn outcome(flags: &[&str], expr: &str) -> (String, String) {
         .find(|l| l.starts_with("jit:"))
         .unwrap_or("")
         .to_string();
-    let result = match out.lines().find_map(|l| l.strip_prefix("result=")) {
-        Some(v) => v.to_string(),
-        None => err
-            .lines()
-            .find(|l| l.trim_start().starts_with("crash:"))
-            .unwrap_or(&err)
-            .trim()
-            .to_string(),
-    };
+    let result = common::result_or_crash(&out, &err);
     (result, report)
 }
 
@@ -119,32 +121,12 @@ fn always_compiles_every_law_and_on_only_those_expected_to_pay() {
     let (compiled, left) = any_tier(&always);
     assert!(compiled >= 3 && left == 0, "{always}");
     // `hop` and the list laws are mostly calls and allocation: the interpreter keeps them.
-    let (v, on) = outcome(
-        &[
-            "--jit",
-            "on",
-            "--jit-threshold",
-            "1",
-            "--jit-any",
-            "--jit-stats",
-        ],
-        "hopSum 300",
-    );
+    let (v, on) = outcome(HOT_AT_ONCE, "hopSum 300");
     assert_eq!(v, "45150");
     let (_, left) = any_tier(&on);
     assert!(left >= 3, "{on}");
     // A self loop (on rows: not for the small-nat tier) goes to machine code.
-    let (v, on) = outcome(
-        &[
-            "--jit",
-            "on",
-            "--jit-threshold",
-            "1",
-            "--jit-any",
-            "--jit-stats",
-        ],
-        "lens 7",
-    );
+    let (v, on) = outcome(HOT_AT_ONCE, "lens 7");
     assert_eq!(v, "5");
     let (compiled, _) = any_tier(&on);
     assert!(compiled >= 1, "{on}");

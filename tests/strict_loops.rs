@@ -24,15 +24,7 @@ fn outcome(flags: &[&str], expr: &str) -> String {
     args.extend(["sire", "--no-repl", &path]);
     let (_, out, err) = pallas(&args);
     let _ = std::fs::remove_file(&src);
-    match out.lines().find_map(|l| l.strip_prefix("result=")) {
-        Some(v) => v.to_string(),
-        None => err
-            .lines()
-            .find(|l| l.trim_start().starts_with("crash:"))
-            .unwrap_or(&err)
-            .trim()
-            .to_string(),
-    }
+    common::result_or_crash(&out, &err)
 }
 
 fn stem(p: &std::path::Path) -> String {

@@ -162,20 +162,28 @@ impl Lower<'_, '_> {
         self.b.ins().band_imm_u(v, 1)
     }
 
-    /// `v` in weak head normal form (following finished thunks), or an exit at `pc` when it
-    /// is an unfinished thunk. Small nats and non-thunks are tested inline.
-    fn whnf_or_exit(&mut self, v: Value, pc: usize, enter: bool) -> Value {
+    /// A branch on the word `v`: a small nat jumps to the returned join block (whose one
+    /// parameter is the result, `v` here); code for a heap object goes on after this call,
+    /// with the object's tag byte (the second value) loaded.
+    fn tag_unless_small(&mut self, v: Value) -> (Block, Value) {
         let join = self.b.create_block();
         self.b.append_block_param(join, types::I64);
         let heap = self.b.create_block();
         let small = self.is_small(v);
         self.b.ins().brif(small, join, &[v.into()], heap, &[]);
         self.b.switch_to_block(heap);
-        // Tags 2..=4 are the thunk states.
         let tag = self
             .b
             .ins()
             .uload8(types::I64, MemFlagsData::trusted(), v, 0);
+        (join, tag)
+    }
+
+    /// `v` in weak head normal form (following finished thunks), or an exit at `pc` when it
+    /// is an unfinished thunk. Small nats and non-thunks are tested inline.
+    fn whnf_or_exit(&mut self, v: Value, pc: usize, enter: bool) -> Value {
+        let (join, tag) = self.tag_unless_small(v);
+        // Tags 2..=4 are the thunk states.
         let t = self.b.ins().iadd_imm_s(tag, -2);
         let thunk = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, t, 3);
         let slow = self.b.create_block();
@@ -384,16 +392,7 @@ impl Lower<'_, '_> {
 
     /// `v` followed through one finished thunk, inline (the helpers follow longer chains).
     fn deref_once(&mut self, v: Value) -> Value {
-        let join = self.b.create_block();
-        self.b.append_block_param(join, types::I64);
-        let heap = self.b.create_block();
-        let small = self.is_small(v);
-        self.b.ins().brif(small, join, &[v.into()], heap, &[]);
-        self.b.switch_to_block(heap);
-        let tag = self
-            .b
-            .ins()
-            .uload8(types::I64, MemFlagsData::trusted(), v, 0);
+        let (join, tag) = self.tag_unless_small(v);
         let done = self.b.ins().icmp_imm_s(IntCC::Equal, tag, 4);
         let follow = self.b.create_block();
         self.b.ins().brif(done, follow, &[], join, &[v.into()]);

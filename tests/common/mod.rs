@@ -135,3 +135,17 @@ pub fn islaw_law() -> String {
 pub fn ispin_law() -> String {
     tag_law("_IsPin", [1, 0, 0, 0])
 }
+
+/// What a `pallas sire` run of a file defining `result` printed: the value after `result=`,
+/// or else its crash line (else all of its standard error).
+pub fn result_or_crash(out: &str, err: &str) -> String {
+    match out.lines().find_map(|l| l.strip_prefix("result=")) {
+        Some(v) => v.to_string(),
+        None => err
+            .lines()
+            .find(|l| l.trim_start().starts_with("crash:"))
+            .unwrap_or(err)
+            .trim()
+            .to_string(),
+    }
+}
