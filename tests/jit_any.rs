@@ -6,8 +6,6 @@
 
 mod common;
 
-use common::pallas;
-
 const FILE: &str = "tests/sire/jit_any/data.sire";
 
 /// The any-law tier with every law hot from its first call, and its statistics.
@@ -23,21 +21,7 @@ const HOT_AT_ONCE: &[&str] = &[
 /// What `expr` gives in the scope of the test file under `flags`: its value, or the crash,
 /// and the JIT's report (with `--jit-stats`).
 fn outcome(flags: &[&str], expr: &str) -> (String, String) {
-    let dir = std::env::temp_dir().join(format!("pallas-jit-any-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let stem: String = expr
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    let src = dir.join(format!("{stem}.sire"));
-    let text = std::fs::read_to_string(FILE).expect("test file");
-    let text = text.replacen("#### data <- list", &format!("#### {stem} <- list"), 1);
-    std::fs::write(&src, format!("{text}\n\nresult=({expr})\n")).expect("write");
-    let mut args: Vec<&str> = flags.to_vec();
-    let path = src.to_string_lossy().into_owned();
-    args.extend(["sire", "--no-repl", &path]);
-    let (_, out, err) = pallas(&args);
-    let _ = std::fs::remove_file(&src);
+    let (out, err) = common::run_with_result(FILE, flags, expr);
     let report = err
         .lines()
         .find(|l| l.starts_with("jit:"))

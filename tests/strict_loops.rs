@@ -9,29 +9,8 @@ const FILE: &str = "tests/sire/strict/loops.sire";
 
 /// What `expr` gives in the scope of the test file: its value, or the crash.
 fn outcome(flags: &[&str], expr: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("pallas-strict-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let src = dir.join(format!("{}.sire", expr.replace(' ', "_")));
-    let text = std::fs::read_to_string(FILE).expect("test file");
-    let text = text.replacen(
-        "#### loops <- order",
-        &format!("#### {} <- order", stem(&src)),
-        1,
-    );
-    std::fs::write(&src, format!("{text}\n\nresult=({expr})\n")).expect("write");
-    let mut args: Vec<&str> = flags.to_vec();
-    let path = src.to_string_lossy().into_owned();
-    args.extend(["sire", "--no-repl", &path]);
-    let (_, out, err) = pallas(&args);
-    let _ = std::fs::remove_file(&src);
+    let (out, err) = common::run_with_result(FILE, flags, expr);
     common::result_or_crash(&out, &err)
-}
-
-fn stem(p: &std::path::Path) -> String {
-    p.file_stem()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned()
 }
 
 #[test]

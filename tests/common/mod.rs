@@ -149,3 +149,34 @@ pub fn result_or_crash(out: &str, err: &str) -> String {
             .to_string(),
     }
 }
+
+/// Runs `pallas FLAGS sire --no-repl COPY`, where COPY is the Sire test file `file` with the
+/// line `result=(expr)` added, written to a temporary directory under a module name made
+/// from `expr` (the file's first line, `#### NAME <- DEP`, is renamed to match). Returns its
+/// standard output and standard error.
+pub fn run_with_result(file: &str, flags: &[&str], expr: &str) -> (String, String) {
+    let dir = std::env::temp_dir().join(format!("pallas-result-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let stem: String = expr
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let src = dir.join(format!("{stem}.sire"));
+    let text = std::fs::read_to_string(file).expect("test file");
+    let (first, rest) = text.split_once('\n').expect("a header line");
+    let dep = first
+        .split_once(" <- ")
+        .map(|(_, d)| d)
+        .expect("#### NAME <- DEP");
+    std::fs::write(
+        &src,
+        format!("#### {stem} <- {dep}\n{rest}\n\nresult=({expr})\n"),
+    )
+    .expect("write");
+    let mut args: Vec<&str> = flags.to_vec();
+    let path = src.to_string_lossy().into_owned();
+    args.extend(["sire", "--no-repl", &path]);
+    let (_, out, err) = pallas(&args);
+    let _ = std::fs::remove_file(&src);
+    (out, err)
+}
