@@ -134,3 +134,22 @@ fn expr(max_ref: u64, v: Value) -> Expr {
         Expr::Const(v)
     })
 }
+
+/// When `body` only puts parameters and constants into a partial application of a constant
+/// law (a row or tuple maker: `v2 x y` is `{0 3 0} y x`), that law and the arguments (each
+/// an `Expr::Ref` of a parameter, 1..=`arity`, or an `Expr::Const`).
+pub(crate) fn construction(arity: u64, body: &Expr) -> Option<(Value, &[Expr])> {
+    let Expr::Call(h, xs) = body else {
+        return None;
+    };
+    let Expr::Const(c) = **h else { return None };
+    let Some(crate::value::Kind::Law(l)) = c.deref().kind() else {
+        return None;
+    };
+    let plain = |x: &Expr| match x {
+        Expr::Ref(i) => (1..=arity).contains(&u64::from(*i)),
+        Expr::Const(_) => true,
+        Expr::Call(..) => false,
+    };
+    (l.arity > xs.len() as u64 && xs.iter().all(plain)).then_some((c.deref(), &xs[..]))
+}

@@ -170,7 +170,8 @@ pub fn compile(code: &LawCode, jets: &JetTable, use_jets: bool) -> Bytecode {
     super::run_form::mark_self_calls(&mut cx.out, arity);
     super::run_form::specialise_ops(&mut cx.out);
     super::run_form::fuse_force_ifz(&mut cx.out);
-    Bytecode::new(arity, cx.out, nregs, constants)
+    let construct = super::Construct::of(code);
+    Bytecode::new(arity, cx.out, nregs, constants, construct)
 }
 
 impl Cx<'_> {

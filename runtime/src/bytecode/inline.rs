@@ -1,6 +1,6 @@
 //! Inlining tiny laws: a saturated call of a constant law (or pinned law) whose body is a
 //! small expression without let bindings, that never refers to itself and has no jet (or
-//! whose body only builds a row or tuple of its arguments: see `builds_data`), is
+//! whose body only builds a row or tuple of its arguments: see [`law::construction`]), is
 //! replaced by that body with the call's arguments in place of the parameters (the
 //! reference library's `flip`, `compose`, `const`, accessors, `isUpper`-style tests). The
 //! interpreter then runs the body inside the caller's activation instead of entering a new
@@ -101,7 +101,9 @@ fn tiny_law(v: Value) -> Option<Tiny> {
         .code
         .get_or_init(|| Rc::new(law::compile(law.arity, law.body)))
         .clone();
-    if !code.lets.is_empty() || (jetted && !builds_data(&code.body)) {
+    // A row or tuple maker is inlined even when it has a jet: its body is the value itself,
+    // so a lazy call then builds the row at once instead of a thunk for the jet.
+    if !code.lets.is_empty() || (jetted && law::construction(code.arity, &code.body).is_none()) {
         return None;
     }
     let mut uses = vec![0; code.arity as usize + 1];
@@ -124,24 +126,6 @@ fn tiny_law(v: Value) -> Option<Tiny> {
         }
     }
     Some(Tiny { code, uses, size })
-}
-
-/// Whether `body` only puts its parameters (or constants) into a partial application of a
-/// constant law: a row or tuple constructor (`v2 x y` is `{0 3 0} y x`). Such a law is
-/// inlined even when it has a jet, since its body is the value itself: a lazy call then
-/// builds the row at once instead of a thunk for the jet.
-fn builds_data(body: &Expr) -> bool {
-    let Expr::Call(h, xs) = body else {
-        return false;
-    };
-    let Expr::Const(c) = **h else { return false };
-    let Some(Kind::Law(l)) = c.deref().kind() else {
-        return false;
-    };
-    l.arity > xs.len() as u64
-        && xs
-            .iter()
-            .all(|x| matches!(x, Expr::Ref(_) | Expr::Const(_)))
 }
 
 /// Whether `v` is a tree of at most `limit` nodes (heads and arguments of applications).

@@ -527,39 +527,22 @@ pub struct Construct {
 pub const MAX_CONSTRUCT: usize = 8;
 
 impl Construct {
-    /// The construction `code` does, if that is all it does: a tail call of a constant
-    /// law with fewer arguments than its arity, each a parameter or a constant, then the
-    /// unreachable return every law ends with.
-    fn of(code: &Bytecode) -> Option<Construct> {
-        let Some(Instr::TailCall { f, args }) = code.code.first() else {
-            return None;
-        };
-        if args.len() > MAX_CONSTRUCT || !matches!(code.code.get(1..)?, [Instr::Return { .. }]) {
+    /// The construction a law's code (its tiny calls inlined) does, if that is all it does
+    /// (see [`crate::law::construction`]), with at most [`MAX_CONSTRUCT`] arguments.
+    fn of(code: &crate::law::LawCode) -> Option<Construct> {
+        let (head, xs) = crate::law::construction(code.arity, &code.body)?;
+        if xs.len() > MAX_CONSTRUCT {
             return None;
         }
-        let value = |a: &Arg| match *a {
-            Arg::Const(v) => Some(v),
-            Arg::Reg(r) => code.constant(r),
-        };
-        let head = value(f)?;
-        match head.deref().kind() {
-            Some(crate::value::Kind::Law(l)) if l.arity > args.len() as u64 => {}
-            _ => return None,
-        }
-        let args = args
+        let args = xs
             .iter()
-            .map(|a| match value(a) {
-                Some(v) => Some(Arg::Const(v)),
-                None => match *a {
-                    Arg::Reg(r) if (1..=code.arity).contains(&r) => Some(Arg::Reg(r)),
-                    _ => None,
-                },
+            .map(|x| match x {
+                crate::law::Expr::Ref(i) => Arg::Reg(*i),
+                crate::law::Expr::Const(v) => Arg::Const(*v),
+                crate::law::Expr::Call(..) => unreachable!("a construction's arguments are plain"),
             })
-            .collect::<Option<Box<[Arg]>>>()?;
-        Some(Construct {
-            head: head.deref(),
-            args,
-        })
+            .collect();
+        Some(Construct { head, args })
     }
 }
 
@@ -574,9 +557,15 @@ impl Bytecode {
     }
 
     /// Builds the compiled form from its code, the number of argument and temporary
-    /// registers (`nregs` without the constants) and the constants (registers from `nregs`
-    /// on).
-    fn new(arity: u32, code: Vec<Instr>, nregs: u32, constants: Vec<Value>) -> Bytecode {
+    /// registers (`nregs` without the constants), the constants (registers from `nregs`
+    /// on) and the construction the law does, if that is all it does.
+    fn new(
+        arity: u32,
+        code: Vec<Instr>,
+        nregs: u32,
+        constants: Vec<Value>,
+        construct: Option<Construct>,
+    ) -> Bytecode {
         let temporaries = (nregs - arity - 1) as usize;
         let len = temporaries + constants.len();
         let mut flat = vec![Value::small(0); len.next_multiple_of(TEMPLATE_BLOCK)];
@@ -585,7 +574,7 @@ impl Bytecode {
             .chunks_exact(TEMPLATE_BLOCK)
             .map(|c| std::array::from_fn(|i| c[i]))
             .collect();
-        let mut b = Bytecode {
+        Bytecode {
             arity,
             nregs: nregs + constants.len() as u32,
             code,
@@ -593,10 +582,8 @@ impl Bytecode {
             template_len: len as u32,
             constants: constants.len() as u32,
             act: Default::default(),
-            construct: None,
-        };
-        b.construct = Construct::of(&b);
-        b
+            construct,
+        }
     }
 
     /// The constant held in register `r`, if `r` is a constant register.
