@@ -237,15 +237,12 @@ impl Space {
                 self.new_block(c);
             } else {
                 let p = class.free;
-                let b = block_of(p) as *const BlockHeader as *mut BlockHeader;
-                // SAFETY: a run's first slot holds its end and the next run.
-                unsafe {
-                    let end = (b as *mut u8).add(((*(p as *const u64)) >> 32) as usize);
-                    class.free = *(p as *const *mut u8).add(1);
-                    class.free_count -= (end as usize - p as usize) / class.size;
-                    class.cursor = p;
-                    class.limit = end;
-                }
+                // SAFETY: `p` is the first slot of a free run.
+                let (b, end, next) = unsafe { read_run(p) };
+                class.free = next;
+                class.free_count -= (end as usize - p as usize) / class.size;
+                class.cursor = p;
+                class.limit = end;
                 class.block = b;
                 class.stamped = 0;
             }
@@ -395,17 +392,11 @@ impl Space {
             let mut runs = Runs::default();
             let mut r = class.free;
             while !r.is_null() {
-                let b = block_of(r);
-                // SAFETY: a run's first slot holds its end and the next run.
-                let (end, next) = unsafe {
-                    let at = (*(r as *const u64) >> 32) as usize;
-                    (
-                        (b as *const BlockHeader as *mut u8).add(at),
-                        *(r as *const *mut u8).add(1),
-                    )
-                };
-                if b.newest.get() < w {
-                    runs.add(b as *const BlockHeader as *mut BlockHeader, r, end, slot);
+                // SAFETY: `r` is the first slot of a free run.
+                let (b, end, next) = unsafe { read_run(r) };
+                // SAFETY: `b` is a live block of this class.
+                if unsafe { (*b).newest.get() } < w {
+                    runs.add(b, r, end, slot);
                 }
                 r = next;
             }
@@ -521,8 +512,24 @@ impl Default for Runs {
     }
 }
 
+/// The free run starting at slot `p`, as [`Runs::add`] wrote it: its block, its end and the
+/// next run (null at the last).
+///
+/// # Safety
+/// `p` is the first slot of a free run of a live block.
+unsafe fn read_run(p: *mut u8) -> (*mut BlockHeader, *mut u8, *mut u8) {
+    let b = block_of(p) as *const BlockHeader as *mut BlockHeader;
+    // SAFETY: a run's first slot holds its end (high half of the header word) and the next
+    // run (second word).
+    unsafe {
+        let end = (b as *mut u8).add((*(p as *const u64) >> 32) as usize);
+        (b, end, *(p as *const *mut u8).add(1))
+    }
+}
+
 impl Runs {
-    /// Adds the free slots from `start` to `end` of block `b` as a run.
+    /// Adds the free slots from `start` to `end` of block `b` as a run (read back by
+    /// [`read_run`]).
     fn add(&mut self, b: *mut BlockHeader, start: *mut u8, end: *mut u8, slot: usize) {
         let at = (end as usize - b as usize) as u64;
         // SAFETY: `start` is a free slot of `b`, at least two words long.
