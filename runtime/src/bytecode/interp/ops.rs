@@ -39,10 +39,17 @@ pub(super) fn small_op(op: BinOp, x: Value, y: Value) -> Option<Value> {
         BinOp::Lte => bit(x <= y),
         BinOp::Gth => bit(x > y),
         BinOp::Gte => bit(x >= y),
-        // A small nat is a nat.
-        BinOp::IsNat => Some(Value::small(1)),
-        BinOp::IsApp | BinOp::IsLaw | BinOp::IsPin => Some(Value::small(0)),
-        BinOp::Get | BinOp::Idx | BinOp::Len | BinOp::Dec | BinOp::Inc | BinOp::ToNat => None,
+        // Row operations and tag tests have code of their own in `inline_op`.
+        BinOp::Get
+        | BinOp::Idx
+        | BinOp::Len
+        | BinOp::Dec
+        | BinOp::Inc
+        | BinOp::ToNat
+        | BinOp::IsApp
+        | BinOp::IsNat
+        | BinOp::IsLaw
+        | BinOp::IsPin => None,
     }
 }
 
