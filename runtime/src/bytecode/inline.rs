@@ -39,20 +39,20 @@ pub(super) fn inline_tiny_laws(code: &LawCode) -> Option<LawCode> {
         body: code.body.clone(),
     };
     let mut changed = false;
-    let mut budget = GROWTH;
+    let mut cx = Inliner {
+        next_let: 0,
+        new_lets: Vec::new(),
+        changed: false,
+        budget: GROWTH,
+    };
     for _ in 0..ROUNDS {
-        let mut cx = Inliner {
-            next_let: (out.arity as usize + 1 + out.lets.len()) as u32,
-            new_lets: Vec::new(),
-            changed: false,
-            budget,
-        };
+        cx.next_let = (out.arity as usize + 1 + out.lets.len()) as u32;
+        cx.changed = false;
         for e in out.lets.iter_mut() {
             cx.walk(e);
         }
         cx.walk(&mut out.body);
         out.lets.append(&mut cx.new_lets);
-        budget = cx.budget;
         if !cx.changed {
             break;
         }
