@@ -222,13 +222,8 @@ impl State {
                 bogus.join(", ")
             ));
         }
-        let keep = keep.to_vec();
         let scope = self.scope.tab(rt)?;
-        let scope = rt
-            .tab_filter(scope, |k| {
-                keep.iter().any(|w| pallas_runtime::order::equal(*w, k))
-            })
-            .ok_or("state.scope is not a tab")?;
+        let scope = tab_keeping(rt, scope, keep).ok_or("state.scope is not a tab")?;
         self.scope = Scope::from_tab(scope);
         Ok(())
     }
@@ -265,11 +260,7 @@ impl State {
                         missing.join(",")
                     ));
                 }
-                let ws = ws.to_vec();
-                rt.tab_filter(binds, |k| {
-                    ws.iter().any(|w| pallas_runtime::order::equal(*w, k))
-                })
-                .ok_or("module is not a tab")?
+                tab_keeping(rt, binds, ws).ok_or("module is not a tab")?
             }
         };
         self.scope
@@ -291,4 +282,12 @@ pub fn show_key(k: Value) -> String {
         }
         _ => pallas_runtime::print::show_short(k, 100),
     }
+}
+
+/// The entries of the tab `tab` whose keys are among `keys` (`None` if it is not a tab).
+fn tab_keeping(rt: &mut Runtime, tab: Value, keys: &[Value]) -> Option<Value> {
+    let keys = keys.to_vec();
+    rt.tab_filter(tab, |k| {
+        keys.iter().any(|w| pallas_runtime::order::equal(*w, k))
+    })
 }
