@@ -243,6 +243,7 @@ impl Lower<'_, '_> {
         let out = self.b.create_block();
         let native = self.b.create_block();
         self.b.ins().brif(interp, out, &[], native, &[]);
+        // The entered activation runs in the interpreter: it switches to it.
         self.b.switch_to_block(out);
         let r = self.iconst(act_exit(0) | EXIT_SWITCH);
         self.b.ins().return_(&[r]);
@@ -287,11 +288,8 @@ impl Lower<'_, '_> {
         self.b.ins().brif(tailed, tail, &[], other_exit, &[]);
         self.b.switch_to_block(tail);
         let f3 = self.b.ins().load(types::I64, flags, rt, off);
-        let to_interp = self.b.create_block();
-        self.b.ins().brif(f3, run, &[], to_interp, &[]);
-        self.b.switch_to_block(to_interp);
-        let r = self.iconst(act_exit(0) | EXIT_SWITCH);
-        self.b.ins().return_(&[r]);
+        // (`out` hands the activation to the interpreter, as for a callee entered there.)
+        self.b.ins().brif(f3, run, &[], out, &[]);
         self.b.switch_to_block(other_exit);
         // An exit further in, or the interrupt: passed on as it is.
         let interrupted = self
